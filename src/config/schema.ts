@@ -1,0 +1,154 @@
+/**
+ * The one home of every Tessera option: type, default, and why. `loadConfig` validates a YAML
+ * file (TESSERA_CONFIG) plus environment overrides against this schema at start-up and reports
+ * every problem at once, naming the key. Unknown keys are errors: a typo must not silently fall
+ * back to a default in an identity product.
+ *
+ * Durations accept seconds (number) or strings like `90s`, `15m`, `1h`, `30d` and are stored in ms.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const duration = (fallback: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. 90s, 15m, 1h, 30d)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const role = z.enum(['admin', 'normal']);
+
+const server = z.strictObject({
+  /** TCP port. Env PORT overrides. */
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** Bind address. Default all interfaces, as a container expects. */
+  host: z.string().default('0.0.0.0'),
+  /**
+   * Public base URL of the gateway. Used as `iss` in introspection answers and, later, as the
+   * OpenID Provider issuer. Must be what clients see (behind a proxy: the external URL).
+   * Default: http://localhost:<port>.
+   */
+  issuer: z.url().optional(),
+  /**
+   * Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy. Only turn on behind a proxy
+   * you control: otherwise clients can pick the IP that login throttling and last-used record.
+   */
+  trustProxy: z.boolean().default(false),
+  /** Largest request body accepted, in bytes; larger bodies get 413 before parsing. */
+  bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+});
+
+const store = z.strictObject({
+  /**
+   * Redis connection URL (redis://, rediss://). Env REDIS_URL overrides. Unset: the embedded
+   * in-memory store, which loses everything on restart and cannot be shared by several gateways.
+   */
+  redisUrl: z.string().optional(),
+  /** Redis Cluster seed nodes (host:port). When set, redisUrl is ignored. */
+  clusterNodes: z.array(z.string()).optional(),
+  /** Prefix of every Redis key, so several gateways (or tests) can share one Redis. */
+  keyPrefix: z.string().default('tessera:'),
+  /**
+   * Per-command timeout. A slow Redis answers 503 instead of holding requests; introspection
+   * fails closed, so a timeout never reports a token active.
+   */
+  commandTimeout: duration('1s'),
+});
+
+const lockout = z.strictObject({
+  /** Failures from one IP against one account within `window` before that pair is throttled. */
+  maxFailuresPerAccountAndIp: z.number().int().min(1).default(5),
+  /** Failures against one account from all IPs before the account is throttled for everyone. */
+  maxFailuresPerAccount: z.number().int().min(1).default(50),
+  /** Failures from one IP, any account, before the IP is throttled (password spraying). */
+  maxFailuresPerIp: z.number().int().min(1).default(100),
+  /**
+   * Counting window and lock time. Locks always expire: an attacker can slow a victim down but
+   * never lock them out for longer than this after the attack stops.
+   */
+  window: duration('15m'),
+});
+
+const auth = z.strictObject({
+  /**
+   * Allow `POST /api/v1/login` with a password. Off: the API takes PATs only (the seeds'
+   * "disable implicit login"); web sign-in is unaffected.
+   */
+  passwordApiLogin: z.boolean().default(true),
+  /** Lifetime of the access token `POST /api/v1/login` returns. Short: it cannot be narrowed. */
+  accessTokenTtl: duration('5m'),
+  /** Lifetime of the login refresh token; each use rotates it. */
+  refreshTokenTtl: duration('30d'),
+  lockout: lockout.default(lockout.parse({})),
+});
+
+const passwords = z.strictObject({
+  /**
+   * scrypt cost N (power of two). 32768 with r=8 uses 32 MiB and ~100 ms per hash on one core:
+   * memory-hard, so GPUs gain little. Lower only for tests.
+   */
+  scryptCost: z.number().int().min(1024).max(1 << 20).default(32768).refine((n) => (n & (n - 1)) === 0, 'must be a power of two'),
+  /** Minimum length for new local passwords. */
+  minLength: z.number().int().min(1).default(10),
+});
+
+const creators = z.strictObject({
+  /** Roles whose members may create tokens for themselves. Admins always may. */
+  roles: z.array(role).default(['admin', 'normal']),
+  /** Directory/IdP groups whose members may create tokens even if their role is not listed. */
+  groups: z.array(z.string()).default([]),
+});
+
+const tokens = z.strictObject({
+  /** Hard-expiry lifetime when a request gives none. */
+  defaultTtl: duration('30d'),
+  /** Longest hard-expiry lifetime anyone may ask for. */
+  maxTtl: duration('365d'),
+  /** Sliding ("auto-refresh") window when a request gives none. */
+  defaultSlidingWindow: duration('7d'),
+  /** Absolute cap of a sliding token when a request gives none; bounded by maxTtl too. */
+  defaultMaxLifetime: duration('90d'),
+  /** Active tokens one user may hold. */
+  maxPerUser: z.number().int().min(1).max(10_000).default(50),
+  /** At the limit: `evict` revokes the oldest active token (the seeds' OpCenter rule), `refuse` answers 409. */
+  onLimit: z.enum(['evict', 'refuse']).default('evict'),
+  /** How long revoked and expired token records stay listable for audit before Redis drops them. */
+  auditRetention: duration('30d'),
+  /** Who may create tokens for themselves (the seeds' TokenCreator permission). */
+  creators: creators.default(creators.parse({})),
+});
+
+const client = z
+  .strictObject({
+    /** client_id presented at /oauth2/introspect and /oauth2/revoke. */
+    id: z.string().min(1),
+    /** Plain secret; write `${ENV_VAR}` to read it from the environment. */
+    secret: z.string().min(16).optional(),
+    /** Or a scrypt hash made by `scripts/hash-secret.mjs`; verified once, then cached in memory. */
+    secretHash: z.string().startsWith('scrypt$').optional(),
+    /** A resource server may introspect personal access tokens. */
+    resourceServer: z.boolean().default(true),
+  })
+  .refine((c) => Boolean(c.secret) !== Boolean(c.secretHash), 'give exactly one of secret, secretHash');
+
+export const configSchema = z.strictObject({
+  server: server.default(server.parse({})),
+  store: store.default(store.parse({})),
+  auth: auth.default(auth.parse({})),
+  passwords: passwords.default(passwords.parse({})),
+  tokens: tokens.default(tokens.parse({})),
+  /** Registered clients (downstream APIs) allowed to call introspection and revocation. */
+  clients: z.array(client).default([]),
+  /** Text shown above the web sign-in form (the seeds' login banner). */
+  loginBanner: z.string().optional(),
+});
+
+export type TesseraConfig = z.output<typeof configSchema>;
+export type ClientConfig = TesseraConfig['clients'][number];
+export type Role = z.infer<typeof role>;

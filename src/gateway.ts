@@ -1,0 +1,60 @@
+/**
+ * The composition root: builds the store and the services from a validated config. The HTTP
+ * app, the CLI's `serve` and the tests all start here, so there is one way to wire Tessera.
+ */
+import { systemClock, type Clock } from './clock.js';
+import type { TesseraConfig } from './config/schema.js';
+import { LocalSource } from './identity/local/local-source.js';
+import { LoginService } from './identity/login.js';
+import { LoginThrottle } from './identity/throttle.js';
+import { UserService } from './identity/users.js';
+import { ClientRegistry } from './oauth/clients.js';
+import { Introspection } from './oauth/introspection.js';
+import { MemoryStore } from './store/memory/memory-store.js';
+import { RedisStore } from './store/redis/redis-store.js';
+import type { Store } from './store/store.js';
+import { BearerAuthenticator } from './tokens/bearer.js';
+import { PatService } from './tokens/pat-service.js';
+import { SessionService } from './tokens/sessions.js';
+
+export interface Services {
+  config: TesseraConfig;
+  clock: Clock;
+  store: Store;
+  users: UserService;
+  login: LoginService;
+  sessions: SessionService;
+  pats: PatService;
+  bearer: BearerAuthenticator;
+  clients: ClientRegistry;
+  introspection: Introspection;
+}
+
+/** Redis when configured, else the embedded in-memory store. */
+export function openStore(config: TesseraConfig): Store {
+  const { store, tokens } = config;
+  if (store.redisUrl || store.clusterNodes?.length) {
+    return RedisStore.connect({
+      url: store.redisUrl,
+      clusterNodes: store.clusterNodes,
+      keyPrefix: store.keyPrefix,
+      auditRetentionMs: tokens.auditRetention,
+      commandTimeoutMs: store.commandTimeout,
+    });
+  }
+  return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
+}
+
+export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock } = {}): Services {
+  const clock = options.clock ?? systemClock;
+  const store = options.store ?? openStore(config);
+  const users = new UserService(store, config, clock);
+  const throttle = new LoginThrottle(store, config.auth.lockout, clock);
+  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost)], users, throttle);
+  const sessions = new SessionService(store, config.auth, clock);
+  const pats = new PatService(store, users, config.tokens, clock);
+  const bearer = new BearerAuthenticator(pats, sessions);
+  const clients = new ClientRegistry(config.clients);
+  const introspection = new Introspection(config.server.issuer!, pats, sessions, bearer);
+  return { config, clock, store, users, login, sessions, pats, bearer, clients, introspection };
+}

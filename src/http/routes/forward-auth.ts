@@ -1,0 +1,32 @@
+/**
+ * `/auth/verify`: forward authentication for nginx `auth_request` and Traefik ForwardAuth. The
+ * proxy sends the client's Authorization header here; 200 lets the request through with the
+ * identity in `X-Tessera-*` headers, 401/403 stops it. `?scope=a,b` demands scopes.
+ */
+import Router from '@koa/router';
+import { InsufficientScope, Unauthorized } from '../../errors.js';
+import type { Services } from '../../gateway.js';
+import { holdsAll } from '../../tokens/scopes.js';
+import { principalOf } from '../authenticate.js';
+
+export function forwardAuthRoutes(services: Services): Router {
+  const router = new Router();
+  router.all('/auth/verify', async (ctx) => {
+    const principal = await principalOf(services, ctx);
+    if (!principal) throw new Unauthorized('send a token: Authorization: Bearer <token>');
+    const wanted = typeof ctx.query.scope === 'string' ? ctx.query.scope.split(/[ ,]+/).filter(Boolean) : [];
+    if (!holdsAll(principal.scopes, wanted)) throw new InsufficientScope(`this needs scope ${wanted.join(' ')}`);
+    ctx.set({
+      'Cache-Control': 'no-store',
+      'X-Tessera-User': principal.user.username,
+      'X-Tessera-User-Id': principal.user.id,
+      'X-Tessera-Source': principal.user.source,
+      'X-Tessera-Role': principal.user.role,
+      'X-Tessera-Scopes': principal.scopes?.join(' ') ?? '',
+      'X-Tessera-Token-Id': principal.tokenId ?? '',
+    });
+    ctx.status = 200;
+    ctx.body = '';
+  });
+  return router;
+}

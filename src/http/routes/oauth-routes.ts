@@ -1,0 +1,50 @@
+/**
+ * RFC 7662 introspection and RFC 7009 revocation for downstream APIs. Clients authenticate with
+ * `client_secret_basic` or `client_secret_post`; the body is form-encoded (RFC 7662 §2.1).
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { InvalidClient } from '../../errors.js';
+import type { Services } from '../../gateway.js';
+import { readForm, stringField, type Fields } from '../body.js';
+import { formDecode, readAuthorization } from '../credentials.js';
+
+export function oauthRoutes(services: Services): Router {
+  const { config, clients, introspection } = services;
+  const limit = config.server.bodyLimitBytes;
+  const router = new Router({ prefix: '/oauth2' });
+
+  async function client(ctx: Context, body: Fields) {
+    let presented;
+    try {
+      presented = readAuthorization(ctx);
+    } catch {
+      throw new InvalidClient('malformed Authorization header');
+    }
+    if (presented?.scheme === 'bearer') throw new InvalidClient('authenticate the client with Basic or client_secret_post');
+    return clients.authenticate({
+      basic: presented ? { id: formDecode(presented.username), secret: formDecode(presented.password) } : undefined,
+      post: body.client_id !== undefined ? { id: body.client_id, secret: body.client_secret } : undefined,
+    });
+  }
+
+  router.post('/introspect', async (ctx) => {
+    const body = await readForm(ctx, limit);
+    const caller = await client(ctx, body);
+    const token = stringField(body, 'token', true);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+    ctx.body = await introspection.introspect(caller, token, ctx.ip);
+  });
+
+  router.post('/revoke', async (ctx) => {
+    const body = await readForm(ctx, limit);
+    const caller = await client(ctx, body);
+    await introspection.revoke(caller, stringField(body, 'token', true), ctx.ip);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 200;
+    ctx.body = '';
+  });
+
+  return router;
+}

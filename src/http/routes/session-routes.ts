@@ -1,0 +1,58 @@
+/**
+ * Login for API clients (the seeds' WEKA `POST /login`): password → short-lived access token and
+ * rotating refresh token. `auth.passwordApiLogin: false` turns the password step off, leaving PATs.
+ */
+import Router from '@koa/router';
+import { Forbidden, InvalidRequest } from '../../errors.js';
+import type { Services } from '../../gateway.js';
+import type { Principal } from '../../tokens/principal.js';
+import { principalOf, requirePrincipal } from '../authenticate.js';
+import { readJson, stringField } from '../body.js';
+import { presentUser } from '../presenters.js';
+
+export function sessionRoutes(services: Services): Router {
+  const { config, login, sessions, users } = services;
+  const limit = config.server.bodyLimitBytes;
+  const router = new Router({ prefix: '/api/v1' });
+
+  router.post('/login', async (ctx) => {
+    if (!config.auth.passwordApiLogin) {
+      throw new Forbidden('password login to the API is turned off; use a personal access token');
+    }
+    const body = await readJson(ctx, limit);
+    const username = stringField(body, 'username', true);
+    const password = stringField(body, 'password', true);
+    const user = await login.login(username, password, ctx.ip, stringField(body, 'source'));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await sessions.start(user, ctx.ip);
+  });
+
+  router.post('/login/refresh', async (ctx) => {
+    const body = await readJson(ctx, limit);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await sessions.refresh(stringField(body, 'refresh_token', true));
+  });
+
+  // Ends the login of the presented access token, and/or of a refresh token in the body.
+  router.post('/logout', async (ctx) => {
+    const body = await readJson(ctx, limit);
+    const refresh = stringField(body, 'refresh_token');
+    const principal = await principalOf(services, ctx);
+    if (!principal && !refresh) throw new InvalidRequest('send the access token as Bearer or a refresh_token in the body');
+    if (principal?.sessionId) await sessions.revoke(principal.user.id, principal.sessionId);
+    if (refresh) await sessions.revokeByRefresh(refresh);
+    ctx.status = 204;
+  });
+
+  router.get('/me', requirePrincipal(services), async (ctx) => {
+    const principal = ctx.state.principal as Principal;
+    ctx.body = {
+      ...presentUser(principal.user, { token_creator: users.mayCreateTokens(principal.user) }),
+      authenticated_with: principal.via === 'pat' ? 'personal_access_token' : 'login',
+      token_id: principal.tokenId ?? null,
+      scopes: principal.scopes,
+    };
+  });
+
+  return router;
+}

@@ -1,0 +1,96 @@
+/**
+ * Admin user management: built-in users (create, change role, reset password, disable, delete)
+ * and a view of users from every source.
+ */
+import Router from '@koa/router';
+import { Forbidden, InvalidRequest } from '../../errors.js';
+import type { Services } from '../../gateway.js';
+import type { UserPatch } from '../../identity/users.js';
+import type { Role } from '../../store/records.js';
+import { isAdmin, type Principal } from '../../tokens/principal.js';
+import { requireAdmin, requirePrincipal } from '../authenticate.js';
+import { readJson, stringField, type Fields } from '../body.js';
+import { presentUser } from '../presenters.js';
+
+function role(body: Fields): Role | undefined {
+  const value = body.role;
+  if (value === undefined) return undefined;
+  if (value !== 'admin' && value !== 'normal') throw new InvalidRequest('role must be "admin" or "normal"');
+  return value;
+}
+
+function enabled(body: Fields): boolean | undefined {
+  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new InvalidRequest('enabled must be true or false');
+  return body.enabled as boolean | undefined;
+}
+
+export function userRoutes(services: Services): Router {
+  const { config, users, pats } = services;
+  const limit = config.server.bodyLimitBytes;
+  const router = new Router({ prefix: '/api/v1/users' });
+  const present = (user: Parameters<typeof presentUser>[0]) => presentUser(user, { token_creator: users.mayCreateTokens(user) });
+  router.use(requirePrincipal(services));
+
+  router.get('/', requireAdmin, async (ctx) => {
+    const search = typeof ctx.query.q === 'string' ? ctx.query.q.toLowerCase() : '';
+    const all = await users.list();
+    ctx.body = {
+      users: all
+        .filter((u) => !search || [u.username, u.displayName, u.email].some((f) => f.toLowerCase().includes(search)))
+        .map(present),
+    };
+  });
+
+  router.post('/', requireAdmin, async (ctx) => {
+    const body = await readJson(ctx, limit);
+    const user = await users.create({
+      username: stringField(body, 'username', true),
+      password: stringField(body, 'password', true),
+      displayName: stringField(body, 'display_name'),
+      email: stringField(body, 'email'),
+      role: role(body),
+      enabled: enabled(body),
+    });
+    ctx.status = 201;
+    ctx.body = present(user);
+  });
+
+  // A user may read their own record; everything else is for admins.
+  router.get('/:username', async (ctx) => {
+    const principal = ctx.state.principal as Principal;
+    if (ctx.params.username !== principal.user.username && !isAdmin(principal)) throw new Forbidden('admins only');
+    ctx.body = present(await users.get(ctx.params.username!));
+  });
+
+  router.patch('/:username', requireAdmin, async (ctx) => {
+    const body = await readJson(ctx, limit);
+    const patch: UserPatch = {
+      displayName: stringField(body, 'display_name'),
+      email: stringField(body, 'email'),
+      password: stringField(body, 'password'),
+      role: role(body),
+      enabled: enabled(body),
+    };
+    const principal = ctx.state.principal as Principal;
+    if (ctx.params.username === principal.user.username && (patch.role === 'normal' || patch.enabled === false)) {
+      throw new InvalidRequest('admins cannot demote or disable themselves');
+    }
+    if (Object.values(patch).every((v) => v === undefined)) throw new InvalidRequest('nothing to change');
+    ctx.body = present(await users.update(ctx.params.username!, patch));
+  });
+
+  router.delete('/:username', requireAdmin, async (ctx) => {
+    const principal = ctx.state.principal as Principal;
+    if (ctx.params.username === principal.user.username) throw new InvalidRequest('admins cannot delete themselves');
+    await users.delete(ctx.params.username!, principal.user.username);
+    ctx.status = 204;
+  });
+
+  // Revoke all of a user's tokens: the user themselves, or an admin.
+  router.delete('/:username/tokens', async (ctx) => {
+    const revoked = await pats.revokeAllOfUser(ctx.state.principal as Principal, ctx.params.username!);
+    ctx.body = { revoked };
+  });
+
+  return router;
+}

@@ -1,0 +1,160 @@
+/**
+ * Tessera's user records: built-in users managed by admins, and users from LDAP/SAML created or
+ * refreshed at each login (`upsertExternal`). Disabling a user, deleting one, or changing their
+ * password voids their login sessions at once; disabling or deleting also makes every token they
+ * own inactive (the store checks the owner on each bearer check).
+ */
+import type { Clock } from '../clock.js';
+import type { TesseraConfig } from '../config/schema.js';
+import { InvalidRequest, NotFound } from '../errors.js';
+import { newUserId } from '../ids.js';
+import type { Role, UserRecord } from '../store/records.js';
+import type { Store } from '../store/store.js';
+import { hashPassword } from './passwords.js';
+import type { Identity } from './source.js';
+
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+export interface NewUser {
+  username: string;
+  password?: string;
+  displayName?: string;
+  email?: string;
+  role?: Role;
+  enabled?: boolean;
+}
+
+export interface UserPatch {
+  displayName?: string;
+  email?: string;
+  role?: Role;
+  enabled?: boolean;
+  password?: string;
+}
+
+export function validUsername(username: unknown): username is string {
+  return typeof username === 'string' && USERNAME.test(username);
+}
+
+export class UserService {
+  constructor(
+    private readonly store: Store,
+    private readonly config: TesseraConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  private async passwordHash(password: string): Promise<string> {
+    if (password.length < this.config.passwords.minLength) {
+      throw new InvalidRequest(`password must be at least ${this.config.passwords.minLength} characters`);
+    }
+    if (password.length > 1024) throw new InvalidRequest('password is too long');
+    return hashPassword(password, this.config.passwords.scryptCost);
+  }
+
+  /** Creates a built-in (local) user. */
+  async create(input: NewUser): Promise<UserRecord> {
+    if (!validUsername(input.username)) {
+      throw new InvalidRequest('username: 1-128 characters, letters, digits and . _ @ + - (not starting with a symbol)');
+    }
+    const now = this.clock();
+    const user: UserRecord = {
+      id: newUserId(),
+      username: input.username,
+      displayName: input.displayName ?? input.username,
+      email: input.email ?? '',
+      role: input.role ?? 'normal',
+      enabled: input.enabled ?? true,
+      source: 'local',
+      groups: [],
+      createdAt: now,
+      updatedAt: now,
+      sessionsNotBefore: 0,
+    };
+    if (input.password !== undefined) user.passwordHash = await this.passwordHash(input.password);
+    await this.store.createUser(user);
+    return user;
+  }
+
+  async get(username: string): Promise<UserRecord> {
+    const user = await this.store.findUserByName(username);
+    if (!user) throw new NotFound(`user ${username} not found`);
+    return user;
+  }
+
+  list(): Promise<UserRecord[]> {
+    return this.store.listUsers();
+  }
+
+  async update(username: string, patch: UserPatch): Promise<UserRecord> {
+    const user = await this.get(username);
+    const now = this.clock();
+    if (patch.password !== undefined) {
+      if (user.source !== 'local') throw new InvalidRequest(`${username} signs in through ${user.source}; its password is not Tessera's to set`);
+      user.passwordHash = await this.passwordHash(patch.password);
+      user.sessionsNotBefore = now;
+    }
+    if (patch.enabled === false && user.enabled) user.sessionsNotBefore = now;
+    if (patch.displayName !== undefined) user.displayName = patch.displayName;
+    if (patch.email !== undefined) user.email = patch.email;
+    if (patch.role !== undefined) user.role = patch.role;
+    if (patch.enabled !== undefined) user.enabled = patch.enabled;
+    user.updatedAt = now;
+    await this.store.putUser(user);
+    return user;
+  }
+
+  async delete(username: string, by: string): Promise<void> {
+    const user = await this.get(username);
+    await this.store.deleteUser(user.id, by, this.clock());
+  }
+
+  /**
+   * Creates or refreshes the user an external source vouched for. A name already held by a user
+   * of another source is refused: one directory must not take over another's account.
+   */
+  async upsertExternal(identity: Identity): Promise<UserRecord> {
+    const now = this.clock();
+    const existing = await this.store.findUserByName(identity.username);
+    if (existing) {
+      if (existing.source !== identity.source) throw new InvalidRequest(`user ${identity.username} belongs to source ${existing.source}`);
+      const user: UserRecord = {
+        ...existing,
+        displayName: identity.displayName,
+        email: identity.email,
+        groups: identity.groups,
+        role: identity.role ?? existing.role,
+        updatedAt: now,
+      };
+      await this.store.putUser(user);
+      return user;
+    }
+    const user: UserRecord = {
+      id: newUserId(),
+      username: identity.username,
+      displayName: identity.displayName,
+      email: identity.email,
+      role: identity.role ?? 'normal',
+      enabled: true,
+      source: identity.source,
+      groups: identity.groups,
+      createdAt: now,
+      updatedAt: now,
+      sessionsNotBefore: 0,
+    };
+    await this.store.createUser(user);
+    return user;
+  }
+
+  /** The seeds' TokenCreator permission: may this user create tokens for themselves? */
+  mayCreateTokens(user: UserRecord): boolean {
+    const { roles, groups } = this.config.tokens.creators;
+    return user.role === 'admin' || roles.includes(user.role) || user.groups.some((g) => groups.includes(g));
+  }
+
+  /** Creates the bootstrap admin if no user named `admin` exists. Returns whether it did. */
+  async ensureAdmin(password: string): Promise<boolean> {
+    if (await this.store.findUserByName('admin')) return false;
+    await this.create({ username: 'admin', password, role: 'admin', displayName: 'Administrator' });
+    return true;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * RFC 7662 introspection and RFC 7009 revocation for the tokens Tessera issues itself.
+ *
+ * Fail closed: the answer is `{active:false}` until every check has passed, and a store that
+ * cannot answer raises 503 rather than anything that could be read as active.
+ */
+import type { ClientConfig } from '../config/schema.js';
+import type { BearerAuthenticator } from '../tokens/bearer.js';
+import type { PatService } from '../tokens/pat-service.js';
+import type { SessionService } from '../tokens/sessions.js';
+
+export type IntrospectionAnswer = { active: false } | ({ active: true } & Record<string, unknown>);
+
+const INACTIVE = { active: false } as const;
+
+export class Introspection {
+  constructor(
+    private readonly issuer: string,
+    private readonly pats: PatService,
+    private readonly sessions: SessionService,
+    private readonly bearer: BearerAuthenticator,
+  ) {}
+
+  async introspect(client: ClientConfig, token: string, ip: string): Promise<IntrospectionAnswer> {
+    // Only resource servers may learn about users' tokens.
+    if (!client.resourceServer) return INACTIVE;
+    if (token.startsWith('tsr_')) {
+      const use = await this.pats.verify(token, ip);
+      if (!use) return INACTIVE;
+      const { token: record, user } = use;
+      return {
+        active: true,
+        scope: record.scope,
+        token_type: 'Bearer',
+        exp: Math.floor(record.expiresAt / 1000),
+        iat: Math.floor(record.createdAt / 1000),
+        iss: this.issuer,
+        sub: user.id,
+        username: user.username,
+        jti: record.id,
+        token_use: 'personal_access_token',
+        token_name: record.name,
+        user_source: user.source,
+      };
+    }
+    if (token.startsWith('tsa_')) {
+      const use = await this.sessions.verifyAccess(token);
+      if (!use) return INACTIVE;
+      return {
+        active: true,
+        scope: '',
+        token_type: 'Bearer',
+        iat: Math.floor(use.session.createdAt / 1000),
+        exp: Math.floor(use.accessExpiresAt / 1000),
+        iss: this.issuer,
+        sub: use.user.id,
+        username: use.user.username,
+        token_use: 'login',
+        user_source: use.user.source,
+      };
+    }
+    return INACTIVE;
+  }
+
+  /** RFC 7009: always "done" for unknown tokens; a login's access or refresh token ends the login. */
+  async revoke(client: ClientConfig, token: string, ip: string): Promise<void> {
+    if (token.startsWith('tsr_')) return this.pats.revokeBySecret(token, `client:${client.id}`);
+    if (token.startsWith('tsrt_')) return this.sessions.revokeByRefresh(token);
+    if (token.startsWith('tsa_')) {
+      const principal = await this.bearer.authenticate(token, ip);
+      if (principal?.sessionId) await this.sessions.revoke(principal.user.id, principal.sessionId);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Starting and stopping a gateway: config → services → bootstrap admin → HTTP server. Used by
+ * `npm start` (src/main.ts), `tessera serve` and the tests, which start real servers on loopback.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TesseraConfig } from './config/schema.js';
+import { createServices, type Services } from './gateway.js';
+import { createApp } from './http/app.js';
+import type { Clock } from './clock.js';
+import type { Store } from './store/store.js';
+
+export interface RunningGateway {
+  services: Services;
+  server: Server;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  store?: Store;
+  clock?: Clock;
+  /** Password for the bootstrap `admin`; generated and printed when absent. */
+  adminPassword?: string;
+  log?: (line: string) => void;
+}
+
+export async function startGateway(config: TesseraConfig, options: StartOptions = {}): Promise<RunningGateway> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const services = createServices(config, options);
+  const usingMemory = !options.store && !config.store.redisUrl && !config.store.clusterNodes?.length;
+  if (usingMemory) {
+    log('WARNING: no REDIS_URL set: using the embedded in-memory store. All users, tokens and sessions are lost on restart, and this gateway cannot share state with others.');
+  }
+  await services.store.ping();
+
+  const generated = options.adminPassword === undefined;
+  const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');
+  if (await services.users.ensureAdmin(adminPassword)) {
+    log(generated ? `Created user "admin" with generated password (shown once): ${adminPassword}` : 'Created user "admin" with the password from TESSERA_ADMIN_PASSWORD.');
+  }
+
+  const app = createApp(services);
+  // 16 KiB of headers at most: a larger request gets 431 from Node before any of our code runs.
+  const server = createServer({ maxHeaderSize: 16 * 1024 }, app.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`Tessera listening on ${url} (issuer ${config.server.issuer})`);
+
+  return {
+    services,
+    server,
+    url,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await services.store.close();
+    },
+  };
+}

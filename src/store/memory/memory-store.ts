@@ -1,0 +1,257 @@
+/**
+ * The embedded store: everything in this process, lost on restart. The default when no Redis is
+ * configured, and the reference the Redis store is held to by the contract suite. Records are
+ * copied in and out so callers can never mutate stored state by accident.
+ */
+import { Conflict, NotFound } from '../../errors.js';
+import type { Counter, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
+
+interface AccessEntry {
+  sessionId: string;
+  expiresAt: number;
+}
+
+interface UserSpace {
+  tokens: Map<string, TokenRecord>;
+  /** secret hash → token id, only while the token is usable. */
+  hashes: Map<string, string>;
+  sessions: Map<string, SessionRecord>;
+  access: Map<string, AccessEntry>;
+  /** refresh hash (every rotation) → session id, for reuse detection. */
+  refresh: Map<string, string>;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+export interface MemoryStoreOptions {
+  /** How long revoked/expired token records stay listable (ms). */
+  auditRetentionMs: number;
+}
+
+export class MemoryStore implements Store {
+  private readonly users = new Map<string, UserRecord>();
+  private readonly usernames = new Map<string, string>();
+  private readonly spaces = new Map<string, UserSpace>();
+  private readonly counters = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(private readonly options: MemoryStoreOptions) {}
+
+  private space(userId: string): UserSpace {
+    let space = this.spaces.get(userId);
+    if (!space) {
+      space = { tokens: new Map(), hashes: new Map(), sessions: new Map(), access: new Map(), refresh: new Map() };
+      this.spaces.set(userId, space);
+    }
+    return space;
+  }
+
+  /** Records past their audit retention are gone, as Redis would have expired them. */
+  private kept(token: TokenRecord, now: number): boolean {
+    return (token.revokedAt ?? token.expiresAt) + this.options.auditRetentionMs > now;
+  }
+
+  private markRevoked(space: UserSpace, token: TokenRecord, by: string, now: number): void {
+    token.revokedAt = now;
+    token.revokedBy = by;
+    space.hashes.delete(token.hash);
+  }
+
+  // ---- users ---------------------------------------------------------------------------------
+  async createUser(user: UserRecord): Promise<void> {
+    if (this.usernames.has(user.username)) throw new Conflict(`user ${user.username} already exists`);
+    this.users.set(user.id, copy(user));
+    this.usernames.set(user.username, user.id);
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const user = this.users.get(id);
+    return user ? copy(user) : null;
+  }
+
+  async findUserByName(username: string): Promise<UserRecord | null> {
+    const id = this.usernames.get(username);
+    return id ? this.getUser(id) : null;
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    const existing = this.users.get(user.id);
+    if (!existing || existing.username !== user.username) throw new NotFound(`user ${user.username} not found`);
+    this.users.set(user.id, copy(user));
+  }
+
+  async deleteUser(id: string, by: string, now: number): Promise<void> {
+    const user = this.users.get(id);
+    if (!user) throw new NotFound('user not found');
+    await this.revokeUserTokens(id, by, now);
+    this.users.delete(id);
+    this.usernames.delete(user.username);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return [...this.users.values()].map(copy).sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  // ---- tokens --------------------------------------------------------------------------------
+  async insertToken(token: TokenRecord, limit: TokenLimit, now: number): Promise<{ evicted: string[] }> {
+    const space = this.space(token.userId);
+    const active = [...space.tokens.values()]
+      .filter((t) => !t.revokedAt && t.expiresAt > now)
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const evicted: string[] = [];
+    if (active.length >= limit.max) {
+      if (limit.onLimit === 'refuse') throw new Conflict(`token limit reached (${limit.max} active tokens)`);
+      for (const old of active.slice(0, active.length - limit.max + 1)) {
+        this.markRevoked(space, old, 'system:token-limit', now);
+        evicted.push(old.id);
+      }
+    }
+    space.tokens.set(token.id, copy(token));
+    space.hashes.set(token.hash, token.id);
+    return { evicted };
+  }
+
+  async getToken(userId: string, id: string): Promise<TokenRecord | null> {
+    const token = this.spaces.get(userId)?.tokens.get(id);
+    return token ? copy(token) : null;
+  }
+
+  async listTokens(userId: string, now: number): Promise<TokenRecord[]> {
+    const space = this.spaces.get(userId);
+    if (!space) return [];
+    for (const [id, token] of space.tokens) if (!this.kept(token, now)) space.tokens.delete(id);
+    return [...space.tokens.values()].map(copy).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null> {
+    const token = this.spaces.get(userId)?.tokens.get(id);
+    if (!token) return null;
+    if (patch.name !== undefined) token.name = patch.name;
+    if (patch.description !== undefined) token.description = patch.description;
+    return copy(token);
+  }
+
+  async revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null> {
+    const space = this.spaces.get(userId);
+    const token = space?.tokens.get(id);
+    if (!space || !token) return null;
+    if (!token.revokedAt) this.markRevoked(space, token, by, now);
+    return copy(token);
+  }
+
+  async revokeTokenByHash(userId: string, hash: string, by: string, now: number): Promise<boolean> {
+    const id = this.spaces.get(userId)?.hashes.get(hash);
+    if (!id) return false;
+    return (await this.revokeToken(userId, id, by, now)) !== null;
+  }
+
+  async revokeUserTokens(userId: string, by: string, now: number): Promise<number> {
+    const space = this.spaces.get(userId);
+    if (!space) return 0;
+    let count = 0;
+    for (const token of space.tokens.values()) {
+      if (!token.revokedAt && token.expiresAt > now) {
+        this.markRevoked(space, token, by, now);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  async useToken(userId: string, hash: string, now: number, ip: string): Promise<TokenUse | null> {
+    const space = this.spaces.get(userId);
+    const id = space?.hashes.get(hash);
+    const token = id ? space!.tokens.get(id) : undefined;
+    if (!token || token.revokedAt || token.expiresAt <= now) return null;
+    const user = this.users.get(userId);
+    if (!user || !user.enabled) return null;
+    if (token.expiration === 'sliding' && token.slidingWindow !== undefined && token.maxLifetimeAt !== undefined) {
+      token.expiresAt = Math.max(token.expiresAt, Math.min(now + token.slidingWindow, token.maxLifetimeAt));
+    }
+    token.lastUsedAt = now;
+    token.lastUsedIp = ip;
+    return { token: copy(token), user: copy(user) };
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------
+  async createSession(session: SessionRecord, accessHash: string, accessExpiresAt: number): Promise<void> {
+    const space = this.space(session.userId);
+    space.sessions.set(session.id, copy(session));
+    space.refresh.set(session.refreshHash, session.id);
+    space.access.set(accessHash, { sessionId: session.id, expiresAt: accessExpiresAt });
+  }
+
+  /** A session usable at `now`: exists, not revoked or expired, owner enabled, not voided. */
+  private liveSession(userId: string, sessionId: string, now: number): { session: SessionRecord; user: UserRecord } | null {
+    const session = this.spaces.get(userId)?.sessions.get(sessionId);
+    const user = this.users.get(userId);
+    if (!session || session.revokedAt || session.expiresAt <= now) return null;
+    if (!user || !user.enabled || session.createdAt < user.sessionsNotBefore) return null;
+    return { session, user };
+  }
+
+  async useAccessToken(userId: string, accessHash: string, now: number): Promise<SessionUse | null> {
+    const entry = this.spaces.get(userId)?.access.get(accessHash);
+    if (!entry || entry.expiresAt <= now) return null;
+    const live = this.liveSession(userId, entry.sessionId, now);
+    return live ? { session: copy(live.session), user: copy(live.user), accessExpiresAt: entry.expiresAt } : null;
+  }
+
+  async rotateRefreshToken(
+    userId: string,
+    refreshHash: string,
+    next: { refreshHash: string; accessHash: string; accessExpiresAt: number },
+    now: number,
+  ): Promise<RefreshOutcome> {
+    const space = this.spaces.get(userId);
+    const sessionId = space?.refresh.get(refreshHash);
+    if (!space || !sessionId) return { outcome: 'invalid' };
+    const live = this.liveSession(userId, sessionId, now);
+    if (!live) return { outcome: 'invalid' };
+    if (live.session.refreshHash !== refreshHash) {
+      live.session.revokedAt = now;
+      return { outcome: 'reused' };
+    }
+    live.session.refreshHash = next.refreshHash;
+    space.refresh.set(next.refreshHash, sessionId);
+    space.access.set(next.accessHash, { sessionId, expiresAt: next.accessExpiresAt });
+    return { outcome: 'ok', session: copy(live.session) };
+  }
+
+  async findSessionByRefresh(userId: string, refreshHash: string): Promise<SessionRecord | null> {
+    const space = this.spaces.get(userId);
+    const sessionId = space?.refresh.get(refreshHash);
+    const session = sessionId ? space!.sessions.get(sessionId) : undefined;
+    return session ? copy(session) : null;
+  }
+
+  async revokeSession(userId: string, sessionId: string, now: number): Promise<void> {
+    const session = this.spaces.get(userId)?.sessions.get(sessionId);
+    if (session && !session.revokedAt) session.revokedAt = now;
+  }
+
+  // ---- counters ------------------------------------------------------------------------------
+  async hitCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+    let counter = this.counters.get(key);
+    if (!counter || counter.resetAt <= now) {
+      counter = { count: 0, resetAt: now + windowMs };
+      this.counters.set(key, counter);
+    }
+    counter.count++;
+    return { count: counter.count, ttlMs: counter.resetAt - now };
+  }
+
+  async getCounter(key: string, now: number): Promise<Counter> {
+    const counter = this.counters.get(key);
+    if (!counter || counter.resetAt <= now) return { count: 0, ttlMs: 0 };
+    return { count: counter.count, ttlMs: counter.resetAt - now };
+  }
+
+  async deleteCounter(key: string): Promise<void> {
+    this.counters.delete(key);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,487 @@
+/**
+ * The production store: all state in Redis (standalone or Cluster, Redis >= 6.2 for SET PXAT),
+ * shared by every gateway process. Held to the same contract as `MemoryStore`
+ * (test/store/contract.ts), whose behaviour is the specification.
+ *
+ * Key layout (`P` = the configured key prefix, `U` = a user id):
+ *
+ *   P{U}:user        user record (JSON)                                   no expiry
+ *   P{U}:tokens      sorted set: token id, score createdAt                no expiry (pruned lazily;
+ *                                                                          expires after deleteUser)
+ *   P{U}:t:<id>      token record (JSON)                      PXAT (revokedAt ?? expiresAt) + audit retention
+ *   P{U}:h:<hash>    SHA-256 of the secret → token id         PXAT expiresAt; deleted on revoke, so it
+ *                                                             exists only while the token is usable
+ *   P{U}:s:<sid>     login session record (JSON)              PXAT session expiresAt
+ *   P{U}:a:<hash>    login access token → JSON {sid, exp}     PXAT exp
+ *   P{U}:r:<hash>    refresh token hash → sid, every rotation PXAT session expiresAt (reuse detection)
+ *   Pusers           hash: username → user id                 global
+ *   Pc:<key>         counter, hash {n: count, r: resetAt}     PXAT resetAt
+ *
+ * `{U}` is a Redis Cluster hash tag: everything a user owns sits in one slot, so each Lua script
+ * (scripts.ts) can touch all of it atomically. Scripts build the keys they compute from the same
+ * `P{U}:` base. The username index is global (another slot), so createUser and deleteUser are two
+ * steps, ordered so that a failure in between never leaves the index pointing at a live user who
+ * does not own the name.
+ *
+ * Every read-modify-write is one script (atomic, one round trip); `useToken` and `useAccessToken`
+ * are exactly one EVALSHA each. Plain reads (getUser, getToken, ...) are single GETs.
+ *
+ * Failure: every Redis call goes through `call()`, which turns any failure — connection refused or
+ * lost, a command not answered within `commandTimeoutMs`, an error reply — into
+ * `TemporarilyUnavailable`, so a dead or slow Redis never yields an answer the store did not check.
+ * How that stays fast is described at `RedisStore.connect`.
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
+import type { Counter, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
+import * as scripts from './scripts.js';
+
+export interface RedisStoreOptions {
+  redis: Redis | Cluster;
+  /** Prepended to every key, e.g. `tessera:`. Must not contain `{` or `}` (hash tags). */
+  keyPrefix: string;
+  /** How long revoked/expired token records stay listable (ms). */
+  auditRetentionMs: number;
+  /**
+   * Upper bound for one store call, enforced by the store itself on top of the client's own
+   * `commandTimeout` (ioredis does not time out commands queued while a Cluster is not ready).
+   * Default 1000 ms.
+   */
+  commandTimeoutMs?: number;
+}
+
+export interface RedisConnectOptions {
+  /** `redis://[:password@]host:port[/db]` or `rediss://...` (TLS). Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** Cluster startup nodes (`host:port` or `redis://...`); when set, `url` is ignored. */
+  clusterNodes?: string[];
+  keyPrefix: string;
+  auditRetentionMs: number;
+  /** A command not answered within this time fails with `TemporarilyUnavailable`. */
+  commandTimeoutMs: number;
+}
+
+/** Script name → [Lua, number of KEYS]. Registered on the client under `tessera<Name>`. */
+const SCRIPTS = {
+  useToken: [scripts.USE_TOKEN, 2],
+  insertToken: [scripts.INSERT_TOKEN, 1],
+  listTokens: [scripts.LIST_TOKENS, 1],
+  updateToken: [scripts.UPDATE_TOKEN, 1],
+  revokeToken: [scripts.REVOKE_TOKEN, 1],
+  revokeTokenByHash: [scripts.REVOKE_TOKEN_BY_HASH, 1],
+  revokeUserTokens: [scripts.REVOKE_USER_TOKENS, 1],
+  deleteUser: [scripts.DELETE_USER, 2],
+  unindexUser: [scripts.UNINDEX_USER, 1],
+  putUser: [scripts.PUT_USER, 1],
+  createSession: [scripts.CREATE_SESSION, 3],
+  useAccessToken: [scripts.USE_ACCESS_TOKEN, 2],
+  rotateRefreshToken: [scripts.ROTATE_REFRESH_TOKEN, 2],
+  revokeSession: [scripts.REVOKE_SESSION, 1],
+  hitCounter: [scripts.HIT_COUNTER, 1],
+} as const satisfies Record<string, readonly [string, number]>;
+
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * cjson (inside Redis) prints numbers with 14 significant digits. Every time that ends up in a
+ * record a script re-encodes must be an integer below 1e14 ms (year 5138), or it would silently
+ * change. Rejected loudly instead.
+ */
+const MAX_TIME = 1e14;
+function checkTime(name: string, value: number | undefined): void {
+  if (value === undefined) return;
+  if (!Number.isSafeInteger(value) || value < 0 || value >= MAX_TIME) {
+    throw new RangeError(`${name} must be an integer number of ms in [0, 1e14), got ${value}`);
+  }
+}
+
+/**
+ * JSON for records that Lua decodes. cjson rejects a `\ud800`-style escape of a lone surrogate
+ * (JSON.stringify writes those for ill-formed strings), which would make every script that reads
+ * the record fail — for a token, every listing and insert of its owner. Such code units become
+ * U+FFFD instead.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v));
+}
+
+const byCreation = (a: TokenRecord, b: TokenRecord): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
+
+/** A user id can only be a hash tag if it has no braces; such an id cannot exist in the store. */
+const taggable = (userId: string): boolean => userId.length > 0 && !/[{}]/.test(userId);
+
+export class RedisStore implements Store {
+  private readonly redis: Redis | Cluster;
+  private readonly prefix: string;
+  private readonly retention: number;
+  private readonly timeoutMs: number;
+  private readonly script: Record<ScriptName, ScriptFn>;
+
+  constructor(options: RedisStoreOptions) {
+    if (/[{}]/.test(options.keyPrefix)) throw new RangeError('keyPrefix must not contain { or } (Redis Cluster hash tags)');
+    if (options.redis.options.keyPrefix) {
+      throw new RangeError('the ioredis client must not have its own keyPrefix: keys built inside Lua scripts would miss it');
+    }
+    checkTime('auditRetentionMs', options.auditRetentionMs);
+    this.redis = options.redis;
+    this.prefix = options.keyPrefix;
+    this.retention = options.auditRetentionMs;
+    this.timeoutMs = options.commandTimeoutMs ?? 1000;
+    const client = this.redis as unknown as Record<string, ScriptFn>;
+    const bound: Partial<Record<ScriptName, ScriptFn>> = {};
+    for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS) as [ScriptName, readonly [string, number]][]) {
+      const command = `tessera${name[0]!.toUpperCase()}${name.slice(1)}`;
+      this.redis.defineCommand(command, { lua, numberOfKeys });
+      bound[name] = (...args) => client[command]!(...args);
+    }
+    this.script = bound as Record<ScriptName, ScriptFn>;
+  }
+
+  /**
+   * Builds the ioredis client and the store. Does not wait for the connection: until Redis
+   * answers, calls fail with `TemporarilyUnavailable` (use `ping()` as the readiness check).
+   *
+   * Fail-fast, verified by test/store/redis-outage.test.ts (server killed, stopped with SIGSTOP,
+   * blocked by DEBUG SLEEP / CLIENT PAUSE):
+   * - `commandTimeout` is what bounds every command, including ones parked in the offline queue
+   *   while reconnecting (ioredis arms the timer before queueing) and ones in flight when the
+   *   connection dropped. Without it a command sent to a hung server waits forever.
+   * - `enableOfflineQueue: true` (the initial connect needs it) with `maxRetriesPerRequest: 1`:
+   *   queued commands are also flushed with an error after one failed reconnect.
+   * - `autoResendUnfulfilledCommands: false`: a command the caller already saw fail is not
+   *   replayed after a reconnect (an insert reported as failed must not happen later).
+   * - `retryStrategy` reconnects forever, at most 1 s apart, so the store recovers by itself.
+   * - The store races each call against `commandTimeoutMs` (+50 ms) too, covering Cluster's own
+   *   offline queue, which has no per-command timer.
+   */
+  static connect(opts: RedisConnectOptions): RedisStore {
+    const common: RedisOptions = {
+      commandTimeout: opts.commandTimeoutMs,
+      connectTimeout: Math.max(2000, opts.commandTimeoutMs * 5),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+    };
+    let redis: Redis | Cluster;
+    if (opts.clusterNodes && opts.clusterNodes.length > 0) {
+      const clusterOptions: ClusterOptions = {
+        redisOptions: common,
+        enableOfflineQueue: true,
+        clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+      };
+      const nodes = opts.clusterNodes.map((node) => (node.includes('://') ? node : `redis://${node}`));
+      redis = new Cluster(nodes, clusterOptions);
+    } else {
+      redis = new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
+    }
+    // Connection errors surface through the calls that need Redis; without a listener ioredis
+    // would print every reconnect failure as an "Unhandled error event".
+    redis.on('error', () => {});
+    return new RedisStore({
+      redis,
+      keyPrefix: opts.keyPrefix,
+      auditRetentionMs: opts.auditRetentionMs,
+      commandTimeoutMs: opts.commandTimeoutMs,
+    });
+  }
+
+  // ---- keys ----------------------------------------------------------------------------------
+  /** `P{U}:` — every per-user key starts with it; scripts get it as ARGV to build more keys. */
+  private base(userId: string): string {
+    return `${this.prefix}{${userId}}:`;
+  }
+
+  private get usersKey(): string {
+    return `${this.prefix}users`;
+  }
+
+  /**
+   * Runs one Redis interaction. Any failure or a reply slower than `commandTimeoutMs` becomes
+   * `TemporarilyUnavailable` (the original error is its `cause`).
+   */
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs + 50);
+    });
+    try {
+      return await Promise.race([run(), deadline]);
+    } catch (error) {
+      const unavailable = new TemporarilyUnavailable(`redis: ${what} failed: ${(error as Error)?.message ?? String(error)}`);
+      unavailable.cause = error;
+      throw unavailable;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    return this.call(name, () => this.script[name](...args));
+  }
+
+  // ---- users ---------------------------------------------------------------------------------
+  async createUser(user: UserRecord): Promise<void> {
+    if (!taggable(user.id)) throw new RangeError(`invalid user id ${JSON.stringify(user.id)}`);
+    const key = `${this.base(user.id)}user`;
+    // Record first (NX: never overwrite an existing user), then claim the name. If the name is
+    // taken, remove the record just written. A crash in between leaves an unindexed record that
+    // no name resolves to, never an index entry without its record.
+    const created = await this.call('createUser', () => this.redis.set(key, toJson(user), 'NX'));
+    if (created === null) throw new Conflict(`user ${user.id} already exists`);
+    const claimed = await this.call('createUser', () => this.redis.hsetnx(this.usersKey, user.username, user.id));
+    if (claimed === 0) {
+      await this.call('createUser', () => this.redis.del(key));
+      throw new Conflict(`user ${user.username} already exists`);
+    }
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    if (!taggable(id)) return null;
+    const raw = await this.call('getUser', () => this.redis.get(`${this.base(id)}user`));
+    return raw === null ? null : (JSON.parse(raw) as UserRecord);
+  }
+
+  async findUserByName(username: string): Promise<UserRecord | null> {
+    const id = await this.call('findUserByName', () => this.redis.hget(this.usersKey, username));
+    if (id === null) return null;
+    const user = await this.getUser(id);
+    // Between the two steps of createUser/deleteUser the index may point at a record that is not
+    // (or no longer) this username's.
+    return user && user.username === username ? user : null;
+  }
+
+  async putUser(user: UserRecord): Promise<void> {
+    const replaced = taggable(user.id) ? await this.run('putUser', `${this.base(user.id)}user`, toJson(user), user.username) : 0;
+    if (replaced !== 1) throw new NotFound(`user ${user.username} not found`);
+  }
+
+  async deleteUser(id: string, by: string, now: number): Promise<void> {
+    checkTime('now', now);
+    if (!taggable(id)) throw new NotFound('user not found');
+    const base = this.base(id);
+    const username = await this.run('deleteUser', `${base}user`, `${base}tokens`, base, by, now, this.retention);
+    if (typeof username !== 'string') throw new NotFound('user not found');
+    await this.run('unindexUser', this.usersKey, username, id);
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    const index = await this.call('listUsers', () => this.redis.hgetall(this.usersKey));
+    // One GET per user: the records are spread over the cluster's slots, so no MGET.
+    const users = await Promise.all(Object.entries(index).map(async ([username, id]) => {
+      const user = await this.getUser(id);
+      return user && user.username === username ? user : null;
+    }));
+    return users.filter((u): u is UserRecord => u !== null).sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  // ---- tokens --------------------------------------------------------------------------------
+  async insertToken(token: TokenRecord, limit: TokenLimit, now: number): Promise<{ evicted: string[] }> {
+    if (!taggable(token.userId)) throw new RangeError(`invalid user id ${JSON.stringify(token.userId)}`);
+    checkTime('now', now);
+    for (const field of ['createdAt', 'expiresAt', 'slidingWindow', 'maxLifetimeAt', 'lastUsedAt', 'revokedAt'] as const) {
+      checkTime(`token.${field}`, token[field]);
+    }
+    const base = this.base(token.userId);
+    const recordAt = (token.revokedAt ?? token.expiresAt) + this.retention;
+    checkTime('audit horizon', recordAt);
+    const reply = (await this.run(
+      'insertToken',
+      `${base}tokens`,
+      base,
+      toJson(token),
+      token.id,
+      token.hash,
+      token.createdAt,
+      recordAt,
+      token.expiresAt,
+      limit.max,
+      limit.onLimit,
+      now,
+      this.retention,
+    )) as string[];
+    if (reply[0] === 'conflict') throw new Conflict(`token limit reached (${limit.max} active tokens)`);
+    return { evicted: reply.slice(1) };
+  }
+
+  async getToken(userId: string, id: string): Promise<TokenRecord | null> {
+    if (!taggable(userId)) return null;
+    const raw = await this.call('getToken', () => this.redis.get(`${this.base(userId)}t:${id}`));
+    return raw === null ? null : (JSON.parse(raw) as TokenRecord);
+  }
+
+  async listTokens(userId: string, now: number): Promise<TokenRecord[]> {
+    if (!taggable(userId)) return [];
+    const base = this.base(userId);
+    const raws = (await this.run('listTokens', `${base}tokens`, base, now, this.retention)) as string[];
+    // Same order as the memory store (the sorted set breaks createdAt ties by byte order).
+    return raws.map((raw) => JSON.parse(raw) as TokenRecord).sort(byCreation);
+  }
+
+  async updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null> {
+    if (!taggable(userId)) return null;
+    // Strings pass through cjson here, so make them well-formed the same way toJson does.
+    const clean = (s: string | undefined): string => (s ?? '').replace(LONE_SURROGATE, '\ufffd');
+    const raw = (await this.run(
+      'updateToken',
+      `${this.base(userId)}t:${id}`,
+      patch.name !== undefined ? '1' : '0',
+      clean(patch.name),
+      patch.description !== undefined ? '1' : '0',
+      clean(patch.description),
+    )) as string | null;
+    return raw === null ? null : (JSON.parse(raw) as TokenRecord);
+  }
+
+  async revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null> {
+    if (!taggable(userId)) return null;
+    checkTime('now', now);
+    const base = this.base(userId);
+    const raw = (await this.run('revokeToken', `${base}t:${id}`, base, by, now, this.retention)) as string | null;
+    return raw === null ? null : (JSON.parse(raw) as TokenRecord);
+  }
+
+  async revokeTokenByHash(userId: string, hash: string, by: string, now: number): Promise<boolean> {
+    if (!taggable(userId)) return false;
+    checkTime('now', now);
+    const base = this.base(userId);
+    return (await this.run('revokeTokenByHash', `${base}h:${hash}`, base, by, now, this.retention)) === 1;
+  }
+
+  async revokeUserTokens(userId: string, by: string, now: number): Promise<number> {
+    if (!taggable(userId)) return 0;
+    checkTime('now', now);
+    const base = this.base(userId);
+    return (await this.run('revokeUserTokens', `${base}tokens`, base, by, now, this.retention)) as number;
+  }
+
+  async useToken(userId: string, hash: string, now: number, ip: string): Promise<TokenUse | null> {
+    if (!taggable(userId)) return null;
+    checkTime('now', now);
+    const base = this.base(userId);
+    const reply = (await this.run('useToken', `${base}h:${hash}`, `${base}user`, base, now, ip, this.retention)) as
+      | [string, string]
+      | null;
+    if (!reply) return null;
+    return { token: JSON.parse(reply[0]) as TokenRecord, user: JSON.parse(reply[1]) as UserRecord };
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------
+  async createSession(session: SessionRecord, accessHash: string, accessExpiresAt: number): Promise<void> {
+    if (!taggable(session.userId)) throw new RangeError(`invalid user id ${JSON.stringify(session.userId)}`);
+    for (const field of ['createdAt', 'expiresAt', 'revokedAt'] as const) checkTime(`session.${field}`, session[field]);
+    checkTime('accessExpiresAt', accessExpiresAt);
+    const base = this.base(session.userId);
+    await this.run(
+      'createSession',
+      `${base}s:${session.id}`,
+      `${base}r:${session.refreshHash}`,
+      `${base}a:${accessHash}`,
+      toJson(session),
+      session.id,
+      session.expiresAt,
+      toJson({ sid: session.id, exp: accessExpiresAt }),
+      accessExpiresAt,
+    );
+  }
+
+  async useAccessToken(userId: string, accessHash: string, now: number): Promise<SessionUse | null> {
+    if (!taggable(userId)) return null;
+    const base = this.base(userId);
+    const reply = (await this.run('useAccessToken', `${base}a:${accessHash}`, `${base}user`, base, now)) as
+      | [string, string, string]
+      | null;
+    if (!reply) return null;
+    return {
+      session: JSON.parse(reply[0]) as SessionRecord,
+      user: JSON.parse(reply[1]) as UserRecord,
+      accessExpiresAt: Number(reply[2]),
+    };
+  }
+
+  async rotateRefreshToken(
+    userId: string,
+    refreshHash: string,
+    next: { refreshHash: string; accessHash: string; accessExpiresAt: number },
+    now: number,
+  ): Promise<RefreshOutcome> {
+    if (!taggable(userId)) return { outcome: 'invalid' };
+    checkTime('now', now);
+    checkTime('accessExpiresAt', next.accessExpiresAt);
+    const base = this.base(userId);
+    const reply = (await this.run(
+      'rotateRefreshToken',
+      `${base}r:${refreshHash}`,
+      `${base}user`,
+      base,
+      refreshHash,
+      now,
+      next.refreshHash,
+      next.accessHash,
+      next.accessExpiresAt,
+    )) as string[];
+    if (reply[0] === 'ok') return { outcome: 'ok', session: JSON.parse(reply[1]!) as SessionRecord };
+    return reply[0] === 'reused' ? { outcome: 'reused' } : { outcome: 'invalid' };
+  }
+
+  async findSessionByRefresh(userId: string, refreshHash: string): Promise<SessionRecord | null> {
+    if (!taggable(userId)) return null;
+    const base = this.base(userId);
+    const sid = await this.call('findSessionByRefresh', () => this.redis.get(`${base}r:${refreshHash}`));
+    if (sid === null) return null;
+    const raw = await this.call('findSessionByRefresh', () => this.redis.get(`${base}s:${sid}`));
+    return raw === null ? null : (JSON.parse(raw) as SessionRecord);
+  }
+
+  async revokeSession(userId: string, sessionId: string, now: number): Promise<void> {
+    if (!taggable(userId)) return;
+    checkTime('now', now);
+    await this.run('revokeSession', `${this.base(userId)}s:${sessionId}`, now);
+  }
+
+  // ---- counters ------------------------------------------------------------------------------
+  private counterKey(key: string): string {
+    return `${this.prefix}c:${key}`;
+  }
+
+  async hitCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+    checkTime('now', now);
+    checkTime('windowMs', windowMs);
+    const [count, ttlMs] = (await this.run('hitCounter', this.counterKey(key), windowMs, now)) as [number, number];
+    return { count, ttlMs };
+  }
+
+  async getCounter(key: string, now: number): Promise<Counter> {
+    const [n, r] = await this.call('getCounter', () => this.redis.hmget(this.counterKey(key), 'n', 'r'));
+    const count = Number(n);
+    const resetAt = Number(r);
+    if (n === null || r === null || !(resetAt > now)) return { count: 0, ttlMs: 0 };
+    return { count, ttlMs: resetAt - now };
+  }
+
+  async deleteCounter(key: string): Promise<void> {
+    await this.call('deleteCounter', () => this.redis.del(this.counterKey(key)));
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+  async ping(): Promise<void> {
+    await this.call('ping', () => this.redis.ping());
+  }
+
+  /** Closes the client (the store owns it, also when it was passed to the constructor). */
+  async close(): Promise<void> {
+    try {
+      await this.call('close', () => this.redis.quit());
+    } catch {
+      // Unreachable Redis: nothing to say goodbye to.
+    } finally {
+      this.redis.disconnect();
+    }
+  }
+}

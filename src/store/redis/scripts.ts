@@ -1,0 +1,357 @@
+/**
+ * Lua scripts of the Redis store. Each one is a whole read-modify-write operation: Redis runs a
+ * script atomically, and it costs one round trip. `RedisStore` registers them with ioredis'
+ * `defineCommand`, which sends EVAL the first time on a connection and EVALSHA afterwards
+ * (re-sending the body by itself on NOSCRIPT, e.g. after a failover or SCRIPT FLUSH).
+ *
+ * Conventions shared by every script (see the key layout at the top of redis-store.ts):
+ * - `base` (an ARGV) is `${prefix}{${userId}}:`. Keys built inside a script are `base .. 'x:' ..`
+ *   so they carry the same hash tag, hence the same Cluster slot, as the KEYS it declares (which
+ *   ioredis routes on). Redis Cluster allows undeclared keys as long as they are in that slot.
+ * - Records are JSON strings. `cjson` keeps 14 significant digits, enough for millisecond
+ *   timestamps (13 digits until the year 2286); the store rejects larger times before they reach
+ *   a script. Records that a script re-encodes (tokens, sessions) contain no arrays, because
+ *   cjson encodes an empty Lua table as `{}`. User records (which have `groups`) are only decoded,
+ *   never re-encoded: scripts return the stored string unchanged.
+ * - Times come from the caller (ARGV `now`), never from the Redis clock. Key expiries are set with
+ *   PXAT/PEXPIREAT from those times so Redis drops what the rules say is gone; the scripts still
+ *   compare against `now` themselves, so they never depend on Redis having expired a key yet.
+ * - A GET of a missing key gives `false` in Lua. Returning `nil`/`false` gives a null reply.
+ * - Numbers passed to `redis.call` are formatted with full precision by Redis (%.17g), unlike
+ *   Lua's own tostring, so `now + retention` is safe to pass as an expiry.
+ */
+
+/** Helpers prepended to every token script. */
+const TOKEN_LIB = `
+-- A record's audit horizon: Redis keeps the record until then (memory store: 'kept').
+local function horizon(t, retention)
+  return (t.revokedAt or t.expiresAt) + retention
+end
+
+-- Active = usable: not revoked and not expired at 'now'.
+local function active(t, now)
+  return t.revokedAt == nil and t.expiresAt > now
+end
+
+-- Marks a decoded token revoked, drops its secret-hash key (so the secret stops resolving) and
+-- rewrites the record with its new audit expiry.
+local function revoke(base, t, by, now, retention)
+  t.revokedAt = now
+  t.revokedBy = by
+  redis.call('DEL', base .. 'h:' .. t.hash)
+  redis.call('SET', base .. 't:' .. t.id, cjson.encode(t), 'PXAT', horizon(t, retention))
+end
+
+-- Every record listed in the user's sorted set, oldest first (score = createdAt, then id), as
+-- { id, raw JSON, decoded }. Members whose record is gone (expired by Redis) are pruned.
+local function records(base, zkey)
+  local out = {}
+  for _, id in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do
+    local raw = redis.call('GET', base .. 't:' .. id)
+    if raw then
+      out[#out + 1] = { id, raw, cjson.decode(raw) }
+    else
+      redis.call('ZREM', zkey, id)
+    end
+  end
+  return out
+end
+`;
+
+/**
+ * useToken — the bearer hot path, one EVALSHA.
+ * KEYS[1] = h:<hash>, KEYS[2] = user.  ARGV = base, now, ip, auditRetentionMs.
+ * hash → token id → token record → owner record; null unless the token is active and the owner
+ * exists and is enabled. Then: slide a sliding expiry (never past maxLifetimeAt, never backwards),
+ * record last use, rewrite the record (PXAT expiresAt + retention) and move the hash key's expiry
+ * to the new expiresAt. Returns { token JSON, user JSON } (the user string as stored).
+ */
+export const USE_TOKEN = `${TOKEN_LIB}
+local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local id = redis.call('GET', KEYS[1])
+if not id then return nil end
+local raw = redis.call('GET', base .. 't:' .. id)
+if not raw then return nil end
+local t = cjson.decode(raw)
+if not active(t, now) then return nil end
+local user = redis.call('GET', KEYS[2])
+if not user then return nil end
+if cjson.decode(user).enabled ~= true then return nil end
+local before = t.expiresAt
+if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
+  t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
+end
+t.lastUsedAt = now
+t.lastUsedIp = ip
+local encoded = cjson.encode(t)
+redis.call('SET', base .. 't:' .. id, encoded, 'PXAT', horizon(t, retention))
+if t.expiresAt ~= before then redis.call('PEXPIREAT', KEYS[1], t.expiresAt) end
+return { encoded, user }
+`;
+
+/**
+ * insertToken — enforces the per-user limit atomically, so concurrent inserts cannot overshoot.
+ * KEYS[1] = tokens (sorted set).  ARGV = base, record JSON, id, hash, createdAt, record expiry
+ * (PXAT), hash-key expiry (= expiresAt), max, 'evict'|'refuse', now, auditRetentionMs.
+ * Counts the active records; at the limit either returns { 'conflict' } having written nothing,
+ * or revokes the oldest active ones (revokedBy 'system:token-limit') until one slot is free.
+ * Then writes the record, its hash key and the sorted-set member. Returns { 'ok', evicted ids... }.
+ */
+export const INSERT_TOKEN = `${TOKEN_LIB}
+local base, json, id, hash = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local createdAt, recordAt, hashAt = ARGV[5], ARGV[6], ARGV[7]
+local max, mode, now, retention = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
+local live = {}
+for _, r in ipairs(records(base, KEYS[1])) do
+  if active(r[3], now) then live[#live + 1] = r[3] end
+end
+local result = { 'ok' }
+if #live >= max then
+  if mode == 'refuse' then return { 'conflict' } end
+  for i = 1, #live - max + 1 do
+    revoke(base, live[i], 'system:token-limit', now, retention)
+    result[#result + 1] = live[i].id
+  end
+end
+redis.call('SET', base .. 't:' .. id, json, 'PXAT', recordAt)
+redis.call('SET', base .. 'h:' .. hash, id, 'PXAT', hashAt)
+redis.call('ZADD', KEYS[1], createdAt, id)
+-- deleteUser may have given the set an expiry; a new token outlives it.
+redis.call('PERSIST', KEYS[1])
+return result
+`;
+
+/**
+ * listTokens — the records still kept at 'now' (raw JSON, sorted by the caller), pruning set
+ * members whose record Redis already expired and deleting records past their audit horizon at
+ * 'now' (the memory store forgets them the same way).
+ * KEYS[1] = tokens.  ARGV = base, now, auditRetentionMs.
+ */
+export const LIST_TOKENS = `${TOKEN_LIB}
+local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for _, r in ipairs(records(base, KEYS[1])) do
+  local t = r[3]
+  if horizon(t, retention) > now then
+    out[#out + 1] = r[2]
+  else
+    redis.call('DEL', base .. 't:' .. r[1], base .. 'h:' .. t.hash)
+    redis.call('ZREM', KEYS[1], r[1])
+  end
+end
+return out
+`;
+
+/**
+ * updateToken — changes name and/or description, keeping the record's expiry (KEEPTTL).
+ * KEYS[1] = t:<id>.  ARGV = '1'|'0' set name, name, '1'|'0' set description, description.
+ * Returns the updated JSON, or null when the record does not exist.
+ */
+export const UPDATE_TOKEN = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local t = cjson.decode(raw)
+if ARGV[1] == '1' then t.name = ARGV[2] end
+if ARGV[3] == '1' then t.description = ARGV[4] end
+local encoded = cjson.encode(t)
+redis.call('SET', KEYS[1], encoded, 'KEEPTTL')
+return encoded
+`;
+
+/**
+ * revokeToken — idempotent: an already revoked record is returned unchanged.
+ * KEYS[1] = t:<id>.  ARGV = base, by, now, auditRetentionMs.  Returns the record JSON or null.
+ */
+export const REVOKE_TOKEN = `${TOKEN_LIB}
+local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local t = cjson.decode(raw)
+if t.revokedAt ~= nil then return raw end
+revoke(base, t, by, now, retention)
+return cjson.encode(t)
+`;
+
+/**
+ * revokeTokenByHash — RFC 7009 revocation by secret. The hash key only exists while the token is
+ * usable, so a revoked token is not found again.
+ * KEYS[1] = h:<hash>.  ARGV = base, by, now, auditRetentionMs.  Returns 1 when a record was found.
+ */
+export const REVOKE_TOKEN_BY_HASH = `${TOKEN_LIB}
+local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local id = redis.call('GET', KEYS[1])
+if not id then return 0 end
+local raw = redis.call('GET', base .. 't:' .. id)
+if not raw then return 0 end
+local t = cjson.decode(raw)
+if t.revokedAt == nil then revoke(base, t, by, now, retention) end
+return 1
+`;
+
+/**
+ * revokeUserTokens — revokes every active token of the user. KEYS[1] = tokens.
+ * ARGV = base, by, now, auditRetentionMs.  Returns how many were revoked.
+ */
+export const REVOKE_USER_TOKENS = `${TOKEN_LIB}
+local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local count = 0
+for _, r in ipairs(records(base, KEYS[1])) do
+  if active(r[3], now) then
+    revoke(base, r[3], by, now, retention)
+    count = count + 1
+  end
+end
+return count
+`;
+
+/**
+ * deleteUser, per-user part: revokes the active tokens and deletes the user record. The username
+ * index lives in another slot, so the caller removes it afterwards (UNINDEX_USER). Gives the
+ * token set the expiry of its longest-kept record, so nothing of a deleted user stays forever.
+ * KEYS[1] = user, KEYS[2] = tokens.  ARGV = base, by, now, auditRetentionMs.
+ * Returns the deleted user's username, or null when there was no such user.
+ */
+export const DELETE_USER = `${TOKEN_LIB}
+local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local last = 0
+for _, r in ipairs(records(base, KEYS[2])) do
+  if active(r[3], now) then revoke(base, r[3], by, now, retention) end
+  last = math.max(last, horizon(r[3], retention))
+end
+if last > 0 then redis.call('PEXPIREAT', KEYS[2], last) else redis.call('DEL', KEYS[2]) end
+redis.call('DEL', KEYS[1])
+return cjson.decode(raw).username
+`;
+
+/**
+ * Removes a username from the global index only if it still points at this user id (a new user
+ * may already have taken the name). KEYS[1] = users (hash).  ARGV = username, user id.
+ */
+export const UNINDEX_USER = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+`;
+
+/**
+ * putUser — replaces the record only if it exists with the same username.
+ * KEYS[1] = user.  ARGV = new JSON (stored as given), username.  Returns 1 if replaced, else 0.
+ */
+export const PUT_USER = `
+local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw).username ~= ARGV[2] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+`;
+
+/** Session helpers: a session usable at 'now' (memory store: liveSession). */
+const SESSION_LIB = `
+-- Returns decoded session, session JSON, user JSON; or nil when the session is missing, revoked
+-- or expired, or its owner is missing, disabled, or voided it (sessionsNotBefore).
+local function live_session(base, sid, ukey, now)
+  local raw = redis.call('GET', base .. 's:' .. sid)
+  if not raw then return nil end
+  local s = cjson.decode(raw)
+  if s.revokedAt ~= nil or s.expiresAt <= now then return nil end
+  local user = redis.call('GET', ukey)
+  if not user then return nil end
+  local u = cjson.decode(user)
+  if u.enabled ~= true then return nil end
+  if type(u.sessionsNotBefore) == 'number' and s.createdAt < u.sessionsNotBefore then return nil end
+  return s, raw, user
+end
+`;
+
+/**
+ * createSession — session record, its first refresh hash and first access token, together.
+ * KEYS[1] = s:<sid>, KEYS[2] = r:<refreshHash>, KEYS[3] = a:<accessHash>.
+ * ARGV = session JSON, sid, session expiresAt, access JSON ({sid, exp}), access expiresAt.
+ * The session and every refresh hash live until the session's end (reuse detection needs the
+ * old ones); the access key until the access token expires.
+ */
+export const CREATE_SESSION = `
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[3])
+redis.call('SET', KEYS[2], ARGV[2], 'PXAT', ARGV[3])
+redis.call('SET', KEYS[3], ARGV[4], 'PXAT', ARGV[5])
+return 1
+`;
+
+/**
+ * useAccessToken — bearer check for a login access token, one EVALSHA, read-only.
+ * KEYS[1] = a:<accessHash>, KEYS[2] = user.  ARGV = base, now.
+ * Returns { session JSON, user JSON, access token expiry } or null.
+ */
+export const USE_ACCESS_TOKEN = `${SESSION_LIB}
+local base, now = ARGV[1], tonumber(ARGV[2])
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local a = cjson.decode(raw)
+if a.exp <= now then return nil end
+local s, session, user = live_session(base, a.sid, KEYS[2], now)
+if not s then return nil end
+-- As a string: a Lua number in a reply would be truncated to an integer anyway, but keep it exact.
+return { session, user, string.format('%d', a.exp) }
+`;
+
+/**
+ * rotateRefreshToken — KEYS[1] = r:<presented hash>, KEYS[2] = user.
+ * ARGV = base, presented hash, now, next refresh hash, next access hash, next access expiresAt.
+ * Unknown hash or dead session: { 'invalid' }. A hash that is not the session's current one was
+ * already rotated: the session is revoked, { 'reused' }. Otherwise the session's refresh hash
+ * moves on, the new refresh and access keys are written, { 'ok', session JSON }.
+ */
+export const ROTATE_REFRESH_TOKEN = `${SESSION_LIB}
+local base, presented, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local sid = redis.call('GET', KEYS[1])
+if not sid then return { 'invalid' } end
+local s = live_session(base, sid, KEYS[2], now)
+if not s then return { 'invalid' } end
+local skey = base .. 's:' .. sid
+if s.refreshHash ~= presented then
+  s.revokedAt = now
+  redis.call('SET', skey, cjson.encode(s), 'KEEPTTL')
+  return { 'reused' }
+end
+s.refreshHash = ARGV[4]
+local encoded = cjson.encode(s)
+redis.call('SET', skey, encoded, 'KEEPTTL')
+redis.call('SET', base .. 'r:' .. ARGV[4], sid, 'PXAT', s.expiresAt)
+redis.call('SET', base .. 'a:' .. ARGV[5], cjson.encode({ sid = sid, exp = tonumber(ARGV[6]) }), 'PXAT', ARGV[6])
+return { 'ok', encoded }
+`;
+
+/**
+ * revokeSession — idempotent; the record stays (with revokedAt) until the session's end.
+ * KEYS[1] = s:<sid>.  ARGV = now.
+ */
+export const REVOKE_SESSION = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local s = cjson.decode(raw)
+if s.revokedAt ~= nil then return 0 end
+s.revokedAt = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], cjson.encode(s), 'KEEPTTL')
+return 1
+`;
+
+/**
+ * hitCounter — fixed window starting at the first hit. The counter is a hash { n = count,
+ * r = resetAt } expiring at resetAt; a window that ended by 'now' restarts even if Redis has not
+ * expired the key yet. KEYS[1] = c:<key>.  ARGV = windowMs, now.  Returns { count, ttlMs }.
+ */
+export const HIT_COUNTER = `
+local window, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local v = redis.call('HMGET', KEYS[1], 'n', 'r')
+local n, r = tonumber(v[1]), tonumber(v[2])
+if n == nil or r == nil or r <= now then
+  n = 0
+  r = now + window
+end
+n = n + 1
+redis.call('HSET', KEYS[1], 'n', n, 'r', r)
+redis.call('PEXPIREAT', KEYS[1], r)
+return { n, r - now }
+`;

@@ -1,0 +1,116 @@
+/**
+ * The one storage seam. Two implementations: `RedisStore` (production, shared by every gateway
+ * process) and `MemoryStore` (the embedded default, tests). Both pass `test/store/contract.ts`.
+ *
+ * The interface is shaped by the hot path, not by a generic key-value API: `useToken` and
+ * `useAccessToken` answer a bearer check in one round trip (Redis: one Lua script doing lookup,
+ * owner check, sliding refresh and last-used together). Everything a user owns lives under that
+ * user's id, which tokens carry, so on Redis Cluster it all hashes to one slot.
+ *
+ * Times are milliseconds since the epoch and always come from the caller (an injectable clock),
+ * never from the store, so expiry rules are testable without sleeping.
+ *
+ * Errors: `Conflict`, `NotFound` for domain conflicts; `TemporarilyUnavailable` when the backing
+ * service is unreachable or slow. A store never answers "active" when it could not check.
+ */
+import type { SessionRecord, TokenRecord, UserRecord } from './records.js';
+
+export type { SessionRecord, TokenRecord, UserRecord } from './records.js';
+
+export interface TokenLimit {
+  /** Active (not revoked, not expired) tokens a user may hold after the insert. */
+  max: number;
+  /** `evict`: revoke the oldest active ones to make room; `refuse`: throw `Conflict`. */
+  onLimit: 'evict' | 'refuse';
+}
+
+/** What a successful bearer check returns: the (updated) record and its owner. */
+export interface TokenUse {
+  token: TokenRecord;
+  user: UserRecord;
+}
+
+export interface SessionUse {
+  session: SessionRecord;
+  user: UserRecord;
+  /** Expiry of the presented access token (ms). */
+  accessExpiresAt: number;
+}
+
+export type RefreshOutcome =
+  | { outcome: 'ok'; session: SessionRecord }
+  /** A refresh token that was already rotated: the whole session is now revoked. */
+  | { outcome: 'reused' }
+  | { outcome: 'invalid' };
+
+export interface Counter {
+  count: number;
+  /** Time left in the window, ms (0 when the counter does not exist). */
+  ttlMs: number;
+}
+
+export interface Store {
+  // ---- users -------------------------------------------------------------------------------
+  /** Throws `Conflict` when the username is taken. */
+  createUser(user: UserRecord): Promise<void>;
+  getUser(id: string): Promise<UserRecord | null>;
+  findUserByName(username: string): Promise<UserRecord | null>;
+  /** Replaces the record (same id and username). Throws `NotFound`. */
+  putUser(user: UserRecord): Promise<void>;
+  /** Removes the user and revokes (marks) all their tokens, revokedBy = `by`. */
+  deleteUser(id: string, by: string, now: number): Promise<void>;
+  listUsers(): Promise<UserRecord[]>;
+
+  // ---- personal access tokens ----------------------------------------------------------------
+  /**
+   * Stores a new token, atomically enforcing the per-user limit (holds under concurrent inserts).
+   * Returns the ids evicted to make room; throws `Conflict` at the limit with `refuse`.
+   */
+  insertToken(token: TokenRecord, limit: TokenLimit, now: number): Promise<{ evicted: string[] }>;
+  getToken(userId: string, id: string): Promise<TokenRecord | null>;
+  /** Every record still kept (active, expired or revoked within the audit retention), oldest first. */
+  listTokens(userId: string, now: number): Promise<TokenRecord[]>;
+  /** Changes name/description only. Returns null when the token does not exist. */
+  updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null>;
+  /** Marks the token revoked (idempotent: an already revoked one is returned unchanged). */
+  revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null>;
+  /** RFC 7009 path: revoke by secret hash. Returns whether a token was found. */
+  revokeTokenByHash(userId: string, hash: string, by: string, now: number): Promise<boolean>;
+  /** Revokes every active token of the user. Returns how many. */
+  revokeUserTokens(userId: string, by: string, now: number): Promise<number>;
+  /**
+   * The hot path. Finds the token by secret hash and, only if it is active and its owner exists
+   * and is enabled: slides a sliding expiry (never past `maxLifetimeAt`), records last use, and
+   * returns the updated record. Anything else returns null and changes nothing.
+   */
+  useToken(userId: string, hash: string, now: number, ip: string): Promise<TokenUse | null>;
+
+  // ---- login sessions (POST /api/v1/login) ---------------------------------------------------
+  createSession(session: SessionRecord, accessHash: string, accessExpiresAt: number): Promise<void>;
+  /** Bearer check for a login access token: active session, owner enabled, not before `sessionsNotBefore`. */
+  useAccessToken(userId: string, accessHash: string, now: number): Promise<SessionUse | null>;
+  /**
+   * Rotates the refresh token: the presented one must be the session's current one. A previously
+   * rotated one revokes the session (reuse detection, RFC 9700 §4.14.2).
+   */
+  rotateRefreshToken(
+    userId: string,
+    refreshHash: string,
+    next: { refreshHash: string; accessHash: string; accessExpiresAt: number },
+    now: number,
+  ): Promise<RefreshOutcome>;
+  /** Finds the session a refresh token belongs to (any rotation), without changing anything. */
+  findSessionByRefresh(userId: string, refreshHash: string): Promise<SessionRecord | null>;
+  revokeSession(userId: string, sessionId: string, now: number): Promise<void>;
+
+  // ---- throttling -----------------------------------------------------------------------------
+  /** Adds one to a windowed counter; the window starts at the first hit. */
+  hitCounter(key: string, windowMs: number, now: number): Promise<Counter>;
+  getCounter(key: string, now: number): Promise<Counter>;
+  deleteCounter(key: string): Promise<void>;
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+  /** Throws `TemporarilyUnavailable` when the store cannot be reached. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

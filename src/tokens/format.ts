@@ -1,0 +1,70 @@
+/**
+ * Secret formats. Every secret Tessera hands out looks like
+ *
+ *     <prefix>_<owner id: 12><random: 32><crc32: 6>        e.g. tsr_3kT9...Qa1xY0
+ *
+ * - prefix: `tsr` personal access token, `tsa` login access token, `tsrt` login refresh token.
+ *   A fixed, distinctive prefix lets secret scanners (GitHub push protection, gitleaks, ...)
+ *   find leaked tokens.
+ * - owner id: the user's id; it routes the lookup to the user's keys (one Redis Cluster slot).
+ *   It is not secret.
+ * - random: 32 base62 characters from the CSPRNG, about 190 bits.
+ * - crc32: base62 CRC-32 of everything before it, the GitHub scheme: typos and truncations are
+ *   rejected without a store lookup, and scanners can check candidates offline.
+ *
+ * Only the SHA-256 of the whole secret is stored. SHA-256 is the right hash here: the secret has
+ * 190 random bits, so a slow password hash would add nothing but latency on the hot path.
+ */
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { BASE62, USER_ID_LENGTH, randomBase62 } from '../ids.js';
+
+const RANDOM_LENGTH = 32;
+const CHECKSUM_LENGTH = 6;
+
+export type SecretKind = 'pat' | 'access' | 'refresh';
+
+const PREFIX: Record<SecretKind, string> = { pat: 'tsr_', access: 'tsa_', refresh: 'tsrt_' };
+
+function checksum(body: string): string {
+  let n = crc32(body);
+  let out = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i++) {
+    out = BASE62[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}
+
+export function newSecret(kind: SecretKind, userId: string): string {
+  const body = PREFIX[kind] + userId + randomBase62(RANDOM_LENGTH);
+  return body + checksum(body);
+}
+
+export interface ParsedSecret {
+  kind: SecretKind;
+  userId: string;
+  hash: string;
+}
+
+const SHAPE = /^(tsr|tsa|tsrt)_([0-9A-Za-z]{50})$/;
+const KIND_OF: Record<string, SecretKind> = { tsr: 'pat', tsa: 'access', tsrt: 'refresh' };
+
+/**
+ * Recognises a Tessera secret and checks its checksum. Returns null for anything else, so
+ * garbage never reaches the store.
+ */
+export function parseSecret(secret: string): ParsedSecret | null {
+  if (secret.length > 64) return null;
+  const match = SHAPE.exec(secret);
+  if (!match) return null;
+  const rest = match[2]!;
+  const body = secret.slice(0, secret.length - CHECKSUM_LENGTH);
+  if (checksum(body) !== rest.slice(-CHECKSUM_LENGTH)) return null;
+  return { kind: KIND_OF[match[1]!]!, userId: rest.slice(0, USER_ID_LENGTH), hash: hashSecret(secret) };
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+

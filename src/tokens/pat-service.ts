@@ -1,0 +1,248 @@
+/**
+ * Personal access tokens: the rules of creating, listing, describing, editing and revoking them,
+ * and the bearer check on the hot path. HTTP routes, web pages and the CLI all come here, so the
+ * rules exist once.
+ *
+ * Authorization, in one place:
+ *   - a user acts on their own tokens; an admin (full-rights credential) on anyone's;
+ *   - creating for yourself needs the token-creator permission; admins may create for any user;
+ *   - nobody grants scopes they do not hold, and a PAT never mints a token that outlives it.
+ * A token someone may not see is "not found", so ids of other users' tokens cannot be probed.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { TesseraConfig } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
+import { Forbidden, InvalidRequest, NotFound } from '../errors.js';
+import { newTokenId, userIdOfTokenId } from '../ids.js';
+import type { UserService } from '../identity/users.js';
+import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
+import type { Store, TokenUse } from '../store/store.js';
+import { newSecret, parseSecret } from './format.js';
+import { isAdmin, type Principal } from './principal.js';
+import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
+
+export type TokenStatus = 'active' | 'expired' | 'revoked';
+
+export interface CreateTokenInput {
+  name?: unknown;
+  description?: unknown;
+  user?: unknown;
+  expires_in?: unknown;
+  expires_at?: unknown;
+  expiration?: unknown;
+  sliding_window?: unknown;
+  max_lifetime?: unknown;
+  scopes?: unknown;
+}
+
+export interface CreatedToken {
+  secret: string;
+  record: TokenRecord;
+  owner: UserRecord;
+  /** Ids revoked to stay within the per-user limit. */
+  evicted: string[];
+}
+
+export interface ListOptions {
+  /** Username whose tokens to list; undefined = the caller's own. */
+  user?: string;
+  /** Admins only: every user's tokens. */
+  all?: boolean;
+  include?: { revoked?: boolean; expired?: boolean };
+}
+
+export function tokenStatus(token: TokenRecord, now: number): TokenStatus {
+  if (token.revokedAt !== undefined) return 'revoked';
+  return token.expiresAt <= now ? 'expired' : 'active';
+}
+
+function text(value: unknown, field: string, max: number, required: boolean): string | undefined {
+  if (value === undefined || value === null) {
+    if (required) throw new InvalidRequest(`${field} is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new InvalidRequest(`${field} must be a string`);
+  const trimmed = value.trim();
+  if (required && !trimmed) throw new InvalidRequest(`${field} must not be empty`);
+  if (trimmed.length > max) throw new InvalidRequest(`${field} is longer than ${max} characters`);
+  if (/[\u0000-\u001f\u007f]/.test(trimmed.replace(/[\n\t]/g, ''))) throw new InvalidRequest(`${field} contains control characters`);
+  return trimmed;
+}
+
+function durationField(value: unknown, field: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const ms = typeof value === 'number' || typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined || ms <= 0) throw new InvalidRequest(`${field} must be a positive number of seconds or a duration like 30d`);
+  return ms;
+}
+
+export class PatService {
+  constructor(
+    private readonly store: Store,
+    private readonly users: UserService,
+    private readonly config: TesseraConfig['tokens'],
+    private readonly clock: Clock,
+  ) {}
+
+  /** The expiry fields of a new token, from the request and the configured bounds. */
+  private expiry(input: CreateTokenInput, now: number, ceiling: number | undefined) {
+    const expiration: Expiration = input.expiration === undefined ? 'hard' : (input.expiration as Expiration);
+    if (expiration !== 'hard' && expiration !== 'sliding') throw new InvalidRequest('expiration must be "hard" or "sliding"');
+    const cap = (at: number, field: string) => {
+      if (at - now > this.config.maxTtl) throw new InvalidRequest(`${field} exceeds the maximum token lifetime`);
+      if (ceiling !== undefined && at > ceiling) throw new InvalidRequest(`${field} would outlive the token making this request`);
+      return at;
+    };
+
+    if (expiration === 'sliding') {
+      if (input.expires_in !== undefined || input.expires_at !== undefined) {
+        throw new InvalidRequest('sliding tokens take sliding_window and max_lifetime, not expires_in/expires_at');
+      }
+      const window = durationField(input.sliding_window, 'sliding_window') ?? this.config.defaultSlidingWindow;
+      const lifetime = durationField(input.max_lifetime, 'max_lifetime') ?? Math.min(this.config.defaultMaxLifetime, this.config.maxTtl);
+      if (window > lifetime) throw new InvalidRequest('sliding_window must not be longer than max_lifetime');
+      const maxLifetimeAt = cap(now + lifetime, 'max_lifetime');
+      return { expiration, expiresAt: now + window, slidingWindow: window, maxLifetimeAt };
+    }
+
+    if (input.sliding_window !== undefined || input.max_lifetime !== undefined) {
+      throw new InvalidRequest('sliding_window and max_lifetime apply only to expiration "sliding"');
+    }
+    if (input.expires_in !== undefined && input.expires_at !== undefined) throw new InvalidRequest('give expires_in or expires_at, not both');
+    let expiresAt: number;
+    if (input.expires_at !== undefined) {
+      const at = typeof input.expires_at === 'string' ? Date.parse(input.expires_at) : NaN;
+      if (!Number.isFinite(at)) throw new InvalidRequest('expires_at must be an ISO 8601 date-time');
+      if (at <= now) throw new InvalidRequest('expires_at is in the past');
+      expiresAt = at;
+    } else {
+      expiresAt = now + (durationField(input.expires_in, 'expires_in') ?? this.config.defaultTtl);
+    }
+    return { expiration, expiresAt: cap(expiresAt, input.expires_at !== undefined ? 'expires_at' : 'expires_in') };
+  }
+
+  async create(caller: Principal, input: CreateTokenInput): Promise<CreatedToken> {
+    const name = text(input.name, 'name', 100, true)!;
+    const description = text(input.description, 'description', 1000, false) ?? '';
+    const username = input.user === undefined ? caller.user.username : input.user;
+    if (typeof username !== 'string') throw new InvalidRequest('user must be a username');
+
+    let owner: UserRecord;
+    if (username === caller.user.username) {
+      owner = caller.user;
+      if (!this.users.mayCreateTokens(owner)) throw new Forbidden('you do not have permission to create tokens');
+    } else {
+      if (!isAdmin(caller)) throw new Forbidden('only admins create tokens for other users');
+      owner = await this.users.get(username);
+    }
+    if (!owner.enabled) throw new InvalidRequest(`user ${owner.username} is disabled`);
+
+    const scopes = parseScopes(input.scopes);
+    assertGrantable(caller.scopes, scopes);
+    const now = this.clock();
+    const secret = newSecret('pat', owner.id);
+    const record: TokenRecord = {
+      id: newTokenId(owner.id),
+      userId: owner.id,
+      name,
+      description,
+      scope: joinScopes(scopes),
+      createdAt: now,
+      createdBy: caller.user.username,
+      hash: parseSecret(secret)!.hash,
+      ...this.expiry(input, now, caller.expiryCeiling),
+    };
+    const { evicted } = await this.store.insertToken(record, { max: this.config.maxPerUser, onLimit: this.config.onLimit }, now);
+    return { secret, record, owner, evicted };
+  }
+
+  /** The owner of a token the caller may act on, or NotFound. */
+  private async reachable(caller: Principal, id: string): Promise<{ token: TokenRecord; owner: UserRecord }> {
+    const userId = userIdOfTokenId(id);
+    if (!userId || (userId !== caller.user.id && !isAdmin(caller))) throw new NotFound(`token ${id} not found`);
+    const [token, owner] = await Promise.all([this.store.getToken(userId, id), this.store.getUser(userId)]);
+    if (!token || !owner) throw new NotFound(`token ${id} not found`);
+    return { token, owner };
+  }
+
+  async get(caller: Principal, id: string) {
+    return this.reachable(caller, id);
+  }
+
+  async list(caller: Principal, options: ListOptions = {}): Promise<{ token: TokenRecord; owner: UserRecord }[]> {
+    let owners: UserRecord[];
+    if (options.all) {
+      if (!isAdmin(caller)) throw new Forbidden('only admins list every user\'s tokens');
+      owners = await this.users.list();
+    } else if (options.user !== undefined && options.user !== caller.user.username) {
+      if (!isAdmin(caller)) throw new Forbidden('only admins list other users\' tokens');
+      owners = [await this.users.get(options.user)];
+    } else {
+      owners = [caller.user];
+    }
+    const now = this.clock();
+    const lists = await Promise.all(owners.map(async (owner) => (await this.store.listTokens(owner.id, now)).map((token) => ({ token, owner }))));
+    return lists.flat().filter(({ token }) => {
+      const status = tokenStatus(token, now);
+      return status === 'active' || (status === 'revoked' && options.include?.revoked) || (status === 'expired' && options.include?.expired);
+    });
+  }
+
+  async update(caller: Principal, id: string, patch: { name?: unknown; description?: unknown }) {
+    const name = text(patch.name, 'name', 100, false);
+    const description = text(patch.description, 'description', 1000, false);
+    if (patch.name !== undefined && !name) throw new InvalidRequest('name must not be empty');
+    if (name === undefined && description === undefined) throw new InvalidRequest('nothing to change: give name and/or description');
+    const { owner } = await this.reachable(caller, id);
+    const token = await this.store.updateToken(owner.id, id, { name, description });
+    if (!token) throw new NotFound(`token ${id} not found`);
+    return { token, owner };
+  }
+
+  async revoke(caller: Principal, id: string) {
+    const { owner } = await this.reachable(caller, id);
+    const token = await this.store.revokeToken(owner.id, id, caller.user.username, this.clock());
+    if (!token) throw new NotFound(`token ${id} not found`);
+    return { token, owner };
+  }
+
+  /** Revokes every active token of `username`. Returns how many. */
+  async revokeAllOfUser(caller: Principal, username: string): Promise<number> {
+    if (username !== caller.user.username && !isAdmin(caller)) throw new Forbidden('only admins revoke other users\' tokens');
+    const owner = username === caller.user.username ? caller.user : await this.users.get(username);
+    return this.store.revokeUserTokens(owner.id, caller.user.username, this.clock());
+  }
+
+  /**
+   * The emergency switch: every token of every user. Each user's tokens go atomically; users are
+   * walked one by one, so a failure part-way is safe to retry (already revoked ones are skipped).
+   */
+  async revokeEverything(caller: Principal): Promise<{ users: number; tokens: number }> {
+    if (!isAdmin(caller)) throw new Forbidden('only admins revoke every token');
+    const now = this.clock();
+    const users = await this.users.list();
+    let tokens = 0;
+    for (const user of users) tokens += await this.store.revokeUserTokens(user.id, `${caller.user.username} (revoke-all)`, now);
+    return { users: users.length, tokens };
+  }
+
+  /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */
+  async revokeBySecret(secret: string, by: string): Promise<void> {
+    const parsed = parseSecret(secret);
+    if (parsed?.kind === 'pat') await this.store.revokeTokenByHash(parsed.userId, parsed.hash, by, this.clock());
+  }
+
+  /**
+   * The hot path: one store round trip, SHA-256 of the presented secret, no other hashing.
+   * The store finds the record by hash; the constant-time compare below is defence in depth
+   * against a store that matched loosely.
+   */
+  async verify(secret: string, ip: string): Promise<TokenUse | null> {
+    const parsed = parseSecret(secret);
+    if (!parsed || parsed.kind !== 'pat') return null;
+    const use = await this.store.useToken(parsed.userId, parsed.hash, this.clock(), ip);
+    if (!use || !timingSafeEqual(Buffer.from(use.token.hash, 'hex'), Buffer.from(parsed.hash, 'hex'))) return null;
+    return use;
+  }
+}

@@ -1,0 +1,16 @@
+import type { UserRecord } from '../store/records.js';
+
+/** Who is calling, and with what: the result of every successful bearer or Basic check. */
+export interface Principal {
+  user: UserRecord;
+  /** `session`: a login access token (full rights); `pat`: a personal access token. */
+  via: 'session' | 'pat';
+  /** Scopes the credential is limited to; null means the user's full rights. */
+  scopes: string[] | null;
+  tokenId?: string;
+  sessionId?: string;
+  /** A PAT cannot mint a token that outlives it: the latest expiry it may grant. */
+  expiryCeiling?: number;
+}
+
+export const isAdmin = (p: Principal): boolean => p.user.role === 'admin' && p.scopes === null;

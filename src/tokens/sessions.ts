@@ -1,0 +1,87 @@
+/**
+ * Login sessions behind `POST /api/v1/login`: a short-lived access token and a refresh token
+ * (the seeds' WEKA pair: 5 minutes and 30 days by default). Each refresh rotates the refresh
+ * token; presenting an already-rotated one revokes the whole login (RFC 9700 §4.14.2), because
+ * then either the user or a thief holds a copy.
+ */
+import type { Clock } from '../clock.js';
+import type { TesseraConfig } from '../config/schema.js';
+import { InvalidGrant } from '../errors.js';
+import { newSessionId } from '../ids.js';
+import type { UserRecord } from '../store/records.js';
+import type { SessionUse, Store } from '../store/store.js';
+import { newSecret, parseSecret } from './format.js';
+
+export interface LoginTokens {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'Bearer';
+  /** Seconds. */
+  expires_in: number;
+  refresh_expires_in: number;
+}
+
+export class SessionService {
+  constructor(
+    private readonly store: Store,
+    private readonly config: TesseraConfig['auth'],
+    private readonly clock: Clock,
+  ) {}
+
+  private answer(access: string, refresh: string, now: number, accessExpiresAt: number, sessionEnd: number): LoginTokens {
+    return {
+      access_token: access,
+      refresh_token: refresh,
+      token_type: 'Bearer',
+      expires_in: Math.round((accessExpiresAt - now) / 1000),
+      refresh_expires_in: Math.round((sessionEnd - now) / 1000),
+    };
+  }
+
+  async start(user: UserRecord, ip: string): Promise<LoginTokens> {
+    const now = this.clock();
+    const access = newSecret('access', user.id);
+    const refresh = newSecret('refresh', user.id);
+    const expiresAt = now + this.config.refreshTokenTtl;
+    // The access token never outlives the login it belongs to.
+    const accessExpiresAt = Math.min(now + this.config.accessTokenTtl, expiresAt);
+    await this.store.createSession(
+      { id: newSessionId(), userId: user.id, createdAt: now, expiresAt, refreshHash: parseSecret(refresh)!.hash, ip },
+      parseSecret(access)!.hash,
+      accessExpiresAt,
+    );
+    return this.answer(access, refresh, now, accessExpiresAt, expiresAt);
+  }
+
+  async refresh(refreshToken: unknown): Promise<LoginTokens> {
+    const parsed = typeof refreshToken === 'string' ? parseSecret(refreshToken) : null;
+    if (!parsed || parsed.kind !== 'refresh') throw new InvalidGrant('refresh_token is missing or malformed');
+    const now = this.clock();
+    const access = newSecret('access', parsed.userId);
+    const refresh = newSecret('refresh', parsed.userId);
+    const next = { refreshHash: parseSecret(refresh)!.hash, accessHash: parseSecret(access)!.hash, accessExpiresAt: now + this.config.accessTokenTtl };
+    const result = await this.store.rotateRefreshToken(parsed.userId, parsed.hash, next, now);
+    if (result.outcome === 'reused') throw new InvalidGrant('refresh token was already used; the whole login has been revoked');
+    if (result.outcome === 'invalid') throw new InvalidGrant('refresh token is invalid, expired or revoked');
+    // Sessions end absolutely; a rotated access token is clipped to the session's end too.
+    return this.answer(access, refresh, now, Math.min(next.accessExpiresAt, result.session.expiresAt), result.session.expiresAt);
+  }
+
+  verifyAccess(secret: string): Promise<SessionUse | null> {
+    const parsed = parseSecret(secret);
+    if (!parsed || parsed.kind !== 'access') return Promise.resolve(null);
+    return this.store.useAccessToken(parsed.userId, parsed.hash, this.clock());
+  }
+
+  async revoke(userId: string, sessionId: string): Promise<void> {
+    await this.store.revokeSession(userId, sessionId, this.clock());
+  }
+
+  /** Logout or RFC 7009 with a refresh token: ends the login it belongs to. */
+  async revokeByRefresh(secret: string): Promise<void> {
+    const parsed = parseSecret(secret);
+    if (parsed?.kind !== 'refresh') return;
+    const session = await this.store.findSessionByRefresh(parsed.userId, parsed.hash);
+    if (session) await this.store.revokeSession(parsed.userId, session.id, this.clock());
+  }
+}

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+describe('login sessions (POST /api/v1/login) on Redis', () => {
+  let gw: TestGateway;
+  let admin: string;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ config: { auth: { lockout: { maxFailuresPerAccountAndIp: 3, maxFailuresPerAccount: 6, maxFailuresPerIp: 50, window: '10m' } } } });
+    admin = await gw.personalToken('admin', ADMIN_PASSWORD);
+    for (const username of ['alice', 'bob', 'carol', 'dave']) {
+      const res = await gw.api('POST', '/api/v1/users', { token: admin, body: { username, password: `${username}-password` } });
+      expect(res.status).toBe(201);
+    }
+  });
+  afterAll(() => gw?.stop());
+
+  it('returns an access/refresh pair with the documented lifetimes', async () => {
+    const res = await gw.api('POST', '/api/v1/login', { body: { username: 'alice', password: 'alice-password' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 300, refresh_expires_in: 30 * 86400 });
+    expect(res.body.access_token).toMatch(/^tsa_/);
+    expect(res.body.refresh_token).toMatch(/^tsrt_/);
+    const me = await gw.api('GET', '/api/v1/me', { token: res.body.access_token });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ username: 'alice', role: 'normal', source: 'local', authenticated_with: 'login' });
+    expect(me.body.password_hash).toBeUndefined();
+    expect(JSON.stringify(me.body)).not.toMatch(/scrypt/);
+  });
+
+  it('access tokens expire after 5 minutes; refresh rotates; a reused refresh token revokes the login', async () => {
+    const first = (await gw.api('POST', '/api/v1/login', { body: { username: 'bob', password: 'bob-password' } })).body;
+    gw.clock.advance(5 * 60_000 + 1);
+    expect((await gw.api('GET', '/api/v1/me', { token: first.access_token })).status).toBe(401);
+
+    const second = await gw.api('POST', '/api/v1/login/refresh', { body: { refresh_token: first.refresh_token } });
+    expect(second.status).toBe(200);
+    expect(second.body.refresh_token).not.toBe(first.refresh_token);
+    expect((await gw.api('GET', '/api/v1/me', { token: second.body.access_token })).status).toBe(200);
+
+    // The old refresh token again: a thief or a replay. The whole login ends.
+    const reuse = await gw.api('POST', '/api/v1/login/refresh', { body: { refresh_token: first.refresh_token } });
+    expect(reuse.status).toBe(400);
+    expect(reuse.body.error).toBe('invalid_grant');
+    expect((await gw.api('GET', '/api/v1/me', { token: second.body.access_token })).status).toBe(401);
+    const after = await gw.api('POST', '/api/v1/login/refresh', { body: { refresh_token: second.body.refresh_token } });
+    expect(after.status).toBe(400);
+  });
+
+  it('logout ends the login', async () => {
+    const pair = (await gw.api('POST', '/api/v1/login', { body: { username: 'alice', password: 'alice-password' } })).body;
+    expect((await gw.api('POST', '/api/v1/logout', { token: pair.access_token })).status).toBe(204);
+    expect((await gw.api('GET', '/api/v1/me', { token: pair.access_token })).status).toBe(401);
+    expect((await gw.api('POST', '/api/v1/login/refresh', { body: { refresh_token: pair.refresh_token } })).status).toBe(400);
+  });
+
+  it('answers unknown user and wrong password with the same 401, in comparable time', async () => {
+    const time = async (username: string) => {
+      const start = performance.now();
+      const res = await gw.api('POST', '/api/v1/login', { body: { username, password: 'wrong-password' }, headers: { 'x-test': username } });
+      return { res, ms: performance.now() - start };
+    };
+    const wrong = await time('carol');
+    const unknown = await time('nobody-here');
+    expect(wrong.res.status).toBe(401);
+    expect(unknown.res.status).toBe(401);
+    expect(unknown.res.body).toEqual(wrong.res.body);
+    // Both pay for one scrypt; without the dummy hash the unknown user would answer far faster.
+    expect(unknown.ms).toBeGreaterThan(wrong.ms / 4);
+  });
+
+  it('throttles repeated failures per account and IP, with Retry-After, and the lock expires', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await gw.api('POST', '/api/v1/login', { body: { username: 'dave', password: 'nope-nope' } })).status).toBe(401);
+    }
+    const locked = await gw.api('POST', '/api/v1/login', { body: { username: 'dave', password: 'dave-password' } });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    gw.clock.advance(10 * 60_000 + 1);
+    expect((await gw.api('POST', '/api/v1/login', { body: { username: 'dave', password: 'dave-password' } })).status).toBe(200);
+  });
+
+  it('a disabled user cannot log in and their sessions end at once', async () => {
+    const token = await gw.login('carol', 'carol-password');
+    expect((await gw.api('PATCH', '/api/v1/users/carol', { token: admin, body: { enabled: false } })).status).toBe(200);
+    expect((await gw.api('GET', '/api/v1/me', { token })).status).toBe(401);
+    const res = await gw.api('POST', '/api/v1/login', { body: { username: 'carol', password: 'carol-password' } });
+    expect(res.status).toBe(401);
+    await gw.api('PATCH', '/api/v1/users/carol', { token: admin, body: { enabled: true } });
+  });
+
+  it('a password reset ends existing sessions', async () => {
+    const token = await gw.login('alice', 'alice-password');
+    gw.clock.advance(1);
+    expect((await gw.api('PATCH', '/api/v1/users/alice', { token: admin, body: { password: 'alice-new-password' } })).status).toBe(200);
+    expect((await gw.api('GET', '/api/v1/me', { token })).status).toBe(401);
+    expect(await gw.login('alice', 'alice-new-password')).toMatch(/^tsa_/);
+  });
+});
+
+describe('auth.passwordApiLogin: false', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ config: { auth: { passwordApiLogin: false } } });
+  });
+  afterAll(() => gw?.stop());
+
+  it('refuses password login on the API', async () => {
+    const res = await gw.api('POST', '/api/v1/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+    expect(res.status).toBe(403);
+    expect(res.body.error).toBe('access_denied');
+    expect(res.body.error_description).toMatch(/personal access token/);
+  });
+});
