@@ -4,6 +4,7 @@
  */
 import { systemClock, type Clock } from './clock.js';
 import type { TesseraConfig } from './config/schema.js';
+import { LdapSource } from './identity/ldap/ldap-source.js';
 import { LocalSource } from './identity/local/local-source.js';
 import { LoginService } from './identity/login.js';
 import { LoginThrottle } from './identity/throttle.js';
@@ -23,6 +24,8 @@ export interface Services {
   store: Store;
   users: UserService;
   login: LoginService;
+  /** LDAP sources in config order; server.ts starts their revalidators and closes them. */
+  ldapSources: LdapSource[];
   sessions: SessionService;
   pats: PatService;
   bearer: BearerAuthenticator;
@@ -45,16 +48,17 @@ export function openStore(config: TesseraConfig): Store {
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
 }
 
-export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock } = {}): Services {
+export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? openStore(config);
   const users = new UserService(store, config, clock);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
-  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost)], users, throttle);
+  const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
+  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle);
   const sessions = new SessionService(store, config.auth, clock);
   const pats = new PatService(store, users, config.tokens, clock);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions, bearer);
-  return { config, clock, store, users, login, sessions, pats, bearer, clients, introspection };
+  return { config, clock, store, users, login, ldapSources, sessions, pats, bearer, clients, introspection };
 }

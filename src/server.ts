@@ -54,6 +54,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log(`Tessera listening on ${url} (issuer ${config.server.issuer})`);
+  for (const source of services.ldapSources) source.revalidator.start();
 
   return {
     services,
@@ -64,6 +65,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await Promise.all(services.ldapSources.map((source) => source.close()));
       await services.store.close();
     },
   };

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { ldapSourcesSchema } from '../identity/ldap/config.js';
 
 const duration = (fallback: string) =>
   z
@@ -124,18 +125,74 @@ const tokens = z.strictObject({
   creators: creators.default(creators.parse({})),
 });
 
+const grantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
+
+/**
+ * One registry for every OAuth client: web apps and CLIs that sign users in through the OpenID
+ * Provider, services using client credentials, and downstream APIs that call introspection.
+ */
 const client = z
   .strictObject({
-    /** client_id presented at /oauth2/introspect and /oauth2/revoke. */
-    id: z.string().min(1),
-    /** Plain secret; write `${ENV_VAR}` to read it from the environment. */
+    /** client_id. */
+    id: z.string().min(1).max(200),
+    /** Display name on the consent page. */
+    name: z.string().optional(),
+    /** Plain secret (confidential clients); write `${ENV_VAR}` to read it from the environment. */
     secret: z.string().min(16).optional(),
-    /** Or a scrypt hash made by `scripts/hash-secret.mjs`; verified once, then cached in memory. */
+    /**
+     * Or a scrypt hash made by `node scripts/hash-secret.mjs`, verified once per process and then
+     * remembered. Only for clients that just call introspection/revocation: oidc-provider needs
+     * the plain secret for its own grants.
+     */
     secretHash: z.string().startsWith('scrypt$').optional(),
-    /** A resource server may introspect personal access tokens. */
-    resourceServer: z.boolean().default(true),
+    /** A public client (CLI, SPA, device): no secret, PKCE S256 required. */
+    public: z.boolean().default(false),
+    /** Exact redirect URIs for the authorization code flow (no wildcards, RFC 9700 §2.1). */
+    redirectUris: z.array(z.url()).default([]),
+    postLogoutRedirectUris: z.array(z.url()).default([]),
+    /** Grants the client may use. No implicit, no password grant: both are deprecated (RFC 9700). */
+    grantTypes: z.array(grantType).optional(),
+    /** First-party clients skip the consent page. */
+    firstParty: z.boolean().default(false),
+    /** May introspect personal access tokens (a resource server behind Tessera). */
+    resourceServer: z.boolean().default(false),
+    /**
+     * Resource indicators (RFC 8707) this client serves: it may introspect provider access tokens
+     * issued for them, besides tokens issued to itself.
+     */
+    resources: z.array(z.string()).default([]),
   })
-  .refine((c) => Boolean(c.secret) !== Boolean(c.secretHash), 'give exactly one of secret, secretHash');
+  .refine((c) => c.public || Boolean(c.secret) !== Boolean(c.secretHash), 'give exactly one of secret, secretHash (or public: true)')
+  .refine((c) => !c.public || (!c.secret && !c.secretHash), 'a public client has no secret');
+
+/** An API that OAuth access tokens can be issued for (RFC 8707 resource indicator). */
+const resource = z.strictObject({
+  /** The resource indicator, an absolute URI, e.g. https://api.example.org. */
+  indicator: z.url(),
+  /** Scopes of this API that clients may request. */
+  scopes: z.array(z.string()).default([]),
+  /** `jwt`: RFC 9068 JWT access tokens that the API can verify offline against JWKS; `opaque`: introspect them. */
+  accessTokenFormat: z.enum(['jwt', 'opaque']).default('opaque'),
+  /** Access token lifetime for this API. */
+  accessTokenTtl: duration('1h'),
+});
+
+const oidc = z.strictObject({
+  /**
+   * Keys that sign the provider's cookies (newest first, rotate by prepending). Unset: a key is
+   * generated once and kept in the store, so every gateway instance shares it.
+   */
+  cookieKeys: z.array(z.string().min(32)).optional(),
+  /** Lifetimes of provider tokens. */
+  accessTokenTtl: duration('1h'),
+  idTokenTtl: duration('1h'),
+  refreshTokenTtl: duration('14d'),
+  authorizationCodeTtl: duration('60s'),
+  deviceCodeTtl: duration('10m'),
+  sessionTtl: duration('14d'),
+  /** How long a retired signing key stays in JWKS after rotation: longer than any token it signed. */
+  keyRetirement: duration('2d'),
+});
 
 export const configSchema = z.strictObject({
   server: server.default(server.parse({})),
@@ -143,12 +200,19 @@ export const configSchema = z.strictObject({
   auth: auth.default(auth.parse({})),
   passwords: passwords.default(passwords.parse({})),
   tokens: tokens.default(tokens.parse({})),
-  /** Registered clients (downstream APIs) allowed to call introspection and revocation. */
-  clients: z.array(client).default([]),
+  /** OAuth clients: OIDC relying parties, service accounts, and resource servers that introspect. */
+  clients: z.array(client).default([]).refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'client ids must be unique'),
+  /** APIs that provider access tokens can be issued for. */
+  resources: z.array(resource).default([]),
+  /** The OpenID Provider. */
+  oidc: oidc.default(oidc.parse({})),
+  /** LDAP directories users sign in with, tried in this order after built-in accounts (docs/ldap.md). */
+  ldap: ldapSourcesSchema,
   /** Text shown above the web sign-in form (the seeds' login banner). */
   loginBanner: z.string().optional(),
 });
 
 export type TesseraConfig = z.output<typeof configSchema>;
 export type ClientConfig = TesseraConfig['clients'][number];
+export type ResourceConfig = TesseraConfig['resources'][number];
 export type Role = z.infer<typeof role>;

@@ -22,7 +22,8 @@ export function createApp(services: Services): Koa {
     ctx.set('Referrer-Policy', 'no-referrer');
     await next();
   });
-  for (const router of [healthRoutes(services), sessionRoutes(services), userRoutes(services), tokenRoutes(services), oauthRoutes(services), forwardAuthRoutes(services)]) {
+  // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
+  for (const router of [oauthRoutes(services), forwardAuthRoutes(services), healthRoutes(services), sessionRoutes(services), userRoutes(services), tokenRoutes(services)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }

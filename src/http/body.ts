@@ -10,9 +10,7 @@ export type Fields = Record<string, unknown>;
 
 async function parse(ctx: Context, kind: 'json' | 'form', limit: number): Promise<unknown> {
   try {
-    return kind === 'json'
-      ? await coBody.json(ctx.req, { limit, strict: true })
-      : await coBody.form(ctx.req, { limit, queryString: { depth: 0, arrayLimit: 0, parameterLimit: 50 } });
+    return kind === 'json' ? await coBody.json(ctx.req, { limit, strict: true }) : new URLSearchParams(await coBody.text(ctx.req, { limit }));
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 413) throw new PayloadTooLarge(`request body larger than ${limit} bytes`);
@@ -35,10 +33,12 @@ export async function readForm(ctx: Context, limit: number): Promise<Fields> {
   if (!ctx.is('application/x-www-form-urlencoded')) {
     throw new UnsupportedMediaType('send the body as Content-Type: application/x-www-form-urlencoded');
   }
-  const body = (await parse(ctx, 'form', limit)) as Fields;
-  for (const [key, value] of Object.entries(body)) {
+  const params = (await parse(ctx, 'form', limit)) as URLSearchParams;
+  const body: Fields = {};
+  for (const [key, value] of params) {
     // RFC 6749 §3.1: parameters must not be repeated.
-    if (typeof value !== 'string') throw new InvalidRequest(`parameter ${key} must appear once`);
+    if (Object.hasOwn(body, key)) throw new InvalidRequest(`parameter ${key} must appear once`);
+    body[key] = value;
   }
   return body;
 }

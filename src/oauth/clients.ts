@@ -41,6 +41,8 @@ export class ClientRegistry {
 
   private async secretMatches(client: ClientConfig, secret: string): Promise<boolean> {
     if (client.secret !== undefined) return constantTimeEqual(secret, client.secret);
+    // Public clients have no secret, so they cannot authenticate here (RFC 7662 §2.1).
+    if (client.secretHash === undefined) return false;
     const known = this.verified.get(client.id);
     if (known !== undefined) return constantTimeEqual(secret, known);
     if (secret.length > 512 || !(await verifyPassword(secret, client.secretHash!))) return false;

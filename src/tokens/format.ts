@@ -15,7 +15,7 @@
  * Only the SHA-256 of the whole secret is stored. SHA-256 is the right hash here: the secret has
  * 190 random bits, so a slow password hash would add nothing but latency on the hot path.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { BASE62, USER_ID_LENGTH, randomBase62 } from '../ids.js';
 
@@ -65,6 +65,6 @@ export function parseSecret(secret: string): ParsedSecret | null {
 }
 
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 

@@ -51,7 +51,7 @@ export async function startTestGateway(options: { config?: Record<string, any>; 
   const raw = {
     server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' },
     passwords: { scryptCost: 1024, minLength: 8 },
-    clients: [CLIENT, { ...NON_RS_CLIENT, resourceServer: false }],
+    clients: [{ ...CLIENT, resourceServer: true }, NON_RS_CLIENT],
     ...options.config,
   };
   const config = parseConfig(raw);
@@ -81,18 +81,20 @@ export async function startTestGateway(options: { config?: Record<string, any>; 
     return { status: res.status, body: parsed, headers: res.headers };
   };
 
+  const login = async (username: string, password: string) => {
+    const res = await api('POST', '/api/v1/login', { body: { username, password } });
+    if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.access_token as string;
+  };
+
   return {
     ...gateway,
     clock,
     prefix,
     api,
-    async login(username, password) {
-      const res = await api('POST', '/api/v1/login', { body: { username, password } });
-      if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body.access_token as string;
-    },
+    login,
     async personalToken(username, password) {
-      const access = await this.login(username, password);
+      const access = await login(username, password);
       const res = await api('POST', '/api/v1/tokens', { token: access, body: { name: `${username} test token`, expires_in: '365d' } });
       if (res.status !== 201) throw new Error(`token creation failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.token as string;

@@ -24,6 +24,9 @@ interface UserSpace {
 
 const copy = <T>(value: T): T => structuredClone(value);
 
+/** Oldest first; ties by id in byte order, as Redis sorts members of equal score. */
+const byAge = (a: TokenRecord, b: TokenRecord) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 export interface MemoryStoreOptions {
   /** How long revoked/expired token records stay listable (ms). */
   auditRetentionMs: number;
@@ -59,7 +62,7 @@ export class MemoryStore implements Store {
 
   // ---- users ---------------------------------------------------------------------------------
   async createUser(user: UserRecord): Promise<void> {
-    if (this.usernames.has(user.username)) throw new Conflict(`user ${user.username} already exists`);
+    if (this.usernames.has(user.username) || this.users.has(user.id)) throw new Conflict(`user ${user.username} already exists`);
     this.users.set(user.id, copy(user));
     this.usernames.set(user.username, user.id);
   }
@@ -97,7 +100,7 @@ export class MemoryStore implements Store {
     const space = this.space(token.userId);
     const active = [...space.tokens.values()]
       .filter((t) => !t.revokedAt && t.expiresAt > now)
-      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+      .sort(byAge);
     const evicted: string[] = [];
     if (active.length >= limit.max) {
       if (limit.onLimit === 'refuse') throw new Conflict(`token limit reached (${limit.max} active tokens)`);
@@ -120,7 +123,7 @@ export class MemoryStore implements Store {
     const space = this.spaces.get(userId);
     if (!space) return [];
     for (const [id, token] of space.tokens) if (!this.kept(token, now)) space.tokens.delete(id);
-    return [...space.tokens.values()].map(copy).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return [...space.tokens.values()].map(copy).sort(byAge);
   }
 
   async updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null> {
@@ -176,9 +179,20 @@ export class MemoryStore implements Store {
   // ---- sessions ------------------------------------------------------------------------------
   async createSession(session: SessionRecord, accessHash: string, accessExpiresAt: number): Promise<void> {
     const space = this.space(session.userId);
+    this.forgetEndedSessions(space, session.createdAt);
     space.sessions.set(session.id, copy(session));
     space.refresh.set(session.refreshHash, session.id);
     space.access.set(accessHash, { sessionId: session.id, expiresAt: accessExpiresAt });
+  }
+
+  /** What Redis would have expired: ended sessions, their refresh entries, expired access tokens. */
+  private forgetEndedSessions(space: UserSpace, now: number): void {
+    for (const [hash, entry] of space.access) if (entry.expiresAt <= now) space.access.delete(hash);
+    for (const [id, session] of space.sessions) {
+      if (session.expiresAt > now) continue;
+      space.sessions.delete(id);
+      for (const [hash, sid] of space.refresh) if (sid === id) space.refresh.delete(hash);
+    }
   }
 
   /** A session usable at `now`: exists, not revoked or expired, owner enabled, not voided. */
@@ -232,6 +246,8 @@ export class MemoryStore implements Store {
 
   // ---- counters ------------------------------------------------------------------------------
   async hitCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+    // Counters are keyed by client IP and username, which callers choose: sweep expired ones.
+    if (this.counters.size > 10_000) for (const [k, c] of this.counters) if (c.resetAt <= now) this.counters.delete(k);
     let counter = this.counters.get(key);
     if (!counter || counter.resetAt <= now) {
       counter = { count: 0, resetAt: now + windowMs };

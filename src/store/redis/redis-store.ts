@@ -119,6 +119,8 @@ export class RedisStore implements Store {
   private readonly retention: number;
   private readonly timeoutMs: number;
   private readonly script: Record<ScriptName, ScriptFn>;
+  /** Set at the first 'ready': from then on a client that is not ready means Redis is down. */
+  private connectedOnce = false;
 
   constructor(options: RedisStoreOptions) {
     if (/[{}]/.test(options.keyPrefix)) throw new RangeError('keyPrefix must not contain { or } (Redis Cluster hash tags)');
@@ -130,6 +132,8 @@ export class RedisStore implements Store {
     this.prefix = options.keyPrefix;
     this.retention = options.auditRetentionMs;
     this.timeoutMs = options.commandTimeoutMs ?? 1000;
+    this.connectedOnce = this.redis.status === 'ready';
+    this.redis.on('ready', () => (this.connectedOnce = true));
     const client = this.redis as unknown as Record<string, ScriptFn>;
     const bound: Partial<Record<ScriptName, ScriptFn>> = {};
     for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS) as [ScriptName, readonly [string, number]][]) {
@@ -145,21 +149,26 @@ export class RedisStore implements Store {
    * answers, calls fail with `TemporarilyUnavailable` (use `ping()` as the readiness check).
    *
    * Fail-fast, verified by test/store/redis-outage.test.ts (server killed, stopped with SIGSTOP,
-   * blocked by DEBUG SLEEP / CLIENT PAUSE):
-   * - `commandTimeout` is what bounds every command, including ones parked in the offline queue
-   *   while reconnecting (ioredis arms the timer before queueing) and ones in flight when the
-   *   connection dropped. Without it a command sent to a hung server waits forever.
-   * - `enableOfflineQueue: true` (the initial connect needs it) with `maxRetriesPerRequest: 1`:
-   *   queued commands are also flushed with an error after one failed reconnect.
-   * - `autoResendUnfulfilledCommands: false`: a command the caller already saw fail is not
-   *   replayed after a reconnect (an insert reported as failed must not happen later).
+   * blocked by DEBUG SLEEP / CLIENT PAUSE, never there):
+   * - `commandTimeout` bounds every command sent: a hung server (process stopped, network
+   *   black hole: the socket stays open, nothing answers) is only ever detected by it. ioredis
+   *   also arms it for commands parked in the offline queue.
+   * - `enableOfflineQueue: true`, because `false` fails every command issued before the very
+   *   first connect completes. The store itself (`call()`) refuses to send while the client is
+   *   not ready once it has been ready, so after startup nothing is queued: while Redis is known
+   *   down calls fail immediately, and nothing runs late after a reconnect.
+   * - `maxRetriesPerRequest: 1`: commands queued at startup against a dead server are flushed
+   *   with an error after one failed reconnect (the default, 20, keeps them for many seconds).
+   * - `autoResendUnfulfilledCommands: false`: commands in flight when the connection dropped are
+   *   not replayed after the reconnect (their callers got TemporarilyUnavailable already).
    * - `retryStrategy` reconnects forever, at most 1 s apart, so the store recovers by itself.
-   * - The store races each call against `commandTimeoutMs` (+50 ms) too, covering Cluster's own
-   *   offline queue, which has no per-command timer.
+   * - The store races each call against `commandTimeoutMs` (+50 ms) too: Cluster's own offline
+   *   queue (while it is discovering the slots) has no per-command timer.
    */
   static connect(opts: RedisConnectOptions): RedisStore {
     const common: RedisOptions = {
       commandTimeout: opts.commandTimeoutMs,
+      // Bounds a reconnect attempt to a black-holed address (calls are bounded by commandTimeout).
       connectTimeout: Math.max(2000, opts.commandTimeoutMs * 5),
       maxRetriesPerRequest: 1,
       enableOfflineQueue: true,
@@ -168,15 +177,23 @@ export class RedisStore implements Store {
     };
     let redis: Redis | Cluster;
     if (opts.clusterNodes && opts.clusterNodes.length > 0) {
+      const nodes = opts.clusterNodes.map((node) => (node.includes('://') ? node : `redis://${node}`));
+      // Nodes found through CLUSTER SLOTS only get redisOptions, not what a startup URL carried:
+      // credentials and TLS go there.
+      const first = new URL(nodes[0]!);
+      const auth: RedisOptions = {
+        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+        ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+      };
       const clusterOptions: ClusterOptions = {
-        redisOptions: common,
+        redisOptions: { ...common, ...auth },
         enableOfflineQueue: true,
         clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,
         retryDelayOnTryAgain: 100,
       };
-      const nodes = opts.clusterNodes.map((node) => (node.includes('://') ? node : `redis://${node}`));
       redis = new Cluster(nodes, clusterOptions);
     } else {
       redis = new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
@@ -207,6 +224,12 @@ export class RedisStore implements Store {
    * `TemporarilyUnavailable` (the original error is its `cause`).
    */
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    // Only the first connect may queue commands. Once Redis has been up, a client that is not
+    // ready (reconnecting, or closed) fails at once: no wait, no queue growing for as long as the
+    // outage lasts, no command replayed after the reconnect that its caller already saw fail.
+    if (this.connectedOnce && this.redis.status !== 'ready') {
+      throw new TemporarilyUnavailable(`redis: ${what} failed: not connected (${this.redis.status})`);
+    }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs + 50);

@@ -1,0 +1,57 @@
+/**
+ * Redis dies mid-run: the gateway must fail closed. No token is reported active, answers are
+ * fast 503 `temporarily_unavailable`, and nothing is half-written.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+describe('Redis outage', () => {
+  let redis: RedisServer;
+  let gw: TestGateway;
+  let admin: string;
+  let pat: string;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    gw = await startTestGateway({ redisUrl: redis.url });
+    admin = await gw.personalToken('admin', ADMIN_PASSWORD);
+    pat = (await gw.api('POST', '/api/v1/tokens', { token: admin, body: { name: 'before the outage' } })).body.token;
+    expect((await gw.introspect(pat)).body.active).toBe(true);
+    await redis.stop();
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await redis?.stop();
+  });
+
+  const timed = async <T>(call: () => Promise<T>) => {
+    const start = Date.now();
+    const result = await call();
+    return { result, ms: Date.now() - start };
+  };
+
+  it('introspection answers 503 temporarily_unavailable, never active', async () => {
+    for (let i = 0; i < 3; i++) {
+      const { result, ms } = await timed(() => gw.introspect(pat));
+      expect(result.status).toBe(503);
+      expect(result.body).toEqual({ error: 'temporarily_unavailable', error_description: 'the server could not complete the request' });
+      expect(result.body.active).toBeUndefined();
+      expect(result.headers.get('retry-after')).toBe('1');
+      expect(ms).toBeLessThan(3000);
+    }
+  });
+
+  it('forward auth and the API answer 503, not 401 or 200', async () => {
+    expect((await gw.api('GET', '/auth/verify', { token: pat })).status).toBe(503);
+    expect((await gw.api('GET', '/api/v1/me', { token: pat })).status).toBe(503);
+    expect((await gw.api('GET', '/readyz')).status).toBe(503);
+    expect((await gw.api('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('writes fail with a clear error', async () => {
+    const login = await gw.api('POST', '/api/v1/login', { body: { username: 'admin', password: ADMIN_PASSWORD } });
+    expect(login.status).toBe(503);
+    expect(login.body.error).toBe('temporarily_unavailable');
+  });
+});

@@ -1,0 +1,817 @@
+/**
+ * The Store contract: every implementation (MemoryStore, RedisStore) runs this same suite.
+ * MemoryStore is the reference; a rule here is a rule for every store.
+ *
+ * Time is injected: `now` starts at the real clock and only moves forward, because RedisStore
+ * sets key expiries (PXAT) from these times and must never be handed instants in the past.
+ * Stores under test must be built with `auditRetentionMs: AUDIT_RETENTION_MS`.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Conflict, NotFound } from '../../src/errors.js';
+import type { SessionRecord, Store, TokenLimit, TokenRecord, UserRecord } from '../../src/store/store.js';
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
+export const DAY = 24 * HOUR;
+export const AUDIT_RETENTION_MS = DAY;
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+export function base62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length)) {
+      if (byte < 248 && out.length < length) out += BASE62[byte % 62]; // 248 = 4 * 62: no bias
+    }
+  }
+  return out;
+}
+
+/** A random SHA-256-looking hex digest. */
+export const hex64 = (): string => randomBytes(32).toString('hex');
+
+export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+
+export function storeContract(name: string, makeStore: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    /** The injected clock. */
+    let now: number;
+    const advance = (ms: number): number => (now += ms);
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await makeStore());
+      now = Date.now();
+    });
+
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    const newUser = (over: Partial<UserRecord> = {}): UserRecord => {
+      const id = base62(12);
+      return {
+        id,
+        username: `u-${base62(10)}`,
+        displayName: 'Ada Lovelace',
+        email: `${id}@example.org`,
+        role: 'normal',
+        enabled: true,
+        source: 'local',
+        groups: [],
+        createdAt: now,
+        updatedAt: now,
+        sessionsNotBefore: 0,
+        ...over,
+      };
+    };
+
+    const createUser = async (over: Partial<UserRecord> = {}): Promise<UserRecord> => {
+      const user = newUser(over);
+      await store.createUser(user);
+      return user;
+    };
+
+    const newToken = (userId: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
+      id: base62(16),
+      userId,
+      name: 'ci token',
+      description: '',
+      scope: 'tokens:read',
+      expiration: 'hard',
+      createdAt: now,
+      expiresAt: now + 30 * DAY,
+      createdBy: 'ada',
+      hash: hex64(),
+      ...over,
+    });
+
+    const NO_LIMIT: TokenLimit = { max: 1000, onLimit: 'refuse' };
+
+    const insert = async (userId: string, over: Partial<TokenRecord> = {}, limit: TokenLimit = NO_LIMIT): Promise<TokenRecord> => {
+      const token = newToken(userId, over);
+      await store.insertToken(token, limit, now);
+      return token;
+    };
+
+    const isActive = (t: TokenRecord): boolean => t.revokedAt === undefined && t.expiresAt > now;
+
+    // ---- users --------------------------------------------------------------------------------
+    describe('users', () => {
+      it('creates a user and finds it by id and by username', async () => {
+        const user = await createUser({ groups: ['admins', 'ops'], passwordHash: 'scrypt$16384$8$1$c2FsdA$aGFzaA' });
+        expect(await store.getUser(user.id)).toEqual(user);
+        expect(await store.findUserByName(user.username)).toEqual(user);
+      });
+
+      it('answers null for unknown ids and usernames', async () => {
+        await createUser();
+        expect(await store.getUser(base62(12))).toBeNull();
+        expect(await store.findUserByName('nobody')).toBeNull();
+      });
+
+      it('round-trips every field, including empty arrays, false and non-ASCII text', async () => {
+        const user = await createUser({
+          displayName: 'Zoë Ünïcødé ☃ 😀 "quoted" / back\\slash',
+          role: 'admin',
+          enabled: false,
+          source: 'ldap-corp',
+          groups: [],
+          sessionsNotBefore: now - 5,
+        });
+        const stored = await store.getUser(user.id);
+        expect(stored).toEqual(user);
+        expect(stored!.groups).toEqual([]);
+        expect(stored!.enabled).toBe(false);
+      });
+
+      it('refuses a second user with the same username (Conflict) and keeps the first', async () => {
+        const first = await createUser();
+        const second = newUser({ username: first.username });
+        await expect(store.createUser(second)).rejects.toBeInstanceOf(Conflict);
+        expect(await store.findUserByName(first.username)).toEqual(first);
+        expect(await store.getUser(second.id)).toBeNull();
+        expect((await store.listUsers()).map((u) => u.id)).toEqual([first.id]);
+      });
+
+      it('refuses creating the same user twice and keeps it intact', async () => {
+        const user = await createUser();
+        await expect(store.createUser(user)).rejects.toBeInstanceOf(Conflict);
+        expect(await store.getUser(user.id)).toEqual(user);
+        expect(await store.findUserByName(user.username)).toEqual(user);
+      });
+
+      it('hands out copies: mutating a returned record does not change the store', async () => {
+        const user = await createUser({ groups: ['a'] });
+        const got = (await store.getUser(user.id))!;
+        got.displayName = 'changed';
+        got.groups.push('b');
+        expect(await store.getUser(user.id)).toEqual(user);
+      });
+
+      it('putUser replaces the record', async () => {
+        const user = await createUser();
+        const changed: UserRecord = { ...user, displayName: 'Grace', enabled: false, groups: ['x'], updatedAt: now + 1, sessionsNotBefore: now };
+        await store.putUser(changed);
+        expect(await store.getUser(user.id)).toEqual(changed);
+        expect(await store.findUserByName(user.username)).toEqual(changed);
+      });
+
+      it('putUser throws NotFound for an unknown user or a changed username', async () => {
+        const user = await createUser();
+        await expect(store.putUser(newUser())).rejects.toBeInstanceOf(NotFound);
+        await expect(store.putUser({ ...user, username: 'renamed' })).rejects.toBeInstanceOf(NotFound);
+        expect(await store.getUser(user.id)).toEqual(user);
+        expect(await store.findUserByName('renamed')).toBeNull();
+      });
+
+      it('lists users sorted by username', async () => {
+        const c = await createUser({ username: 'carol' });
+        const a = await createUser({ username: 'alice' });
+        const b = await createUser({ username: 'bob' });
+        expect(await store.listUsers()).toEqual([a, b, c]);
+      });
+
+      it('deleteUser removes the user, frees the username and revokes their tokens', async () => {
+        const user = await createUser();
+        const other = await createUser();
+        const active = await insert(user.id);
+        const alreadyRevoked = await insert(user.id);
+        await store.revokeToken(user.id, alreadyRevoked.id, 'ada', now);
+        const otherToken = await insert(other.id);
+        advance(MINUTE);
+
+        await store.deleteUser(user.id, 'admin:root', now);
+
+        expect(await store.getUser(user.id)).toBeNull();
+        expect(await store.findUserByName(user.username)).toBeNull();
+        expect((await store.listUsers()).map((u) => u.id)).toEqual([other.id]);
+        const revoked = await store.getToken(user.id, active.id);
+        expect(revoked).toMatchObject({ id: active.id, revokedAt: now, revokedBy: 'admin:root' });
+        expect((await store.getToken(user.id, alreadyRevoked.id))!.revokedBy).toBe('ada');
+        expect(await store.useToken(user.id, active.hash, now, '10.0.0.1')).toBeNull();
+        // Other users are untouched.
+        expect((await store.useToken(other.id, otherToken.hash, now, '10.0.0.1'))?.token.id).toBe(otherToken.id);
+        // The username can be taken again, by a new user.
+        const again = await createUser({ username: user.username });
+        expect(await store.findUserByName(user.username)).toEqual(again);
+      });
+
+      it('deleteUser throws NotFound for an unknown user', async () => {
+        await expect(store.deleteUser(base62(12), 'admin', now)).rejects.toBeInstanceOf(NotFound);
+      });
+    });
+
+    // ---- tokens -------------------------------------------------------------------------------
+    describe('tokens', () => {
+      it('inserts a token and reads it back unchanged', async () => {
+        const user = await createUser();
+        const token = newToken(user.id, {
+          name: 'déploiement ☃ 😀',
+          description: 'a/b "c" \\ d',
+          scope: '',
+          expiration: 'sliding',
+          slidingWindow: 7 * DAY,
+          maxLifetimeAt: now + 90 * DAY,
+          expiresAt: now + 7 * DAY,
+        });
+        expect(await store.insertToken(token, NO_LIMIT, now)).toEqual({ evicted: [] });
+        expect(await store.getToken(user.id, token.id)).toEqual(token);
+      });
+
+      it('getToken answers null for an unknown id or another user', async () => {
+        const user = await createUser();
+        const other = await createUser();
+        const token = await insert(user.id);
+        expect(await store.getToken(user.id, base62(16))).toBeNull();
+        expect(await store.getToken(other.id, token.id)).toBeNull();
+      });
+
+      it('hands out copies of token records', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        const got = (await store.getToken(user.id, token.id))!;
+        got.name = 'mutated';
+        expect(await store.getToken(user.id, token.id)).toEqual(token);
+      });
+
+      it('under the limit nothing is evicted', async () => {
+        const user = await createUser();
+        const limit: TokenLimit = { max: 3, onLimit: 'evict' };
+        for (let i = 0; i < 3; i++) {
+          expect(await store.insertToken(newToken(user.id, { createdAt: now + i }), limit, now)).toEqual({ evicted: [] });
+        }
+        expect((await store.listTokens(user.id, now)).filter(isActive)).toHaveLength(3);
+      });
+
+      it('at the limit with evict: the oldest active token is revoked by system:token-limit', async () => {
+        const user = await createUser();
+        const limit: TokenLimit = { max: 3, onLimit: 'evict' };
+        const [oldest, middle, newest] = [
+          await insert(user.id, { createdAt: now - 3 * MINUTE }, limit),
+          await insert(user.id, { createdAt: now - 2 * MINUTE }, limit),
+          await insert(user.id, { createdAt: now - MINUTE }, limit),
+        ];
+        advance(SECOND);
+        const fresh = newToken(user.id);
+        expect(await store.insertToken(fresh, limit, now)).toEqual({ evicted: [oldest!.id] });
+
+        const evicted = await store.getToken(user.id, oldest!.id);
+        expect(evicted).toMatchObject({ revokedAt: now, revokedBy: 'system:token-limit' });
+        expect(await store.useToken(user.id, oldest!.hash, now, '10.0.0.1')).toBeNull();
+        expect(await store.revokeTokenByHash(user.id, oldest!.hash, 'ada', now)).toBe(false);
+        for (const t of [middle!, newest!, fresh]) {
+          expect((await store.useToken(user.id, t.hash, now, '10.0.0.1'))?.token.id).toBe(t.id);
+        }
+        const listed = await store.listTokens(user.id, now);
+        expect(listed.map((t) => t.id)).toEqual([oldest!.id, middle!.id, newest!.id, fresh.id]);
+        expect(listed.filter(isActive).map((t) => t.id)).toEqual([middle!.id, newest!.id, fresh.id]);
+      });
+
+      it('evicts as many of the oldest as needed when the limit is lower than the active count', async () => {
+        const user = await createUser();
+        const tokens: TokenRecord[] = [];
+        for (let i = 0; i < 4; i++) tokens.push(await insert(user.id, { createdAt: now - (10 - i) * MINUTE }));
+        const fresh = newToken(user.id);
+        const { evicted } = await store.insertToken(fresh, { max: 2, onLimit: 'evict' }, now);
+        expect(evicted).toEqual(tokens.slice(0, 3).map((t) => t.id));
+        const active = (await store.listTokens(user.id, now)).filter(isActive).map((t) => t.id);
+        expect(active).toEqual([tokens[3]!.id, fresh.id]);
+      });
+
+      it('revoked and expired tokens do not count toward the limit', async () => {
+        const user = await createUser();
+        const limit: TokenLimit = { max: 2, onLimit: 'refuse' };
+        const revoked = await insert(user.id, { createdAt: now - 3 * HOUR }, limit);
+        await store.revokeToken(user.id, revoked.id, 'ada', now);
+        await insert(user.id, { createdAt: now - 2 * HOUR, expiresAt: now + HOUR }, limit);
+        const active = await insert(user.id, { createdAt: now - HOUR }, limit);
+        advance(2 * HOUR); // the second one is now expired
+        const fresh = newToken(user.id);
+        expect(await store.insertToken(fresh, limit, now)).toEqual({ evicted: [] });
+        expect((await store.listTokens(user.id, now)).filter(isActive).map((t) => t.id)).toEqual([active.id, fresh.id]);
+        // ...and an evict does not pick them either.
+        const third = newToken(user.id, { createdAt: now + 1 });
+        expect(await store.insertToken(third, { max: 2, onLimit: 'evict' }, now)).toEqual({ evicted: [active.id] });
+      });
+
+      it('at the limit with refuse: Conflict, and nothing is written', async () => {
+        const user = await createUser();
+        const limit: TokenLimit = { max: 2, onLimit: 'refuse' };
+        const a = await insert(user.id, { createdAt: now - 2 * MINUTE }, limit);
+        const b = await insert(user.id, { createdAt: now - MINUTE }, limit);
+        const before = await store.listTokens(user.id, now);
+        const refused = newToken(user.id);
+        await expect(store.insertToken(refused, limit, now)).rejects.toBeInstanceOf(Conflict);
+        expect(await store.getToken(user.id, refused.id)).toBeNull();
+        expect(await store.useToken(user.id, refused.hash, now, '10.0.0.1')).toBeNull();
+        expect(await store.listTokens(user.id, now)).toEqual(before);
+        expect(before.map((t) => t.id)).toEqual([a.id, b.id]);
+        expect(before.every(isActive)).toBe(true);
+      });
+
+      it('the limit holds under 20 concurrent inserts (evict): exactly 5 active afterwards', async () => {
+        const user = await createUser();
+        const limit: TokenLimit = { max: 5, onLimit: 'evict' };
+        const tokens = Array.from({ length: 20 }, (_, i) => newToken(user.id, { createdAt: now + i }));
+        const results = await Promise.all(tokens.map((t) => store.insertToken(t, limit, now)));
+        const evicted = results.flatMap((r) => r.evicted);
+        expect(evicted).toHaveLength(15);
+        expect(new Set(evicted).size).toBe(15);
+        const listed = await store.listTokens(user.id, now);
+        expect(listed).toHaveLength(20);
+        const active = listed.filter(isActive);
+        expect(active).toHaveLength(5);
+        for (const t of listed.filter((t) => !isActive(t))) {
+          expect(evicted).toContain(t.id);
+          expect(t.revokedBy).toBe('system:token-limit');
+        }
+        let usable = 0;
+        for (const t of tokens) if (await store.useToken(user.id, t.hash, now, '10.0.0.1')) usable++;
+        expect(usable).toBe(5);
+      });
+
+      it('the limit holds under 20 concurrent inserts (refuse): exactly 5 stored', async () => {
+        const user = await createUser();
+        const limit: TokenLimit = { max: 5, onLimit: 'refuse' };
+        const tokens = Array.from({ length: 20 }, (_, i) => newToken(user.id, { createdAt: now + i }));
+        const results = await Promise.allSettled(tokens.map((t) => store.insertToken(t, limit, now)));
+        const ok = results.filter((r) => r.status === 'fulfilled');
+        const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+        expect(ok).toHaveLength(5);
+        expect(refused).toHaveLength(15);
+        for (const r of refused) expect(r.reason).toBeInstanceOf(Conflict);
+        const listed = await store.listTokens(user.id, now);
+        expect(listed).toHaveLength(5);
+        expect(listed.every(isActive)).toBe(true);
+      });
+
+      it('lists tokens oldest first, whatever the insertion order', async () => {
+        const user = await createUser();
+        const b = await insert(user.id, { createdAt: now - 2 * HOUR });
+        const c = await insert(user.id, { createdAt: now - HOUR });
+        const a = await insert(user.id, { createdAt: now - 3 * HOUR });
+        expect((await store.listTokens(user.id, now)).map((t) => t.id)).toEqual([a.id, b.id, c.id]);
+        expect(await store.listTokens(base62(12), now)).toEqual([]);
+      });
+
+      it('lists only the owner’s tokens', async () => {
+        const user = await createUser();
+        const other = await createUser();
+        const mine = await insert(user.id);
+        await insert(other.id);
+        expect(await store.listTokens(user.id, now)).toEqual([mine]);
+      });
+
+      it('keeps revoked and expired records for the audit retention, measured from revokedAt ?? expiresAt', async () => {
+        const user = await createUser();
+        const t0 = now;
+        const revoked = await insert(user.id, { createdAt: t0 - 3 });
+        const expiring = await insert(user.id, { createdAt: t0 - 2, expiresAt: t0 + 2 * HOUR });
+        const lasting = await insert(user.id, { createdAt: t0 - 1, expiresAt: t0 + 10 * DAY });
+        advance(HOUR);
+        await store.revokeToken(user.id, revoked.id, 'ada', now); // revokedAt = t0 + 1h
+
+        // Just before the revoked record's horizon: everything is still listed.
+        now = t0 + HOUR + AUDIT_RETENTION_MS - 1;
+        expect((await store.listTokens(user.id, now)).map((t) => t.id)).toEqual([revoked.id, expiring.id, lasting.id]);
+
+        // At it: the revoked record is gone, for good.
+        now = t0 + HOUR + AUDIT_RETENTION_MS;
+        expect((await store.listTokens(user.id, now)).map((t) => t.id)).toEqual([expiring.id, lasting.id]);
+        expect(await store.getToken(user.id, revoked.id)).toBeNull();
+
+        // The expired one is kept until expiresAt + retention.
+        now = t0 + 2 * HOUR + AUDIT_RETENTION_MS - 1;
+        expect((await store.listTokens(user.id, now)).map((t) => t.id)).toEqual([expiring.id, lasting.id]);
+        now = t0 + 2 * HOUR + AUDIT_RETENTION_MS;
+        expect((await store.listTokens(user.id, now)).map((t) => t.id)).toEqual([lasting.id]);
+        expect(await store.getToken(user.id, expiring.id)).toBeNull();
+        expect((await store.getToken(user.id, lasting.id))?.id).toBe(lasting.id);
+      });
+
+      it('updateToken changes name and description only', async () => {
+        const user = await createUser();
+        const token = await insert(user.id, { name: 'old', description: 'old description' });
+        const renamed = await store.updateToken(user.id, token.id, { name: 'new ☃' });
+        expect(renamed).toEqual({ ...token, name: 'new ☃' });
+        const described = await store.updateToken(user.id, token.id, { description: 'new description' });
+        expect(described).toEqual({ ...token, name: 'new ☃', description: 'new description' });
+        expect(await store.getToken(user.id, token.id)).toEqual(described);
+        // The secret still works after an update.
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.name).toBe('new ☃');
+      });
+
+      it('updateToken answers null for an unknown token and does not revive a revoked one', async () => {
+        const user = await createUser();
+        expect(await store.updateToken(user.id, base62(16), { name: 'x' })).toBeNull();
+        const token = await insert(user.id);
+        await store.revokeToken(user.id, token.id, 'ada', now);
+        const updated = await store.updateToken(user.id, token.id, { name: 'renamed', description: 'd' });
+        expect(updated).toMatchObject({ name: 'renamed', description: 'd', revokedAt: now, revokedBy: 'ada' });
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+      });
+
+      it('revokeToken marks the record and the secret stops working', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        advance(MINUTE);
+        const revoked = await store.revokeToken(user.id, token.id, 'ada', now);
+        expect(revoked).toEqual({ ...token, revokedAt: now, revokedBy: 'ada' });
+        expect(await store.getToken(user.id, token.id)).toEqual(revoked);
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+      });
+
+      it('revokeToken is idempotent: a revoked record comes back unchanged', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        const first = await store.revokeToken(user.id, token.id, 'ada', now);
+        const revokedAt = now;
+        advance(HOUR);
+        const second = await store.revokeToken(user.id, token.id, 'admin:root', now);
+        expect(second).toEqual(first);
+        expect(second).toMatchObject({ revokedAt, revokedBy: 'ada' });
+        expect(await store.revokeToken(user.id, base62(16), 'ada', now)).toBeNull();
+      });
+
+      it('revokeTokenByHash revokes by secret hash and reports whether it found one', async () => {
+        const user = await createUser();
+        const other = await createUser();
+        const token = await insert(user.id);
+        const kept = await insert(user.id);
+        expect(await store.revokeTokenByHash(other.id, token.hash, 'x', now)).toBe(false);
+        expect(await store.revokeTokenByHash(user.id, hex64(), 'x', now)).toBe(false);
+        advance(MINUTE);
+        expect(await store.revokeTokenByHash(user.id, token.hash, 'client:cli', now)).toBe(true);
+        expect(await store.getToken(user.id, token.id)).toMatchObject({ revokedAt: now, revokedBy: 'client:cli' });
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+        expect(await store.revokeTokenByHash(user.id, token.hash, 'client:cli', now)).toBe(false);
+        expect((await store.getToken(user.id, kept.id))?.revokedAt).toBeUndefined();
+      });
+
+      it('revokeUserTokens revokes every active token and returns the count', async () => {
+        const user = await createUser();
+        const other = await createUser();
+        const active = [await insert(user.id), await insert(user.id), await insert(user.id)];
+        const earlier = await insert(user.id);
+        await store.revokeToken(user.id, earlier.id, 'ada', now);
+        const expired = await insert(user.id, { expiresAt: now + HOUR });
+        const othersToken = await insert(other.id);
+        advance(2 * HOUR);
+
+        expect(await store.revokeUserTokens(user.id, 'admin:root', now)).toBe(3);
+        for (const t of active) {
+          expect(await store.getToken(user.id, t.id)).toMatchObject({ revokedAt: now, revokedBy: 'admin:root' });
+          expect(await store.useToken(user.id, t.hash, now, '10.0.0.1')).toBeNull();
+        }
+        expect((await store.getToken(user.id, earlier.id))?.revokedBy).toBe('ada');
+        expect((await store.getToken(user.id, expired.id))?.revokedAt).toBeUndefined();
+        expect((await store.useToken(other.id, othersToken.hash, now, '10.0.0.1'))?.token.id).toBe(othersToken.id);
+        expect(await store.revokeUserTokens(user.id, 'admin:root', now)).toBe(0);
+        expect(await store.revokeUserTokens(base62(12), 'admin:root', now)).toBe(0);
+      });
+    });
+
+    // ---- useToken -----------------------------------------------------------------------------
+    describe('useToken', () => {
+      it('answers null for an unknown hash or the wrong user', async () => {
+        const user = await createUser();
+        const other = await createUser();
+        const token = await insert(user.id);
+        expect(await store.useToken(user.id, hex64(), now, '10.0.0.1')).toBeNull();
+        expect(await store.useToken(other.id, token.hash, now, '10.0.0.1')).toBeNull();
+        expect(await store.useToken(base62(12), token.hash, now, '10.0.0.1')).toBeNull();
+      });
+
+      it('returns the record and its owner, recording last use', async () => {
+        const user = await createUser({ groups: [] });
+        const token = await insert(user.id);
+        advance(MINUTE);
+        const use = await store.useToken(user.id, token.hash, now, '2001:db8::1');
+        expect(use).toEqual({ token: { ...token, lastUsedAt: now, lastUsedIp: '2001:db8::1' }, user });
+        expect(await store.getToken(user.id, token.id)).toEqual(use!.token);
+        advance(MINUTE);
+        const again = await store.useToken(user.id, token.hash, now, '192.0.2.7');
+        expect(again?.token).toMatchObject({ lastUsedAt: now, lastUsedIp: '192.0.2.7', expiresAt: token.expiresAt });
+      });
+
+      it('answers null for an expired token (at expiresAt and after) and changes nothing', async () => {
+        const user = await createUser();
+        const token = await insert(user.id, { expiresAt: now + HOUR });
+        now = token.expiresAt - 1;
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).not.toBeNull();
+        const before = await store.getToken(user.id, token.id);
+        now = token.expiresAt;
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.2')).toBeNull();
+        advance(HOUR);
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.2')).toBeNull();
+        expect(await store.getToken(user.id, token.id)).toEqual(before);
+      });
+
+      it('answers null for a revoked token', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        await store.revokeToken(user.id, token.id, 'ada', now);
+        advance(SECOND);
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+        expect((await store.getToken(user.id, token.id))?.lastUsedAt).toBeUndefined();
+      });
+
+      it('answers null while the owner is disabled, and works again once re-enabled', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        await store.putUser({ ...user, enabled: false });
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+        expect((await store.getToken(user.id, token.id))?.lastUsedAt).toBeUndefined();
+        await store.putUser({ ...user, enabled: true });
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.id).toBe(token.id);
+      });
+
+      it('answers null when the owner was deleted or never existed', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        const orphanId = base62(12);
+        const orphan = await insert(orphanId);
+        expect(await store.useToken(orphanId, orphan.hash, now, '10.0.0.1')).toBeNull();
+        await store.deleteUser(user.id, 'admin', now);
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+      });
+
+      it('slides a sliding token to now + window, never past maxLifetimeAt, then it expires', async () => {
+        const user = await createUser();
+        const t0 = now;
+        const token = await insert(user.id, {
+          expiration: 'sliding',
+          slidingWindow: HOUR,
+          maxLifetimeAt: t0 + 3 * HOUR,
+          expiresAt: t0 + HOUR,
+        });
+
+        now = t0 + 30 * MINUTE;
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.expiresAt).toBe(t0 + 90 * MINUTE);
+        // Still usable past its original expiry.
+        now = t0 + 80 * MINUTE;
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.expiresAt).toBe(t0 + 140 * MINUTE);
+        expect((await store.getToken(user.id, token.id))?.expiresAt).toBe(t0 + 140 * MINUTE);
+        // Capped at maxLifetimeAt.
+        now = t0 + 130 * MINUTE;
+        const capped = await store.useToken(user.id, token.hash, now, '10.0.0.1');
+        expect(capped?.token.expiresAt).toBe(t0 + 3 * HOUR);
+        // Dead at the cap, whatever use came before.
+        now = t0 + 3 * HOUR;
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+        expect(await store.getToken(user.id, token.id)).toEqual(capped!.token);
+      });
+
+      it('a sliding expiry never moves backwards', async () => {
+        const user = await createUser();
+        const token = await insert(user.id, {
+          expiration: 'sliding',
+          slidingWindow: HOUR,
+          maxLifetimeAt: now + 10 * DAY,
+          expiresAt: now + 2 * DAY, // further out than now + window
+        });
+        advance(MINUTE);
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.expiresAt).toBe(token.expiresAt);
+      });
+
+      it('does not extend a hard token', async () => {
+        const user = await createUser();
+        const token = await insert(user.id, { expiration: 'hard', expiresAt: now + HOUR });
+        advance(59 * MINUTE);
+        const use = await store.useToken(user.id, token.hash, now, '10.0.0.1');
+        expect(use?.token.expiresAt).toBe(token.expiresAt);
+        expect(use?.token.lastUsedAt).toBe(now);
+        advance(MINUTE);
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+      });
+    });
+
+    // ---- sessions -----------------------------------------------------------------------------
+    describe('sessions', () => {
+      interface Login {
+        user: UserRecord;
+        session: SessionRecord;
+        access: string;
+        accessExpiresAt: number;
+      }
+
+      const login = async (over: Partial<SessionRecord> = {}, user?: UserRecord): Promise<Login> => {
+        const owner = user ?? (await createUser());
+        const session: SessionRecord = {
+          id: base62(16),
+          userId: owner.id,
+          createdAt: now,
+          expiresAt: now + DAY,
+          refreshHash: hex64(),
+          ip: '198.51.100.4',
+          ...over,
+        };
+        const access = hex64();
+        const accessExpiresAt = now + 15 * MINUTE;
+        await store.createSession(session, access, accessExpiresAt);
+        return { user: owner, session, access, accessExpiresAt };
+      };
+
+      const next = () => ({ refreshHash: hex64(), accessHash: hex64(), accessExpiresAt: now + 15 * MINUTE });
+
+      it('createSession then useAccessToken returns the session, its owner and the access expiry', async () => {
+        const { user, session, access, accessExpiresAt } = await login();
+        advance(MINUTE);
+        expect(await store.useAccessToken(user.id, access, now)).toEqual({ session, user, accessExpiresAt });
+      });
+
+      it('useAccessToken answers null for an unknown hash or the wrong user', async () => {
+        const { user, access } = await login();
+        const other = await createUser();
+        expect(await store.useAccessToken(user.id, hex64(), now)).toBeNull();
+        expect(await store.useAccessToken(other.id, access, now)).toBeNull();
+      });
+
+      it('an expired access token is refused while the session lives on', async () => {
+        const { user, session, access, accessExpiresAt } = await login();
+        now = accessExpiresAt - 1;
+        expect(await store.useAccessToken(user.id, access, now)).not.toBeNull();
+        now = accessExpiresAt;
+        expect(await store.useAccessToken(user.id, access, now)).toBeNull();
+        const n = next();
+        const rotated = await store.rotateRefreshToken(user.id, session.refreshHash, n, now);
+        expect(rotated.outcome).toBe('ok');
+        expect((await store.useAccessToken(user.id, n.accessHash, now))?.accessExpiresAt).toBe(n.accessExpiresAt);
+      });
+
+      it('an expired session is dead: access refused, refresh invalid', async () => {
+        const { user, session, access } = await login({ expiresAt: now + 10 * MINUTE });
+        now = session.expiresAt;
+        expect(await store.useAccessToken(user.id, access, now)).toBeNull();
+        expect(await store.rotateRefreshToken(user.id, session.refreshHash, next(), now)).toEqual({ outcome: 'invalid' });
+      });
+
+      it('a revoked session is dead; revokeSession is idempotent and keeps the record', async () => {
+        const { user, session, access } = await login();
+        advance(MINUTE);
+        const revokedAt = now;
+        await store.revokeSession(user.id, session.id, now);
+        expect(await store.useAccessToken(user.id, access, now)).toBeNull();
+        expect(await store.rotateRefreshToken(user.id, session.refreshHash, next(), now)).toEqual({ outcome: 'invalid' });
+        advance(MINUTE);
+        await store.revokeSession(user.id, session.id, now);
+        expect(await store.findSessionByRefresh(user.id, session.refreshHash)).toEqual({ ...session, revokedAt });
+        await expect(store.revokeSession(user.id, base62(16), now)).resolves.toBeUndefined();
+      });
+
+      it('sessions created before user.sessionsNotBefore are void', async () => {
+        const { user, session, access } = await login();
+        await store.putUser({ ...user, sessionsNotBefore: session.createdAt });
+        expect(await store.useAccessToken(user.id, access, now)).not.toBeNull(); // not before: equal is fine
+        await store.putUser({ ...user, sessionsNotBefore: session.createdAt + 1 });
+        expect(await store.useAccessToken(user.id, access, now)).toBeNull();
+        expect(await store.rotateRefreshToken(user.id, session.refreshHash, next(), now)).toEqual({ outcome: 'invalid' });
+        // A later login is fine.
+        advance(MINUTE);
+        const later = await login({}, (await store.getUser(user.id))!);
+        expect((await store.useAccessToken(user.id, later.access, now))?.session.id).toBe(later.session.id);
+      });
+
+      it('a disabled user’s sessions are refused', async () => {
+        const { user, session, access } = await login();
+        await store.putUser({ ...user, enabled: false });
+        expect(await store.useAccessToken(user.id, access, now)).toBeNull();
+        expect(await store.rotateRefreshToken(user.id, session.refreshHash, next(), now)).toEqual({ outcome: 'invalid' });
+      });
+
+      it('a deleted user’s sessions are refused', async () => {
+        const { user, session, access } = await login();
+        await store.deleteUser(user.id, 'admin', now);
+        expect(await store.useAccessToken(user.id, access, now)).toBeNull();
+        expect(await store.rotateRefreshToken(user.id, session.refreshHash, next(), now)).toEqual({ outcome: 'invalid' });
+      });
+
+      it('rotateRefreshToken moves the session to the new refresh token and issues a new access token', async () => {
+        const { user, session } = await login();
+        advance(10 * MINUTE);
+        const n = next();
+        const rotated = await store.rotateRefreshToken(user.id, session.refreshHash, n, now);
+        expect(rotated).toEqual({ outcome: 'ok', session: { ...session, refreshHash: n.refreshHash } });
+        expect(await store.useAccessToken(user.id, n.accessHash, now)).toEqual({
+          session: { ...session, refreshHash: n.refreshHash },
+          user,
+          accessExpiresAt: n.accessExpiresAt,
+        });
+        // And again from the new one.
+        const n2 = next();
+        expect((await store.rotateRefreshToken(user.id, n.refreshHash, n2, now)).outcome).toBe('ok');
+      });
+
+      it('a reused refresh token revokes the whole session', async () => {
+        const { user, session } = await login();
+        const n = next();
+        expect((await store.rotateRefreshToken(user.id, session.refreshHash, n, now)).outcome).toBe('ok');
+        advance(MINUTE);
+        const replay = next();
+        expect(await store.rotateRefreshToken(user.id, session.refreshHash, replay, now)).toEqual({ outcome: 'reused' });
+        const reusedAt = now;
+        // The replay's tokens were never issued, and the legitimate new ones are dead too.
+        expect(await store.useAccessToken(user.id, replay.accessHash, now)).toBeNull();
+        expect(await store.useAccessToken(user.id, n.accessHash, now)).toBeNull();
+        expect(await store.rotateRefreshToken(user.id, n.refreshHash, next(), now)).toEqual({ outcome: 'invalid' });
+        expect(await store.findSessionByRefresh(user.id, n.refreshHash)).toEqual({
+          ...session,
+          refreshHash: n.refreshHash,
+          revokedAt: reusedAt,
+        });
+      });
+
+      it('an unknown refresh token (or another user’s) is invalid and changes nothing', async () => {
+        const { user, session, access } = await login();
+        const other = await createUser();
+        expect(await store.rotateRefreshToken(user.id, hex64(), next(), now)).toEqual({ outcome: 'invalid' });
+        expect(await store.rotateRefreshToken(other.id, session.refreshHash, next(), now)).toEqual({ outcome: 'invalid' });
+        expect(await store.useAccessToken(user.id, access, now)).not.toBeNull();
+        expect(await store.findSessionByRefresh(user.id, session.refreshHash)).toEqual(session);
+      });
+
+      it('findSessionByRefresh finds the session from any of its refresh tokens', async () => {
+        const { user, session } = await login();
+        const n = next();
+        await store.rotateRefreshToken(user.id, session.refreshHash, n, now);
+        const current = { ...session, refreshHash: n.refreshHash };
+        expect(await store.findSessionByRefresh(user.id, session.refreshHash)).toEqual(current);
+        expect(await store.findSessionByRefresh(user.id, n.refreshHash)).toEqual(current);
+        expect(await store.findSessionByRefresh(user.id, hex64())).toBeNull();
+        expect(await store.findSessionByRefresh(base62(12), n.refreshHash)).toBeNull();
+      });
+
+      it('sessions are independent of each other', async () => {
+        const first = await login();
+        const second = await login({}, first.user);
+        await store.revokeSession(first.user.id, first.session.id, now);
+        expect(await store.useAccessToken(first.user.id, first.access, now)).toBeNull();
+        expect((await store.useAccessToken(first.user.id, second.access, now))?.session.id).toBe(second.session.id);
+      });
+    });
+
+    // ---- counters -----------------------------------------------------------------------------
+    describe('counters', () => {
+      it('counts hits within the window, which starts at the first hit', async () => {
+        const key = `login:${base62(8)}`;
+        const t0 = now;
+        expect(await store.hitCounter(key, MINUTE, now)).toEqual({ count: 1, ttlMs: MINUTE });
+        now = t0 + 10 * SECOND;
+        expect(await store.hitCounter(key, MINUTE, now)).toEqual({ count: 2, ttlMs: 50 * SECOND });
+        now = t0 + MINUTE - 1;
+        expect(await store.hitCounter(key, MINUTE, now)).toEqual({ count: 3, ttlMs: 1 });
+        expect(await store.getCounter(key, now)).toEqual({ count: 3, ttlMs: 1 });
+      });
+
+      it('restarts once the window is over', async () => {
+        const key = `login:${base62(8)}`;
+        const t0 = now;
+        await store.hitCounter(key, MINUTE, now);
+        await store.hitCounter(key, MINUTE, now);
+        now = t0 + MINUTE;
+        expect(await store.getCounter(key, now)).toEqual({ count: 0, ttlMs: 0 });
+        expect(await store.hitCounter(key, MINUTE, now)).toEqual({ count: 1, ttlMs: MINUTE });
+        advance(5 * SECOND);
+        expect(await store.getCounter(key, now)).toEqual({ count: 1, ttlMs: 55 * SECOND });
+      });
+
+      it('getCounter of an unknown key is zero; counters are independent', async () => {
+        const a = `login:${base62(8)}`;
+        const b = `login:${base62(8)}`;
+        expect(await store.getCounter(a, now)).toEqual({ count: 0, ttlMs: 0 });
+        await store.hitCounter(a, MINUTE, now);
+        await store.hitCounter(a, MINUTE, now);
+        expect(await store.hitCounter(b, HOUR, now)).toEqual({ count: 1, ttlMs: HOUR });
+        expect(await store.getCounter(a, now)).toEqual({ count: 2, ttlMs: MINUTE });
+      });
+
+      it('deleteCounter resets it', async () => {
+        const key = `login:${base62(8)}`;
+        await store.hitCounter(key, MINUTE, now);
+        await store.hitCounter(key, MINUTE, now);
+        await store.deleteCounter(key);
+        expect(await store.getCounter(key, now)).toEqual({ count: 0, ttlMs: 0 });
+        advance(SECOND);
+        expect(await store.hitCounter(key, MINUTE, now)).toEqual({ count: 1, ttlMs: MINUTE });
+        await expect(store.deleteCounter(`login:${base62(8)}`)).resolves.toBeUndefined();
+      });
+
+      it('counts every one of many concurrent hits', async () => {
+        const key = `login:${base62(8)}`;
+        const results = await Promise.all(Array.from({ length: 25 }, () => store.hitCounter(key, MINUTE, now)));
+        expect(results.map((r) => r.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+        expect((await store.getCounter(key, now)).count).toBe(25);
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('ping resolves while the store is reachable', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+    });
+  });
+}

@@ -1,0 +1,7 @@
+import { MemoryStore } from '../../src/store/memory/memory-store.js';
+import { AUDIT_RETENTION_MS, storeContract } from './contract.js';
+
+storeContract('MemoryStore', async () => ({
+  store: new MemoryStore({ auditRetentionMs: AUDIT_RETENTION_MS }),
+  cleanup: async () => {},
+}));
