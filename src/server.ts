@@ -8,11 +8,13 @@ import type { AddressInfo } from 'node:net';
 import type { TesseraConfig } from './config/schema.js';
 import { createServices, type Services } from './gateway.js';
 import { createApp } from './http/app.js';
+import { OpenIdProvider } from './oauth/provider.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store/store.js';
 
 export interface RunningGateway {
   services: Services;
+  oidc: OpenIdProvider;
   server: Server;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
@@ -42,7 +44,10 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     log(generated ? `Created user "admin" with generated password (shown once): ${adminPassword}` : 'Created user "admin" with the password from TESSERA_ADMIN_PASSWORD.');
   }
 
-  const app = createApp(services);
+  const oidc = new OpenIdProvider(services);
+  await oidc.load();
+  oidc.watch();
+  const app = createApp(services, oidc);
   // 16 KiB of headers at most: a larger request gets 431 from Node before any of our code runs.
   const server = createServer({ maxHeaderSize: 16 * 1024 }, app.callback());
   server.keepAliveTimeout = 65_000;
@@ -58,6 +63,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
 
   return {
     services,
+    oidc,
     server,
     url,
     async close() {
@@ -65,6 +71,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      oidc.stop();
       await Promise.all(services.ldapSources.map((source) => source.close()));
       await services.store.close();
     },

@@ -1,10 +1,14 @@
 /**
- * The Koa application: the error mapper first (it wraps everything below it), a few response
- * headers, then each area's router. Unknown routes fall through to a 404 error.
+ * The Koa application: the error mapper first (it wraps everything below it), then each area's
+ * router, then oidc-provider for the protocol paths it owns. Unknown routes end in a 404 error.
  */
 import Koa from 'koa';
 import type { Services } from '../gateway.js';
+import { isProviderPath, type OpenIdProvider } from '../oauth/provider.js';
+import { interactionRoutes } from '../web/interactions.js';
+import { staticRoutes } from '../web/static.js';
 import { errorHandler } from './errors.js';
+import { adminRoutes } from './routes/admin-routes.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
@@ -12,7 +16,7 @@ import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 
-export function createApp(services: Services): Koa {
+export function createApp(services: Services, oidc: OpenIdProvider): Koa {
   const app = new Koa({ proxy: services.config.server.trustProxy });
   // Koa prints every error itself unless told not to; errorHandler decides what is logged.
   app.silent = true;
@@ -23,9 +27,24 @@ export function createApp(services: Services): Koa {
     await next();
   });
   // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
-  for (const router of [oauthRoutes(services), forwardAuthRoutes(services), healthRoutes(services), sessionRoutes(services), userRoutes(services), tokenRoutes(services)]) {
+  const routers = [
+    oauthRoutes(services, oidc),
+    forwardAuthRoutes(services),
+    healthRoutes(services),
+    sessionRoutes(services),
+    userRoutes(services),
+    tokenRoutes(services),
+    adminRoutes(services, oidc),
+    interactionRoutes(services, oidc),
+    staticRoutes(),
+  ];
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }
+  app.use(async (ctx, next) => {
+    if (isProviderPath(ctx.path)) return oidc.handle(ctx);
+    await next();
+  });
   return app;
 }

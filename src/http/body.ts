@@ -10,7 +10,11 @@ export type Fields = Record<string, unknown>;
 
 async function parse(ctx: Context, kind: 'json' | 'form', limit: number): Promise<unknown> {
   try {
-    return kind === 'json' ? await coBody.json(ctx.req, { limit, strict: true }) : new URLSearchParams(await coBody.text(ctx.req, { limit }));
+    if (kind === 'json') return await coBody.json(ctx.req, { limit, strict: true });
+    const text = await coBody.text(ctx.req, { limit });
+    // Kept for handing the request on to oidc-provider, which parses bodies itself.
+    ctx.state.rawForm = text;
+    return new URLSearchParams(text);
   } catch (err) {
     const status = (err as { status?: number }).status;
     if (status === 413) throw new PayloadTooLarge(`request body larger than ${limit} bytes`);

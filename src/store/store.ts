@@ -43,6 +43,9 @@ export type RefreshOutcome =
   | { outcome: 'reused' }
   | { outcome: 'invalid' };
 
+/** An oidc-provider model instance, as the provider hands it over (JSON-able). */
+export type ProviderPayload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: number };
+
 export interface Counter {
   count: number;
   /** Time left in the window, ms (0 when the counter does not exist). */
@@ -108,6 +111,28 @@ export interface Store {
   hitCounter(key: string, windowMs: number, now: number): Promise<Counter>;
   getCounter(key: string, now: number): Promise<Counter>;
   deleteCounter(key: string): Promise<void>;
+
+  // ---- OpenID Provider state (oidc-provider's adapter: src/oauth/adapter.ts) ------------------
+  /**
+   * Stores one provider model instance (AccessToken, Session, Interaction, ...) for `ttlSeconds`
+   * (undefined: no expiry), indexed by its `grantId`, `userCode` and `uid` when present. Each
+   * write touches single keys only, so it works unchanged on Redis Cluster.
+   */
+  providerUpsert(model: string, id: string, payload: ProviderPayload, ttlSeconds?: number): Promise<void>;
+  providerFind(model: string, id: string): Promise<ProviderPayload | null>;
+  /** DeviceCode by `userCode`, Session by `uid`. */
+  providerFindBy(model: string, index: 'userCode' | 'uid', value: string): Promise<ProviderPayload | null>;
+  /** Marks a code or token used (`consumed` = epoch seconds), keeping its expiry. */
+  providerConsume(model: string, id: string, consumedAt: number): Promise<void>;
+  providerDestroy(model: string, id: string): Promise<void>;
+  /** Removes every token and code of a grant (refresh token reuse, consent revoked). */
+  providerRevokeByGrantId(grantId: string): Promise<void>;
+
+  // ---- settings shared by every gateway instance (signing keys, cookie keys) ----------------
+  getSetting(name: string): Promise<string | null>;
+  /** Sets `name` only if it is unset; returns the value in force afterwards (first writer wins). */
+  initSetting(name: string, value: string): Promise<string>;
+  setSetting(name: string, value: string): Promise<void>;
 
   // ---- lifecycle ------------------------------------------------------------------------------
   /** Throws `TemporarilyUnavailable` when the store cannot be reached. */

@@ -3,7 +3,7 @@
  * No inline script or style: the Content-Security-Policy set in `securityHeaders` forbids them,
  * so progressive-enhancement JS lives in /static/tessera.js.
  */
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import { html, type SafeHtml } from './html.js';
 
 export interface PageOptions {
@@ -14,6 +14,11 @@ export interface PageOptions {
   /** CSRF token for the sign-out form in the navigation bar. */
   csrf?: string;
   status?: number;
+  /**
+   * Forms on OIDC interaction pages end in a redirect to the client's redirect_uri, another
+   * origin, which CSP `form-action 'self'` would block; those pages leave form-action open.
+   */
+  formsLeaveSite?: boolean;
 }
 
 export function layout({ title, body, user, csrf }: PageOptions): SafeHtml {
@@ -45,21 +50,21 @@ ${body}
 </html>`;
 }
 
-export function renderPage(ctx: Context, options: PageOptions): void {
-  ctx.status = options.status ?? 200;
-  ctx.type = 'text/html; charset=utf-8';
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = layout(options).value;
+/** Headers for every page: strict CSP (no inline script or style), no framing, no caching. */
+export function setPageHeaders(ctx: Pick<Context, 'set'>, formsLeaveSite = false): void {
+  const formAction = formsLeaveSite ? '' : " form-action 'self';";
+  ctx.set({
+    'Content-Security-Policy': `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;${formAction} frame-ancestors 'none'; base-uri 'none'; object-src 'none'`,
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  });
 }
 
-/** Headers for every HTML response: strict CSP (no inline script), no framing, no sniffing. */
-export async function securityHeaders(ctx: Context, next: Next): Promise<void> {
-  await next();
-  if (ctx.response.is('html')) {
-    ctx.set(
-      'Content-Security-Policy',
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    );
-    ctx.set('X-Frame-Options', 'DENY');
-  }
+export function renderPage(ctx: Pick<Context, 'set' | 'status' | 'type' | 'body'>, options: PageOptions): void {
+  setPageHeaders(ctx, options.formsLeaveSite);
+  ctx.status = options.status ?? 200;
+  ctx.type = 'text/html; charset=utf-8';
+  ctx.body = layout(options).value;
 }

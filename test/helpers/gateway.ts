@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { freePort } from './redis-server.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
@@ -45,11 +46,20 @@ export async function deleteKeys(url: string, prefix: string): Promise<void> {
   redis.disconnect();
 }
 
-export async function startTestGateway(options: { config?: Record<string, any>; store?: 'redis' | 'memory'; redisUrl?: string } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  options: {
+    config?: Record<string, any>;
+    store?: 'redis' | 'memory';
+    redisUrl?: string;
+    /** Listen on a fixed free port and use http://127.0.0.1:<port> as the issuer, for real OAuth clients. */
+    reachableIssuer?: boolean;
+  } = {},
+): Promise<TestGateway> {
   const prefix = `tessera-test:${randomUUID()}:`;
   const redisUrl = options.redisUrl ?? REDIS_URL;
+  const port = options.reachableIssuer ? await freePort() : 0;
   const raw = {
-    server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' },
+    server: { port, host: '127.0.0.1', issuer: options.reachableIssuer ? `http://127.0.0.1:${port}` : 'https://tessera.test' },
     passwords: { scryptCost: 1024, minLength: 8 },
     clients: [{ ...CLIENT, resourceServer: true }, NON_RS_CLIENT],
     ...options.config,

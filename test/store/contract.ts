@@ -808,6 +808,64 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe('provider records (oidc-provider adapter)', () => {
+      it('upserts, finds, consumes and destroys, keeping arrays and nested objects intact', async () => {
+        const id = base62(20);
+        const payload = { jti: id, kind: 'AuthorizationCode', scope: 'openid', resources: [], claims: { a: [1, 2] }, grantId: base62(10) };
+        await store.providerUpsert('AuthorizationCode', id, payload, 60);
+        expect(await store.providerFind('AuthorizationCode', id)).toEqual(payload);
+        expect(await store.providerFind('AccessToken', id)).toBeNull();
+        await store.providerConsume('AuthorizationCode', id, 1_700_000_000);
+        expect(await store.providerFind('AuthorizationCode', id)).toEqual({ ...payload, consumed: 1_700_000_000 });
+        await store.providerDestroy('AuthorizationCode', id);
+        expect(await store.providerFind('AuthorizationCode', id)).toBeNull();
+        await store.providerConsume('AuthorizationCode', id, 1);
+        expect(await store.providerFind('AuthorizationCode', id)).toBeNull();
+      });
+
+      it('finds device codes by user code and sessions by uid', async () => {
+        const userCode = base62(8);
+        const uid = base62(16);
+        await store.providerUpsert('DeviceCode', 'dc1' + uid, { userCode, clientId: 'cli' }, 600);
+        await store.providerUpsert('Session', 's1' + uid, { uid, accountId: 'x' }, 600);
+        expect(await store.providerFindBy('DeviceCode', 'userCode', userCode)).toEqual({ userCode, clientId: 'cli' });
+        expect(await store.providerFindBy('Session', 'uid', uid)).toEqual({ uid, accountId: 'x' });
+        expect(await store.providerFindBy('DeviceCode', 'userCode', 'nope')).toBeNull();
+      });
+
+      it('revokes every record of a grant and nothing else', async () => {
+        const grantId = base62(12);
+        const other = base62(12);
+        await store.providerUpsert('AccessToken', `at-${grantId}`, { grantId }, 3600);
+        await store.providerUpsert('RefreshToken', `rt-${grantId}`, { grantId }, 86400);
+        await store.providerUpsert('AccessToken', `at-${other}`, { grantId: other }, 3600);
+        await store.providerRevokeByGrantId(grantId);
+        expect(await store.providerFind('AccessToken', `at-${grantId}`)).toBeNull();
+        expect(await store.providerFind('RefreshToken', `rt-${grantId}`)).toBeNull();
+        expect(await store.providerFind('AccessToken', `at-${other}`)).toEqual({ grantId: other });
+      });
+
+      it('expires records after their TTL', async () => {
+        const id = base62(12);
+        await store.providerUpsert('Interaction', id, { uid: id }, 1);
+        expect(await store.providerFind('Interaction', id)).not.toBeNull();
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        expect(await store.providerFind('Interaction', id)).toBeNull();
+      });
+    });
+
+    describe('settings', () => {
+      it('initSetting: the first writer wins, also under concurrency', async () => {
+        const name = `keys-${base62(8)}`;
+        expect(await store.getSetting(name)).toBeNull();
+        const results = await Promise.all(['a', 'b', 'c', 'd'].map((v) => store.initSetting(name, v)));
+        expect(new Set(results).size).toBe(1);
+        expect(await store.getSetting(name)).toBe(results[0]);
+        await store.setSetting(name, 'rotated');
+        expect(await store.initSetting(name, 'late')).toBe('rotated');
+      });
+    });
+
     describe('lifecycle', () => {
       it('ping resolves while the store is reachable', async () => {
         await expect(store.ping()).resolves.toBeUndefined();

@@ -6,10 +6,20 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { InvalidClient } from '../../errors.js';
 import type { Services } from '../../gateway.js';
+import type { OpenIdProvider } from '../../oauth/provider.js';
 import { readForm, stringField, type Fields } from '../body.js';
 import { formDecode, readAuthorization } from '../credentials.js';
 
-export function oauthRoutes(services: Services): Router {
+/** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
+const isTesseraToken = (token: string) => /^ts(r|a|rt)_/.test(token);
+
+/** oidc-provider reads the body itself: hand it the text already read. */
+async function delegate(oidc: OpenIdProvider, ctx: Context): Promise<void> {
+  (ctx.req as typeof ctx.req & { body?: string }).body = ctx.state.rawForm as string;
+  await oidc.handle(ctx);
+}
+
+export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
   const { config, clients, introspection } = services;
   const limit = config.server.bodyLimitBytes;
   const router = new Router({ prefix: '/oauth2' });
@@ -28,10 +38,13 @@ export function oauthRoutes(services: Services): Router {
     });
   }
 
+  // Personal access tokens take Tessera's one-round-trip path before anything of oidc-provider's
+  // runs; provider tokens go to oidc-provider's introspection with Tessera's policy.
   router.post('/introspect', async (ctx) => {
     const body = await readForm(ctx, limit);
-    const caller = await client(ctx, body);
     const token = stringField(body, 'token', true);
+    if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx);
+    const caller = await client(ctx, body);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
     ctx.body = await introspection.introspect(caller, token, ctx.ip);
@@ -39,8 +52,10 @@ export function oauthRoutes(services: Services): Router {
 
   router.post('/revoke', async (ctx) => {
     const body = await readForm(ctx, limit);
+    const token = stringField(body, 'token', true);
+    if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx);
     const caller = await client(ctx, body);
-    await introspection.revoke(caller, stringField(body, 'token', true), ctx.ip);
+    await introspection.revoke(caller, token, ctx.ip);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 200;
     ctx.body = '';

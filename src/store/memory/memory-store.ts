@@ -4,7 +4,7 @@
  * copied in and out so callers can never mutate stored state by accident.
  */
 import { Conflict, NotFound } from '../../errors.js';
-import type { Counter, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 
 interface AccessEntry {
@@ -37,6 +37,11 @@ export class MemoryStore implements Store {
   private readonly usernames = new Map<string, string>();
   private readonly spaces = new Map<string, UserSpace>();
   private readonly counters = new Map<string, { count: number; resetAt: number }>();
+  /** Provider records and their secondary indexes; expiry by the real clock, as oidc-provider's own. */
+  private readonly provider = new Map<string, { payload: ProviderPayload; expiresAt: number }>();
+  private readonly providerIndex = new Map<string, { key: string; expiresAt: number }>();
+  private readonly grants = new Map<string, Set<string>>();
+  private readonly settings = new Map<string, string>();
 
   constructor(private readonly options: MemoryStoreOptions) {}
 
@@ -265,6 +270,68 @@ export class MemoryStore implements Store {
 
   async deleteCounter(key: string): Promise<void> {
     this.counters.delete(key);
+  }
+
+  // ---- provider records ----------------------------------------------------------------------
+  private live<T extends { expiresAt: number }>(map: Map<string, T>, key: string): T | undefined {
+    const entry = map.get(key);
+    if (entry && entry.expiresAt <= Date.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async providerUpsert(model: string, id: string, payload: ProviderPayload, ttlSeconds?: number): Promise<void> {
+    const key = `${model}:${id}`;
+    const expiresAt = ttlSeconds === undefined ? Infinity : Date.now() + ttlSeconds * 1000;
+    this.provider.set(key, { payload: copy(payload), expiresAt });
+    if (payload.grantId) {
+      const members = this.grants.get(payload.grantId) ?? new Set();
+      members.add(key);
+      this.grants.set(payload.grantId, members);
+    }
+    if (payload.userCode) this.providerIndex.set(`${model}:userCode:${payload.userCode}`, { key, expiresAt });
+    if (payload.uid) this.providerIndex.set(`${model}:uid:${payload.uid}`, { key, expiresAt });
+  }
+
+  async providerFind(model: string, id: string): Promise<ProviderPayload | null> {
+    const entry = this.live(this.provider, `${model}:${id}`);
+    return entry ? copy(entry.payload) : null;
+  }
+
+  async providerFindBy(model: string, index: 'userCode' | 'uid', value: string): Promise<ProviderPayload | null> {
+    const pointer = this.live(this.providerIndex, `${model}:${index}:${value}`);
+    const entry = pointer && this.live(this.provider, pointer.key);
+    return entry ? copy(entry.payload) : null;
+  }
+
+  async providerConsume(model: string, id: string, consumedAt: number): Promise<void> {
+    const entry = this.live(this.provider, `${model}:${id}`);
+    if (entry) entry.payload.consumed = consumedAt;
+  }
+
+  async providerDestroy(model: string, id: string): Promise<void> {
+    this.provider.delete(`${model}:${id}`);
+  }
+
+  async providerRevokeByGrantId(grantId: string): Promise<void> {
+    for (const key of this.grants.get(grantId) ?? []) this.provider.delete(key);
+    this.grants.delete(grantId);
+  }
+
+  // ---- settings ------------------------------------------------------------------------------
+  async getSetting(name: string): Promise<string | null> {
+    return this.settings.get(name) ?? null;
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    if (!this.settings.has(name)) this.settings.set(name, value);
+    return this.settings.get(name)!;
+  }
+
+  async setSetting(name: string, value: string): Promise<void> {
+    this.settings.set(name, value);
   }
 
   async ping(): Promise<void> {}

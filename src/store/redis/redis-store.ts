@@ -16,6 +16,15 @@
  *   P{U}:r:<hash>    refresh token hash → sid, every rotation PXAT session expiresAt (reuse detection)
  *   Pusers           hash: username → user id                 global
  *   Pc:<key>         counter, hash {n: count, r: resetAt}     PXAT resetAt
+ *   Po:<Model>:<id>  oidc-provider record, hash {p: JSON, c: consumed}   EX the model's TTL
+ *   Po:g:<grantId>   set of the record keys of one grant      EX the longest member's TTL
+ *   Po:<Model>:userCode:<code>, Po:<Model>:uid:<uid>  → id    EX the record's TTL
+ *   Pset:<name>      shared settings (signing keys, cookie keys)          no expiry
+ *
+ * Provider records are written with single-key commands only (no MULTI, no Lua), so they need
+ * no hash tags on Cluster: each key lands wherever it hashes. A grant's members are deleted one
+ * by one; a failure part-way leaves some tokens of a revoked grant, which the next revoke
+ * (or their short TTL) removes.
  *
  * `{U}` is a Redis Cluster hash tag: everything a user owns sits in one slot, so each Lua script
  * (scripts.ts) can touch all of it atomically. Scripts build the keys they compute from the same
@@ -33,7 +42,7 @@
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
-import type { Counter, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 
@@ -490,6 +499,89 @@ export class RedisStore implements Store {
 
   async deleteCounter(key: string): Promise<void> {
     await this.call('deleteCounter', () => this.redis.del(this.counterKey(key)));
+  }
+
+  // ---- provider records ----------------------------------------------------------------------
+  private providerKey(model: string, id: string): string {
+    return `${this.prefix}o:${model}:${id}`;
+  }
+
+  async providerUpsert(model: string, id: string, payload: ProviderPayload, ttlSeconds?: number): Promise<void> {
+    const key = this.providerKey(model, id);
+    const ttl = ttlSeconds === undefined ? undefined : Math.max(1, Math.ceil(ttlSeconds));
+    const commands: Promise<unknown>[] = [];
+    await this.call('providerUpsert', async () => {
+      const pipeline = this.redis.pipeline();
+      pipeline.del(key);
+      pipeline.hset(key, 'p', JSON.stringify(payload));
+      if (ttl) pipeline.expire(key, ttl);
+      await pipeline.exec().then((results) => results?.forEach(([err]) => { if (err) throw err; }));
+      if (payload.grantId) {
+        const grantKey = `${this.prefix}o:g:${payload.grantId}`;
+        commands.push(this.redis.sadd(grantKey, key));
+        // The grant index lives as long as its longest-lived member.
+        if (ttl) commands.push(this.redis.expire(grantKey, ttl, 'NX'), this.redis.expire(grantKey, ttl, 'GT'));
+        else commands.push(this.redis.persist(grantKey));
+      }
+      for (const index of ['userCode', 'uid'] as const) {
+        const value = payload[index];
+        if (typeof value === 'string') {
+          const indexKey = `${this.prefix}o:${model}:${index}:${value}`;
+          commands.push(ttl ? this.redis.set(indexKey, id, 'EX', ttl) : this.redis.set(indexKey, id));
+        }
+      }
+      await Promise.all(commands);
+    });
+  }
+
+  async providerFind(model: string, id: string): Promise<ProviderPayload | null> {
+    const { p, c } = await this.call('providerFind', () => this.redis.hgetall(this.providerKey(model, id)));
+    if (!p) return null;
+    const payload = JSON.parse(p) as ProviderPayload;
+    if (c) payload.consumed = Number(c);
+    return payload;
+  }
+
+  async providerFindBy(model: string, index: 'userCode' | 'uid', value: string): Promise<ProviderPayload | null> {
+    const id = await this.call('providerFindBy', () => this.redis.get(`${this.prefix}o:${model}:${index}:${value}`));
+    return id ? this.providerFind(model, id) : null;
+  }
+
+  async providerConsume(model: string, id: string, consumedAt: number): Promise<void> {
+    // A separate hash field: atomic, and the record's TTL is untouched. Only if the record exists.
+    await this.call('providerConsume', () => this.redis.hsetnx(this.providerKey(model, id), 'c', String(consumedAt)).then(async (set) => {
+      if (set && !(await this.redis.hexists(this.providerKey(model, id), 'p'))) await this.redis.del(this.providerKey(model, id));
+    }));
+  }
+
+  async providerDestroy(model: string, id: string): Promise<void> {
+    await this.call('providerDestroy', () => this.redis.del(this.providerKey(model, id)));
+  }
+
+  async providerRevokeByGrantId(grantId: string): Promise<void> {
+    const grantKey = `${this.prefix}o:g:${grantId}`;
+    await this.call('providerRevokeByGrantId', async () => {
+      const members = await this.redis.smembers(grantKey);
+      await Promise.all(members.map((key) => this.redis.del(key)));
+      await this.redis.del(grantKey);
+    });
+  }
+
+  // ---- settings ------------------------------------------------------------------------------
+  async getSetting(name: string): Promise<string | null> {
+    return this.call('getSetting', () => this.redis.get(`${this.prefix}set:${name}`));
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    const key = `${this.prefix}set:${name}`;
+    return this.call('initSetting', async () => {
+      await this.redis.set(key, value, 'NX');
+      return (await this.redis.get(key)) ?? value;
+    });
+  }
+
+  async setSetting(name: string, value: string): Promise<void> {
+    await this.call('setSetting', () => this.redis.set(`${this.prefix}set:${name}`, value));
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

@@ -1,0 +1,204 @@
+/**
+ * The OpenID Provider: oidc-provider configured from Tessera's config and mounted inside the Koa
+ * app. oidc-provider does the protocol (discovery, JWKS, authorization code + PKCE, refresh
+ * rotation, client credentials, device flow, userinfo, end-session); Tessera supplies accounts
+ * (its users), storage (its store), keys (generated and shared through the store), the login
+ * pages (src/web/interactions.ts) and the introspection policy.
+ */
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Services } from '../gateway.js';
+import { renderDeviceInput, renderDeviceConfirm, renderDeviceSuccess, renderLogout, renderLoggedOut, renderProviderError } from '../web/provider-pages.js';
+import { storeAdapter } from './adapter.js';
+import { providerClients } from './clients-metadata.js';
+import { cookieKeys, loadSigningKeys, providerJwks, signingKeysVersion } from './keys.js';
+
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
+
+const CLAIMS = {
+  openid: ['sub'],
+  profile: ['name', 'preferred_username', 'tessera_source', 'tessera_role'],
+  email: ['email'],
+  groups: ['groups'],
+};
+
+/** Routes under /oauth2, next to Tessera's own /oauth2/introspect and /oauth2/revoke. */
+const ROUTES = {
+  authorization: '/oauth2/authorize',
+  token: '/oauth2/token',
+  userinfo: '/oauth2/userinfo',
+  jwks: '/oauth2/jwks',
+  introspection: '/oauth2/introspect',
+  revocation: '/oauth2/revoke',
+  device_authorization: '/oauth2/device/auth',
+  code_verification: '/oauth2/device',
+  end_session: '/oauth2/session/end',
+  pushed_authorization_request: '/oauth2/par',
+};
+
+/** Paths the provider answers; everything else is Tessera's. */
+export function isProviderPath(path: string): boolean {
+  return path.startsWith('/oauth2/') || path === '/.well-known/openid-configuration' || path.startsWith('/.well-known/oauth-authorization-server');
+}
+
+function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: string[]): Configuration {
+  const { config, store } = services;
+  const resources = new Map(config.resources.map((r) => [r.indicator, r]));
+  const ttl = (ms: number) => Math.floor(ms / 1000);
+
+  return {
+    adapter: storeAdapter(store),
+    clients: providerClients(config.clients),
+    jwks: jwks as Configuration['jwks'],
+    cookies: { keys },
+    scopes: OIDC_SCOPES,
+    claims: CLAIMS,
+    routes: ROUTES,
+    // Authorization code only: no implicit or hybrid flows (RFC 9700 §2.1.2).
+    responseTypes: ['code'],
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    extraClientMetadata: { properties: ['tessera:first_party', 'tessera:resources'] },
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl(config.oidc.accessTokenTtl),
+      AuthorizationCode: ttl(config.oidc.authorizationCodeTtl),
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl(config.oidc.accessTokenTtl),
+      DeviceCode: ttl(config.oidc.deviceCodeTtl),
+      Grant: ttl(config.oidc.refreshTokenTtl),
+      IdToken: ttl(config.oidc.idTokenTtl),
+      Interaction: 3600,
+      RefreshToken: ttl(config.oidc.refreshTokenTtl),
+      Session: ttl(config.oidc.sessionTtl),
+    },
+    // Every refresh rotates; a rotated (consumed) refresh token presented again revokes the grant.
+    rotateRefreshToken: () => true,
+    async findAccount(_ctx, sub) {
+      const user = await store.getUser(sub);
+      if (!user || !user.enabled) return undefined;
+      return {
+        accountId: user.id,
+        async claims() {
+          return {
+            sub: user.id,
+            name: user.displayName,
+            preferred_username: user.username,
+            email: user.email || undefined,
+            groups: user.groups,
+            tessera_source: user.source,
+            tessera_role: user.role,
+          };
+        },
+      };
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // First-party clients get their grant without a consent page.
+    async loadExistingGrant(ctx) {
+      const { oidc } = ctx;
+      const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(oidc.client!.clientId);
+      if (grantId) return oidc.provider.Grant.find(grantId);
+      if (!oidc.client!['tessera:first_party'] || !oidc.session?.accountId) return undefined;
+      const grant = new oidc.provider.Grant({ clientId: oidc.client!.clientId, accountId: oidc.session.accountId });
+      const scope = typeof oidc.params?.scope === 'string' ? oidc.params.scope : 'openid';
+      grant.addOIDCScope(scope.split(' ').filter((s) => OIDC_SCOPES.includes(s)).join(' '));
+      for (const [indicator, info] of Object.entries(oidc.resourceServers ?? {})) grant.addResourceScope(indicator, (info as { scope?: string }).scope ?? '');
+      await grant.save();
+      return grant;
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource: renderDeviceInput,
+        userCodeConfirmSource: renderDeviceConfirm,
+        successSource: renderDeviceSuccess,
+      },
+      rpInitiatedLogout: { enabled: true, logoutSource: renderLogout, postLogoutSuccessSource: renderLoggedOut },
+      introspection: {
+        enabled: true,
+        // Replaces the default that lets any confidential client introspect any token: a client
+        // may introspect tokens issued to it, or issued for a resource it serves.
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (token.kind === 'RefreshToken') return false;
+          const served = (client['tessera:resources'] as string[] | undefined) ?? [];
+          const audiences = ([] as unknown[]).concat(token.aud ?? []);
+          return audiences.some((aud) => typeof aud === 'string' && served.includes(aud));
+        },
+      },
+      revocation: {
+        enabled: true,
+        // Only the client a token was issued to may revoke it (RFC 7009 §2.1).
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      userinfo: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => undefined as unknown as string,
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx, indicator) {
+          const resource = resources.get(indicator);
+          if (!resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+          return {
+            scope: resource.scopes.join(' '),
+            audience: resource.indicator,
+            accessTokenTTL: ttl(resource.accessTokenTtl),
+            accessTokenFormat: resource.accessTokenFormat,
+            ...(resource.accessTokenFormat === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+          };
+        },
+      },
+    },
+    renderError: renderProviderError,
+  } satisfies Configuration;
+}
+
+/**
+ * Holds the running provider and swaps it when the signing keys change (rotation on this or
+ * another instance): a Provider's keys are fixed at construction; all its state is in the store.
+ */
+export class OpenIdProvider {
+  private provider!: Provider;
+  private handler!: ReturnType<Provider['callback']>;
+  private version: string | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly services: Services) {}
+
+  get current(): Provider {
+    return this.provider;
+  }
+
+  async load(): Promise<void> {
+    const { store, config } = this.services;
+    const keys = await loadSigningKeys(store);
+    this.version = await signingKeysVersion(store);
+    const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, providerJwks(keys), await cookieKeys(store, config.oidc.cookieKeys)));
+    provider.proxy = config.server.trustProxy;
+    // Provider errors that are the client's fault are answered; log only the server's own.
+    provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => console.error('[tessera] openid provider error:', err));
+    this.provider = provider;
+    this.handler = provider.callback();
+  }
+
+  /** Polls the store for key changes made by other instances. */
+  watch(intervalMs = 30_000): void {
+    this.timer = setInterval(() => void this.reloadIfChanged().catch(() => undefined), intervalMs);
+    this.timer.unref();
+  }
+
+  async reloadIfChanged(): Promise<boolean> {
+    if ((await signingKeysVersion(this.services.store)) === this.version) return false;
+    await this.load();
+    return true;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Koa middleware: hands the request to the provider (it writes the response itself). */
+  async handle(ctx: { req: import('node:http').IncomingMessage; res: import('node:http').ServerResponse; respond?: boolean }): Promise<void> {
+    ctx.respond = false;
+    await this.handler(ctx.req, ctx.res);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The pages oidc-provider shows itself (device code entry and confirmation, logout, errors),
+ * in Tessera's look. `form` arguments are oidc-provider's own markup (hidden fields and its
+ * anti-CSRF token), inserted as is.
+ */
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { html, raw } from './html.js';
+import { renderPage } from './layout.js';
+
+const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'an application';
+
+export async function renderDeviceInput(ctx: KoaContextWithOIDC, form: string, _out?: unknown, err?: Error & { userCode?: string }): Promise<void> {
+  const message = !err
+    ? ''
+    : err.userCode || err.name === 'NoCodeError'
+      ? 'That code is not valid or has expired. Check the code on your device and try again.'
+      : err.name === 'AbortedError'
+        ? 'The sign-in request was cancelled.'
+        : 'The request could not be processed. Start again from your device.';
+  renderPage(ctx, {
+    title: 'Connect a device',
+    status: err ? 400 : 200,
+    body: html`<section class="card narrow">
+  <h1>Connect a device</h1>
+  ${message ? html`<p class="error" role="alert">${message}</p>` : html`<p>Enter the code shown on your device or terminal.</p>`}
+  ${raw(form.replace('<input ', '<label for="user_code">Code</label><input id="user_code" autocomplete="off" autocapitalize="characters" '))}
+  <div class="actions"><button type="submit" form="op.deviceInputForm">Continue</button></div>
+</section>`,
+  });
+}
+
+export async function renderDeviceConfirm(ctx: KoaContextWithOIDC, form: string, _client: unknown, _info: unknown, userCode: string): Promise<void> {
+  renderPage(ctx, {
+    title: 'Confirm the device',
+    body: html`<section class="card narrow">
+  <h1>Confirm the device</h1>
+  <p><strong>${clientName(ctx)}</strong> asks to sign in as you. Continue only if your device shows this code:</p>
+  <p class="code" id="user-code">${userCode}</p>
+  ${raw(form)}
+  <div class="actions">
+    <button type="submit" form="op.deviceConfirmForm">Continue</button>
+    <button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" class="secondary">Cancel</button>
+  </div>
+</section>`,
+  });
+}
+
+export async function renderDeviceSuccess(ctx: KoaContextWithOIDC): Promise<void> {
+  renderPage(ctx, {
+    title: 'Device connected',
+    body: html`<section class="card narrow"><h1>Device connected</h1><p class="notice" role="status">${clientName(ctx)} is signed in. You can close this page and return to your device.</p></section>`,
+  });
+}
+
+export async function renderLogout(ctx: KoaContextWithOIDC, form: string): Promise<void> {
+  renderPage(ctx, {
+    title: 'Sign out',
+    formsLeaveSite: true,
+    body: html`<section class="card narrow">
+  <h1>Sign out of Tessera?</h1>
+  ${raw(form)}
+  <div class="actions">
+    <button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
+    <button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>
+  </div>
+</section>`,
+  });
+}
+
+export async function renderLoggedOut(ctx: KoaContextWithOIDC): Promise<void> {
+  renderPage(ctx, { title: 'Signed out', body: html`<section class="card narrow"><h1>Signed out</h1><p>You have signed out.</p><p><a href="/login">Sign in again</a></p></section>` });
+}
+
+/** Protocol errors shown to a person: the error code and description, never a stack. */
+export async function renderProviderError(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }): Promise<void> {
+  renderPage(ctx, {
+    title: 'Sign-in problem',
+    status: ctx.status >= 400 ? ctx.status : 400,
+    body: html`<section class="card narrow">
+  <h1>Something is wrong with this sign-in request</h1>
+  <p class="error" role="alert"><strong>${out.error ?? 'error'}</strong>: ${out.error_description ?? 'the request could not be completed'}</p>
+  <p>Go back to the application and start again. If this keeps happening, tell the application's administrator.</p>
+</section>`,
+  });
+}
