@@ -2,9 +2,9 @@
  * Password login across the configured sources, behind the failure throttle. Every failure,
  * whatever its cause (unknown user, wrong password, disabled account), is the same 401.
  */
-import { Unauthorized, InvalidRequest } from '../errors.js';
+import { InvalidRequest, TemporarilyUnavailable, Unauthorized } from '../errors.js';
 import type { UserRecord } from '../store/records.js';
-import type { PasswordSource } from './source.js';
+import type { Identity, PasswordSource } from './source.js';
 import type { LoginThrottle } from './throttle.js';
 import type { UserService } from './users.js';
 
@@ -14,6 +14,17 @@ export class LoginService {
     private readonly users: UserService,
     private readonly throttle: LoginThrottle,
   ) {}
+
+  /** The Tessera user for a verified identity; null when the name belongs to another source. */
+  private async userFor(sourceId: string, identity: Identity): Promise<UserRecord | null> {
+    if (sourceId === 'local') return this.users.get(identity.username);
+    try {
+      return await this.users.upsertExternal(identity);
+    } catch (err) {
+      if (err instanceof InvalidRequest) return null;
+      throw err;
+    }
+  }
 
   listSources(): { id: string; displayName: string }[] {
     return this.sources.map(({ id, displayName }) => ({ id, displayName }));
@@ -30,14 +41,25 @@ export class LoginService {
     if (sourceId && sources.length === 0) throw new InvalidRequest(`unknown identity source: ${sourceId}`);
 
     await this.throttle.check(username, ip);
+    // A source that cannot be reached does not stop the others; it matters only if no source
+    // recognised the user, and then the answer is 503 rather than a misleading 401.
+    let unavailable: unknown;
     for (const source of sources) {
-      const identity = await source.authenticate(username, password);
+      let identity;
+      try {
+        identity = await source.authenticate(username, password);
+      } catch (err) {
+        if (!(err instanceof TemporarilyUnavailable)) throw err;
+        unavailable = err;
+        continue;
+      }
       if (!identity) continue;
-      const user = source.id === 'local' ? await this.users.get(identity.username) : await this.users.upsertExternal(identity);
-      if (!user.enabled) break;
+      const user = await this.userFor(source.id, identity);
+      if (!user?.enabled) break;
       await this.throttle.success(username, ip);
       return user;
     }
+    if (unavailable) throw unavailable;
     await this.throttle.failure(username, ip);
     throw new Unauthorized('invalid username or password', 'invalid_grant');
   }

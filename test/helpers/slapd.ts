@@ -11,6 +11,7 @@
  * Needs `slapd`, `ldap-utils` and `openssl` (Debian: apt-get install -y slapd ldap-utils).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,8 @@ export const ROOT_PASSWORD = 'slapd-root-secret';
 export const SERVICE_DN = `cn=tessera,ou=services,${BASE_DN}`;
 export const SERVICE_PASSWORD = 'tessera-service-secret';
 const FIXTURE = fileURLToPath(new URL('../fixtures/ldap/users.ldif', import.meta.url));
+// Debian installs slapd in /usr/sbin, which a non-root PATH often lacks.
+const SLAPD = existsSync('/usr/sbin/slapd') ? '/usr/sbin/slapd' : 'slapd';
 
 export interface Slapd {
   /** ldap://127.0.0.1:PORT (plain; StartTLS offered). */
@@ -41,6 +44,8 @@ export interface Slapd {
   output(): string;
   /** A client bound as the rootdn, for tests that change the directory. Unbind it after use. */
   admin(): Promise<Client>;
+  /** Kills slapd and starts it again on the same ports and data: every open connection drops. */
+  restart(): Promise<void>;
   /** SIGSTOP / SIGCONT: a directory that accepts TCP connections but never answers. */
   pause(): void;
   resume(): void;
@@ -49,7 +54,7 @@ export interface Slapd {
 }
 
 /** A port that was free a moment ago: listen on port 0, read it, close. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -113,53 +118,70 @@ async function bindsAsRoot(url: string): Promise<boolean> {
   }
 }
 
-export async function startSlapd(options: { startTimeoutMs?: number } = {}): Promise<Slapd> {
-  const dir = await mkdtemp(join(tmpdir(), 'tessera-slapd-'));
-  await mkdir(join(dir, 'data'));
-  await makeCertificates(dir);
-  await writeFile(join(dir, 'slapd.conf'), slapdConf(dir));
-  const [port, tlsPort] = [await freePort(), await freePort()];
-  const url = `ldap://127.0.0.1:${port}`;
-  const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
+/** A running slapd process: its output, and a way to kill it and wait. */
+interface SlapdProcess {
+  child: ChildProcess;
+  kill(): Promise<void>;
+}
 
-  const child = spawn('slapd', ['-h', `${url}/ ${ldapsUrl}/`, '-f', join(dir, 'slapd.conf'), '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function spawnSlapd(dir: string, url: string, ldapsUrl: string, log: (text: string) => void, timeoutMs: number): Promise<SlapdProcess> {
+  const child = spawn(SLAPD, ['-h', `${url}/ ${ldapsUrl}/`, '-f', join(dir, 'slapd.conf'), '-d', '256'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const collect = (d: Buffer) => {
+    output += d.toString();
+    log(d.toString());
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let spawnError: Error | undefined;
   child.once('error', (error) => (spawnError = error));
-
-  let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (!stopped) {
-      stopped = true;
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGCONT'); // in case a test left it paused
-        child.kill('SIGKILL');
-      }
-      await exited;
-      await rm(dir, { recursive: true, force: true });
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGCONT'); // in case a test left it paused
+      child.kill('SIGKILL');
     }
+    await exited;
   };
 
-  const deadline = Date.now() + (options.startTimeoutMs ?? 10_000);
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (spawnError) throw new Error(`cannot start slapd (apt-get install -y slapd ldap-utils): ${spawnError.message}`);
     if (child.exitCode !== null) throw new Error(`slapd exited with ${child.exitCode}:\n${output}`);
-    if (await bindsAsRoot(url)) break;
+    if (await bindsAsRoot(url)) return { child, kill };
     if (Date.now() > deadline) {
-      await stop();
+      await kill();
       throw new Error(`slapd on ${url} did not answer:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
 
+export async function startSlapd(options: { startTimeoutMs?: number } = {}): Promise<Slapd> {
+  const timeoutMs = options.startTimeoutMs ?? 10_000;
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-slapd-'));
+  let output = '';
+  let current: SlapdProcess | undefined;
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await current?.kill();
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const [port, tlsPort] = [await freePort(), await freePort()];
+  const url = `ldap://127.0.0.1:${port}`;
+  const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
   try {
+    await mkdir(join(dir, 'data'));
+    await makeCertificates(dir);
+    await writeFile(join(dir, 'slapd.conf'), slapdConf(dir));
+    current = await spawnSlapd(dir, url, ldapsUrl, (text) => (output += text), timeoutMs);
     await run('ldapadd', ['-x', '-H', url, '-D', ROOT_DN, '-w', ROOT_PASSWORD, '-f', FIXTURE]);
   } catch (err) {
     await stop();
-    throw new Error(`loading ${FIXTURE} failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
+    throw new Error(`starting slapd failed: ${(err as { stderr?: string }).stderr || (err as Error).message}`);
   }
 
   const caPem = await readFile(join(dir, 'ca.pem'), 'utf8');
@@ -168,15 +190,21 @@ export async function startSlapd(options: { startTimeoutMs?: number } = {}): Pro
     ldapsUrl,
     caPem,
     caFile: join(dir, 'ca.pem'),
-    process: child,
+    get process() {
+      return current!.child;
+    },
     output: () => output,
     async admin() {
       const client = new Client({ url, connectTimeout: 1000, timeout: 2000 });
       await client.bind(ROOT_DN, ROOT_PASSWORD);
       return client;
     },
-    pause: () => void child.kill('SIGSTOP'),
-    resume: () => void child.kill('SIGCONT'),
+    pause: () => void current?.child.kill('SIGSTOP'),
+    resume: () => void current?.child.kill('SIGCONT'),
+    async restart() {
+      await current?.kill();
+      current = await spawnSlapd(dir, url, ldapsUrl, (text) => (output += text), timeoutMs);
+    },
     stop,
   };
 }
