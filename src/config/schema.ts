@@ -194,6 +194,11 @@ const oidc = z.strictObject({
   keyRetirement: duration('2d'),
 });
 
+const web = z.strictObject({
+  /** How long a browser sign-in lasts. The session cookie is HttpOnly and SameSite=Lax. */
+  sessionTtl: duration('12h'),
+});
+
 export const configSchema = z.strictObject({
   server: server.default(server.parse({})),
   store: store.default(store.parse({})),
@@ -208,6 +213,8 @@ export const configSchema = z.strictObject({
   oidc: oidc.default(oidc.parse({})),
   /** LDAP directories users sign in with, tried in this order after built-in accounts (docs/ldap.md). */
   ldap: ldapSourcesSchema,
+  /** The web pages (sign-in, tokens, admin). */
+  web: web.default(web.parse({})),
   /** Text shown above the web sign-in form (the seeds' login banner). */
   loginBanner: z.string().optional(),
 });

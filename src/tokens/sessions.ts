@@ -38,13 +38,18 @@ export class SessionService {
     };
   }
 
-  async start(user: UserRecord, ip: string): Promise<LoginTokens> {
+  /**
+   * Starts a login. API logins get the configured short access token and long refresh token; a
+   * browser session (`lifetime` given) gets one access token that lives as long as the session,
+   * kept in an HttpOnly cookie, and its refresh token is simply never handed out.
+   */
+  async start(user: UserRecord, ip: string, lifetime?: number): Promise<LoginTokens> {
     const now = this.clock();
     const access = newSecret('access', user.id);
     const refresh = newSecret('refresh', user.id);
-    const expiresAt = now + this.config.refreshTokenTtl;
+    const expiresAt = now + (lifetime ?? this.config.refreshTokenTtl);
     // The access token never outlives the login it belongs to.
-    const accessExpiresAt = Math.min(now + this.config.accessTokenTtl, expiresAt);
+    const accessExpiresAt = Math.min(now + (lifetime ?? this.config.accessTokenTtl), expiresAt);
     await this.store.createSession(
       { id: newSessionId(), userId: user.id, createdAt: now, expiresAt, refreshHash: parseSecret(refresh)!.hash, ip },
       parseSecret(access)!.hash,

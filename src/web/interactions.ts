@@ -19,6 +19,8 @@ import { renderPage } from './layout.js';
 interface SignInView {
   action: string;
   sources: { id: string; displayName: string }[];
+  /** Sources that sign in by redirecting the browser (SAML): one button each. */
+  redirectSources?: { displayName: string; href: string }[];
   banner?: string;
   error?: string;
   username?: string;
@@ -46,6 +48,9 @@ export function signInForm(view: SignInView) {
     <input id="password" name="password" type="password" autocomplete="current-password" required>
     <div class="actions"><button type="submit">Sign in</button></div>
   </form>
+  ${view.redirectSources?.length
+    ? html`<div class="sources">${view.redirectSources.map((s) => html`<a class="button secondary" href="${s.href}">Sign in with ${s.displayName}</a>`)}</div>`
+    : ''}
 </section>`;
 }
 

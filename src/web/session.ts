@@ -1,0 +1,63 @@
+/**
+ * Browser sessions for the web pages. A sign-in starts a Tessera login session (the same store
+ * records as `POST /api/v1/login`) whose access token sits in an HttpOnly cookie, so disabling a
+ * user or resetting a password ends their browser sessions at once, like their API logins.
+ *
+ * CSRF: every state-changing form carries a token derived from the session cookie (HMAC with
+ * the cookie value as key). A cross-site page can neither read the cookie nor compute the token;
+ * the Origin header, when the browser sends one, must also be ours.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'koa';
+import { Forbidden } from '../errors.js';
+import type { Services } from '../gateway.js';
+import type { UserRecord } from '../store/records.js';
+import type { Principal } from '../tokens/principal.js';
+
+/** `__Host-` cookies must be Secure, host-only and Path=/: used whenever we are on HTTPS. */
+const cookieName = (ctx: Context) => (ctx.secure ? '__Host-tessera_session' : 'tessera_session');
+
+export async function startWebSession(ctx: Context, services: Services, user: UserRecord): Promise<void> {
+  const lifetime = services.config.web.sessionTtl;
+  const { access_token } = await services.sessions.start(user, ctx.ip, lifetime);
+  ctx.cookies.set(cookieName(ctx), access_token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: ctx.secure,
+    path: '/',
+    maxAge: lifetime,
+    overwrite: true,
+  });
+}
+
+/** The signed-in user of this browser, or null. Cached on the context. */
+export async function webPrincipal(ctx: Context, services: Services): Promise<Principal | null> {
+  if (ctx.state.webPrincipal !== undefined) return ctx.state.webPrincipal as Principal | null;
+  const value = ctx.cookies.get(cookieName(ctx));
+  const principal = value?.startsWith('tsa_') ? await services.bearer.authenticate(value, ctx.ip) : null;
+  ctx.state.webPrincipal = principal;
+  return principal;
+}
+
+export async function endWebSession(ctx: Context, services: Services): Promise<void> {
+  const principal = await webPrincipal(ctx, services);
+  if (principal?.sessionId) await services.sessions.revoke(principal.user.id, principal.sessionId);
+  ctx.cookies.set(cookieName(ctx), '', { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/', maxAge: 0, overwrite: true });
+  ctx.state.webPrincipal = null;
+}
+
+/** The CSRF token for this browser session ('' when signed out). */
+export function csrfToken(ctx: Context): string {
+  const value = ctx.cookies.get(cookieName(ctx));
+  return value ? createHmac('sha256', value).update('tessera-csrf').digest('base64url') : '';
+}
+
+/** Throws Forbidden unless the form's `_csrf` matches and the Origin (if sent) is this site. */
+export function checkCsrf(ctx: Context, form: Record<string, unknown>): void {
+  const origin = ctx.get('Origin');
+  if (origin && origin !== ctx.origin) throw new Forbidden('cross-site form submission refused');
+  const expected = csrfToken(ctx);
+  const given = typeof form._csrf === 'string' ? form._csrf : '';
+  const ok = expected.length > 0 && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+  if (!ok) throw new Forbidden('the form has expired or did not come from this site; reload the page and try again');
+}
