@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidClient } from '../../src/errors.js';
+import { hashPassword } from '../../src/identity/passwords.js';
+import { ClientRegistry } from '../../src/oauth/clients.js';
+import { parseConfig } from '../../src/config/load.js';
+
+describe('client registry', () => {
+  it('verifies a scrypt-hashed secret once, then answers from memory (no hashing per request)', async () => {
+    const secret = 'hashed-client-secret-0123456789';
+    const config = parseConfig({ clients: [{ id: 'rs', secretHash: await hashPassword(secret, 1 << 16), resourceServer: true }] });
+    const registry = new ClientRegistry(config.clients);
+
+    let start = performance.now();
+    await expect(registry.authenticate({ basic: { id: 'rs', secret } })).resolves.toMatchObject({ id: 'rs' });
+    const first = performance.now() - start;
+
+    start = performance.now();
+    for (let i = 0; i < 100; i++) await registry.authenticate({ post: { id: 'rs', secret } });
+    const hundred = performance.now() - start;
+    // One scrypt at N=2^16 costs tens of milliseconds; a hundred cached checks cost far less than one.
+    expect(hundred).toBeLessThan(first);
+    await expect(registry.authenticate({ basic: { id: 'rs', secret: 'wrong-secret-wrong-secret' } })).rejects.toBeInstanceOf(InvalidClient);
+  });
+
+  it('refuses unknown clients, public clients, missing secrets and two methods at once', async () => {
+    const config = parseConfig({ clients: [{ id: 'a', secret: 'a-secret-0123456789abc' }, { id: 'cli', public: true }] });
+    const registry = new ClientRegistry(config.clients);
+    await expect(registry.authenticate({ basic: { id: 'nobody', secret: 'a-secret-0123456789abc' } })).rejects.toBeInstanceOf(InvalidClient);
+    await expect(registry.authenticate({ post: { id: 'cli', secret: 'anything-at-all-123' } })).rejects.toBeInstanceOf(InvalidClient);
+    await expect(registry.authenticate({ post: { id: 'a' } })).rejects.toBeInstanceOf(InvalidClient);
+    await expect(registry.authenticate({})).rejects.toBeInstanceOf(InvalidClient);
+    await expect(registry.authenticate({ basic: { id: 'a', secret: 'a-secret-0123456789abc' }, post: { id: 'a', secret: 'a-secret-0123456789abc' } })).rejects.toThrow(/one client authentication method/);
+    await expect(registry.authenticate({ basic: { id: 'a', secret: 'a-secret-0123456789abc' } })).resolves.toMatchObject({ id: 'a' });
+  });
+
+  it('config refuses a public client with a secret and a confidential one without', () => {
+    expect(() => parseConfig({ clients: [{ id: 'x', public: true, secret: 's'.repeat(20) }] })).toThrow(/public client has no secret/);
+    expect(() => parseConfig({ clients: [{ id: 'x' }] })).toThrow(/exactly one of secret, secretHash/);
+    expect(() => parseConfig({ clients: [{ id: 'x', secret: 's'.repeat(20) }, { id: 'x', secret: 't'.repeat(20) }] })).toThrow(/unique/);
+  });
+});
