@@ -2,6 +2,8 @@
  * Durations in config, the API and the CLI: a number of seconds, or a string such as
  * `90s`, `15m`, `1h`, `30d`, `2w`. Returned in milliseconds.
  */
+import { z } from 'zod';
+
 const UNIT_MS: Record<string, number> = {
   ms: 1,
   s: 1000,
@@ -31,3 +33,17 @@ export function formatDuration(ms: number): string {
   }
   return `${ms}ms`;
 }
+
+/** A config field holding a duration, with a default; validated and converted to ms. */
+export const durationField = (fallback: string) =>
+  z
+    .union([z.number(), z.string()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. 90s, 15m, 1h, 30d)` });
+        return z.NEVER;
+      }
+      return ms;
+    });

@@ -7,21 +7,10 @@
  * Durations accept seconds (number) or strings like `90s`, `15m`, `1h`, `30d` and are stored in ms.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { durationField } from './duration.js';
 import { ldapSourcesSchema } from '../identity/ldap/config.js';
 
-const duration = (fallback: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. 90s, 15m, 1h, 30d)` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+const duration = durationField;
 
 const role = z.enum(['admin', 'normal']);
 

@@ -27,21 +27,9 @@
  */
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
-import { parseDuration } from '../../config/duration.js';
+import { durationField } from '../../config/duration.js';
 
-// Same rules as the durations in src/config/schema.ts: seconds or `90s`, `15m`, ...; stored in ms.
-const duration = (fallback: string) =>
-  z
-    .union([z.number(), z.string()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `not a duration: ${JSON.stringify(value)} (use e.g. 2s, 15m)` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+const duration = durationField;
 
 function parsesAsFilter(filter: string): boolean {
   try {
