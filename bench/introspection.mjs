@@ -75,7 +75,9 @@ async function serve() {
       server: { port: 0, host: '127.0.0.1' },
       passwords: { scryptCost: 1024 },
       // resourceServer: only resource servers may introspect users' PATs (explicit: not the default).
-      clients: [{ id: 'bench', secret: clientSecret, resourceServer: true }],
+      // It may also get provider tokens (client credentials) to compare both token kinds.
+      clients: [{ id: 'bench', secret: clientSecret, resourceServer: true, grantTypes: ['client_credentials'] }],
+      resources: [{ indicator: 'https://bench.example', scopes: ['read'] }],
     });
     let store;
     if (storeKind === 'redis') {
@@ -91,7 +93,15 @@ async function serve() {
     current = gw;
     const user = await gw.services.users.create({ username: 'bench-user', displayName: 'Bench User' });
     const { secret } = await gw.services.pats.create({ user, via: 'session', scopes: null }, { name: 'bench' });
-    return { url: gw.url, pat: secret, clientId: 'bench', clientSecret, username: user.username };
+    const basic = Buffer.from(`bench:${clientSecret}`).toString('base64');
+    const tokenRes = await fetch(`${gw.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&resource=https%3A%2F%2Fbench.example&scope=read',
+    });
+    const providerToken = (await tokenRes.json()).access_token;
+    if (!providerToken) throw new Error(`no client-credentials token: HTTP ${tokenRes.status}`);
+    return { url: gw.url, pat: secret, providerToken, clientId: 'bench', clientSecret, username: user.username };
   }
 
   process.on('message', async (msg) => {
@@ -170,6 +180,21 @@ async function introspectionCheck(info) {
   const bad = await fetch(`${info.url}/oauth2/introspect`, { method: 'POST', headers, body: 'token=tsr_not-a-token' });
   const badJson = await bad.json().catch(() => null);
   if (bad.status !== 200 || badJson?.active !== false) throw new BenchError(`introspection of garbage was not {"active":false}: HTTP ${bad.status}`);
+  return { method: 'POST', path: '/oauth2/introspect', headers, body, expectBody: text };
+}
+
+/** oidc-provider's own opaque access token, at the same endpoint. */
+async function providerIntrospectionCheck(info) {
+  const basic = Buffer.from(`${encodeURIComponent(info.clientId)}:${encodeURIComponent(info.clientSecret)}`).toString('base64');
+  const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
+  const body = `token=${encodeURIComponent(info.providerToken)}`;
+  const res = await fetch(`${info.url}/oauth2/introspect`, { method: 'POST', headers, body });
+  const text = await res.text();
+  const json = JSON.parse(text);
+  if (res.status !== 200 || json.active !== true || json.client_id !== info.clientId) {
+    throw new BenchError(`sample introspection of a provider token was not active: HTTP ${res.status} ${text.slice(0, 300)}`);
+  }
+  // Provider answers carry no per-request varying field, so the body can be compared exactly.
   return { method: 'POST', path: '/oauth2/introspect', headers, body, expectBody: text };
 }
 
@@ -273,11 +298,12 @@ async function main() {
         name: 'redis',
         start: { kind: 'tessera', storeKind: 'redis', prefix },
         checks: [
-          ['introspect (redis)', introspectionCheck],
-          ['auth/verify (redis)', verifyCheck],
+          ['introspect PAT (redis)', introspectionCheck],
+          ['auth/verify PAT (redis)', verifyCheck],
+          ['introspect provider token (redis)', providerIntrospectionCheck],
         ],
       },
-      { name: 'memory', start: { kind: 'tessera', storeKind: 'memory' }, checks: [['introspect (memory)', introspectionCheck]] },
+      { name: 'memory', start: { kind: 'tessera', storeKind: 'memory' }, checks: [['introspect PAT (memory)', introspectionCheck]] },
     ];
     for (const group of cases) {
       const info = await ctl.request({ cmd: 'start', ...group.start });

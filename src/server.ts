@@ -47,6 +47,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   const oidc = new OpenIdProvider(services);
   await oidc.load();
   oidc.watch();
+  services.bearer.useProviderLogins(oidc.cliLogins());
   const app = createApp(services, oidc);
   // 16 KiB of headers at most: a larger request gets 431 from Node before any of our code runs.
   const server = createServer({ maxHeaderSize: 16 * 1024 }, app.callback());

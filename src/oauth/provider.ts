@@ -9,7 +9,9 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { Services } from '../gateway.js';
 import { renderDeviceInput, renderDeviceConfirm, renderDeviceSuccess, renderLogout, renderLoggedOut, renderProviderError } from '../web/provider-pages.js';
 import { storeAdapter } from './adapter.js';
-import { providerClients } from './clients-metadata.js';
+import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
+import type { ProviderLogins } from '../tokens/bearer.js';
+import type { UserRecord } from '../store/records.js';
 import { cookieKeys, loadSigningKeys, providerJwks, signingKeysVersion } from './keys.js';
 
 export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
@@ -194,6 +196,29 @@ export class OpenIdProvider {
 
   stop(): void {
     clearInterval(this.timer);
+  }
+
+  /** Lets the gateway's API accept what the provider issued to the CLI (`tessera login --sso`). */
+  cliLogins(): ProviderLogins {
+    const { store } = this.services;
+    return {
+      verify: async (token: string): Promise<UserRecord | null> => {
+        if (token.length > 512) return null;
+        const found = await this.provider.AccessToken.find(token);
+        if (!found?.isValid || found.clientId !== CLI_CLIENT_ID || !found.accountId) return null;
+        const grant = found.grantId ? await this.provider.Grant.find(found.grantId) : undefined;
+        if (!grant) return null;
+        const user = await store.getUser(found.accountId);
+        return user?.enabled ? user : null;
+      },
+      revoke: async (token: string): Promise<void> => {
+        if (token.length > 512) return;
+        const found = (await this.provider.RefreshToken.find(token)) ?? (await this.provider.AccessToken.find(token));
+        if (found?.clientId !== CLI_CLIENT_ID || !found.grantId) return;
+        await store.providerRevokeByGrantId(found.grantId);
+        await (await this.provider.Grant.find(found.grantId))?.destroy();
+      },
+    };
   }
 
   /** Koa middleware: hands the request to the provider (it writes the response itself). */

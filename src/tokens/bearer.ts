@@ -3,18 +3,45 @@
  * and login access tokens, as `Authorization: Bearer` or as the password of HTTP Basic
  * (`username:<token>`, for WebDAV-style clients; the username must be the token's owner).
  */
+import type { UserRecord } from '../store/records.js';
 import { splitScopes } from './scopes.js';
 import type { PatService } from './pat-service.js';
 import type { Principal } from './principal.js';
 import type { SessionService } from './sessions.js';
 
+/**
+ * Access tokens the OpenID Provider issued to Tessera's own CLI (`tessera login --sso`), which
+ * act as a full login. Supplied by src/oauth once the provider is running.
+ */
+export interface ProviderLogins {
+  /** The enabled owner of an active access token issued to the CLI, else null. */
+  verify(token: string): Promise<UserRecord | null>;
+  /** Ends the grant of a refresh (or access) token issued to the CLI. */
+  revoke(token: string): Promise<void>;
+}
+
 export class BearerAuthenticator {
+  private providerLogins: ProviderLogins | undefined;
+
   constructor(
     private readonly pats: PatService,
     private readonly sessions: SessionService,
   ) {}
 
+  useProviderLogins(logins: ProviderLogins): void {
+    this.providerLogins = logins;
+  }
+
+  /** Logout of an SSO login made through the provider. */
+  async revokeProviderLogin(token: string): Promise<void> {
+    await this.providerLogins?.revoke(token);
+  }
+
   async authenticate(secret: string, ip: string): Promise<Principal | null> {
+    if (!secret.startsWith('ts')) {
+      const user = await this.providerLogins?.verify(secret);
+      return user ? { user, via: 'oidc', scopes: null } : null;
+    }
     if (secret.startsWith('tsa_')) {
       const use = await this.sessions.verifyAccess(secret);
       return use && { user: use.user, via: 'session', scopes: null, sessionId: use.session.id };

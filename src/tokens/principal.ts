@@ -3,8 +3,11 @@ import type { UserRecord } from '../store/records.js';
 /** Who is calling, and with what: the result of every successful bearer or Basic check. */
 export interface Principal {
   user: UserRecord;
-  /** `session`: a login access token (full rights); `pat`: a personal access token. */
-  via: 'session' | 'pat';
+  /**
+   * `session`: a login access token; `oidc`: an access token the OpenID Provider issued to the
+   * Tessera CLI (both full rights); `pat`: a personal access token.
+   */
+  via: 'session' | 'oidc' | 'pat';
   /** Scopes the credential is limited to; null means the user's full rights. */
   scopes: string[] | null;
   tokenId?: string;

@@ -225,6 +225,22 @@ describe('OpenID Provider', () => {
     expect(tokens.refresh_token).toBeTruthy();
     const info = await client.fetchUserInfo(cli, tokens.access_token, client.skipSubjectCheck);
     expect(info.preferred_username).toBe('olivia');
+
+    // The CLI's SSO login works on the gateway's own API, like a password login...
+    const me = await gw.api('GET', '/api/v1/me', { token: tokens.access_token });
+    expect(me.body).toMatchObject({ username: 'olivia', authenticated_with: 'sso_login' });
+    const pat = await gw.api('POST', '/api/v1/tokens', { token: tokens.access_token, body: { name: 'made after SSO' } });
+    expect(pat.status).toBe(201);
+    expect((await gw.introspect(pat.body.token)).body.username).toBe('olivia');
+    // ...and logout with its refresh token ends the grant.
+    expect((await gw.api('POST', '/api/v1/logout', { token: tokens.access_token, body: { refresh_token: tokens.refresh_token } })).status).toBe(204);
+    expect((await gw.api('GET', '/api/v1/me', { token: tokens.access_token })).status).toBe(401);
+  });
+
+  it('access tokens of other clients are not accepted by the gateway API', async () => {
+    const { callback, verifier, state } = await signIn(web, WEB.redirect);
+    const tokens = await client.authorizationCodeGrant(web, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    expect((await gw.api('GET', '/api/v1/me', { token: tokens.access_token })).status).toBe(401);
   });
 
   it('rotating the signing key keeps old ID tokens verifiable and signs new ones with the new key', async () => {

@@ -37,10 +37,12 @@ export function sessionRoutes(services: Services): Router {
   router.post('/logout', async (ctx) => {
     const body = await readJson(ctx, limit);
     const refresh = stringField(body, 'refresh_token');
-    const principal = await principalOf(services, ctx);
+    // With a refresh token in hand, an expired access token must not stand in the way of logout.
+    const principal = refresh ? await principalOf(services, ctx).catch(() => null) : await principalOf(services, ctx);
     if (!principal && !refresh) throw new InvalidRequest('send the access token as Bearer or a refresh_token in the body');
     if (principal?.sessionId) await sessions.revoke(principal.user.id, principal.sessionId);
-    if (refresh) await sessions.revokeByRefresh(refresh);
+    if (refresh?.startsWith('ts')) await sessions.revokeByRefresh(refresh);
+    else if (refresh) await services.bearer.revokeProviderLogin(refresh);
     ctx.status = 204;
   });
 
@@ -48,7 +50,7 @@ export function sessionRoutes(services: Services): Router {
     const principal = ctx.state.principal as Principal;
     ctx.body = {
       ...presentUser(principal.user, { token_creator: users.mayCreateTokens(principal.user) }),
-      authenticated_with: principal.via === 'pat' ? 'personal_access_token' : 'login',
+      authenticated_with: { pat: 'personal_access_token', session: 'login', oidc: 'sso_login' }[principal.via],
       token_id: principal.tokenId ?? null,
       scopes: principal.scopes,
     };

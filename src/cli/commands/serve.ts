@@ -1,0 +1,38 @@
+/**
+ * `tessera serve`: run the gateway itself, exactly as `npm start` does (config from
+ * TESSERA_CONFIG and the environment). The server code is imported only here, and lazily, so
+ * every other command starts without loading Koa, Redis or the identity sources.
+ */
+import type { Command } from '../context.js';
+import { CliError } from '../errors.js';
+
+const serve: Command = {
+  spec: {
+    path: ['serve'],
+    summary: 'Run the gateway (configured by TESSERA_CONFIG, PORT, REDIS_URL, TESSERA_ISSUER, TESSERA_ADMIN_PASSWORD).',
+    options: { config: { type: 'string', value: 'FILE', help: 'configuration file (default: $TESSERA_CONFIG)' } },
+  },
+  async run(ctx) {
+    const { ConfigError, loadConfig } = await import('../../config/load.js');
+    const { startGateway } = await import('../../server.js');
+    const env: Record<string, string | undefined> = { ...ctx.env, TESSERA_CONFIG: ctx.args.string('config') ?? ctx.env.TESSERA_CONFIG };
+    let config;
+    try {
+      config = loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(err.message, 2);
+      throw err;
+    }
+    const gateway = await startGateway(config, { adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined });
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        console.log(`Received ${signal}, shutting down`);
+        void gateway.close().then(resolve);
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+  },
+};
+
+export const serveCommands: Command[] = [serve];
