@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CookieBrowser, formFields } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { cliUser, type CliUser } from './helpers.js';
 
@@ -130,13 +131,35 @@ describe('tessera login, whoami, logout and the stored session', () => {
     expect(revoked).toMatchObject({ code: 3, stderr: expect.stringMatching(/^tessera: the token in TESSERA_TOKEN is invalid/) });
   });
 
-  it('login --sso runs the device flow the gateway advertises, as the public client tessera-cli', async () => {
+  it('login --sso: device flow approved in the browser pages, then the CLI works as that user', async () => {
     // The OpenID Provider's endpoints live at the issuer URL: this gateway's must be reachable.
     const op = await startTestGateway({ reachableIssuer: true });
-    const login = newUser().start(['login', '--server', op.url, '--sso']);
+    const user = newUser();
+    const login = user.start(['login', '--server', op.url, '--sso']);
     try {
       const output = await login.waitFor(/Waiting for approval/);
-      expect(output).toMatch(new RegExp(`^To log in, open ${op.url}/\\S+ in a browser and enter the code \\S+$`, 'm'));
+      const match = new RegExp(`^To log in, open (${op.url}/\\S+) in a browser and enter the code (\\S+)$`, 'm').exec(output);
+      expect(match).not.toBeNull();
+      const [, verificationUrl, userCode] = match!;
+
+      // A person approves in the browser: enter the code, confirm, sign in.
+      const browser = new CookieBrowser();
+      let page = await browser.get(verificationUrl!);
+      const input = formFields(page.text, 'op.deviceInputForm');
+      page = await browser.post(new URL(input.action, op.url).toString(), { ...input.fields, user_code: userCode! });
+      const confirm = formFields(page.text, 'op.deviceConfirmForm');
+      page = await browser.follow(await browser.post(new URL(confirm.action, op.url).toString(), confirm.fields), op.url);
+      const signIn = formFields(page.text, '/login');
+      page = await browser.follow(await browser.post(op.url + signIn.action, { username: 'admin', password: ADMIN_PASSWORD }), op.url);
+      expect(page.text).toContain('Device connected');
+
+      await login.waitFor(/Logged in to .* as admin/);
+      const whoami = await user.run(['whoami', '--server', op.url]);
+      expect(whoami.code).toBe(0);
+      expect(whoami.stdout).toContain('admin');
+      const created = await user.run(['token', 'create', '--server', op.url, '--name', 'after-sso', '--quiet']);
+      expect(created.code).toBe(0);
+      expect((await op.introspect(created.stdout.trim())).body).toMatchObject({ active: true, username: 'admin' });
     } finally {
       await login.stop();
       await op.stop();
