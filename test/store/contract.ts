@@ -32,6 +32,25 @@ export function base62(length: number): string {
 /** A random SHA-256-looking hex digest. */
 export const hex64 = (): string => randomBytes(32).toString('hex');
 
+/** A valid user record with a fresh id and username, for store tests. */
+export function sampleUser(now: number, over: Partial<UserRecord> = {}): UserRecord {
+  const id = base62(12);
+  return {
+    id,
+    username: `u-${base62(10)}`,
+    displayName: 'Ada Lovelace',
+    email: `${id}@example.org`,
+    role: 'normal',
+    enabled: true,
+    source: 'local',
+    groups: [],
+    createdAt: now,
+    updatedAt: now,
+    sessionsNotBefore: 0,
+    ...over,
+  };
+}
+
 export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
 export function storeContract(name: string, makeStore: StoreFactory): void {
@@ -51,23 +70,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       await cleanup();
     });
 
-    const newUser = (over: Partial<UserRecord> = {}): UserRecord => {
-      const id = base62(12);
-      return {
-        id,
-        username: `u-${base62(10)}`,
-        displayName: 'Ada Lovelace',
-        email: `${id}@example.org`,
-        role: 'normal',
-        enabled: true,
-        source: 'local',
-        groups: [],
-        createdAt: now,
-        updatedAt: now,
-        sessionsNotBefore: 0,
-        ...over,
-      };
-    };
+    const newUser = (over: Partial<UserRecord> = {}): UserRecord => sampleUser(now, over);
 
     const createUser = async (over: Partial<UserRecord> = {}): Promise<UserRecord> => {
       const user = newUser(over);

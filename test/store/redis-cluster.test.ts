@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TemporarilyUnavailable } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
-import { AUDIT_RETENTION_MS, DAY, base62, hex64, storeContract } from './contract.js';
+import { AUDIT_RETENTION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
 
 let cluster: RedisCluster;
 let admin: Cluster;
@@ -59,19 +59,7 @@ describe('RedisStore on Redis Cluster: spread', () => {
     const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: 'spread:', auditRetentionMs: DAY, commandTimeoutMs: 2000 });
     try {
       const now = Date.now();
-      const users = Array.from({ length: 12 }, (_, i) => ({
-        id: base62(12),
-        username: `user-${String(i).padStart(2, '0')}`,
-        displayName: 'x',
-        email: 'x@example.org',
-        role: 'normal' as const,
-        enabled: true,
-        source: 'local',
-        groups: [],
-        createdAt: now,
-        updatedAt: now,
-        sessionsNotBefore: 0,
-      }));
+      const users = Array.from({ length: 12 }, (_, i) => sampleUser(now, { username: `user-${String(i).padStart(2, '0')}` }));
       for (const user of users) {
         await store.createUser(user);
         const hash = hex64();

@@ -8,7 +8,7 @@ import { TemporarilyUnavailable } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { DAY, base62, hex64 } from './contract.js';
+import { DAY, base62, hex64, sampleUser } from './contract.js';
 
 const COMMAND_TIMEOUT_MS = 300;
 /** The bound the brief sets for one failing call. */
@@ -38,22 +38,7 @@ function sideClient(url: string): Redis {
   return client;
 }
 
-const newUser = (): UserRecord => {
-  const now = Date.now();
-  return {
-    id: base62(12),
-    username: `u-${base62(8)}`,
-    displayName: 'Ada',
-    email: 'ada@example.org',
-    role: 'normal',
-    enabled: true,
-    source: 'local',
-    groups: [],
-    createdAt: now,
-    updatedAt: now,
-    sessionsNotBefore: 0,
-  };
-};
+const newUser = (): UserRecord => sampleUser(Date.now());
 
 const newToken = (userId: string): TokenRecord => {
   const now = Date.now();
