@@ -7,6 +7,8 @@ import type { TesseraConfig } from './config/schema.js';
 import { LdapSource } from './identity/ldap/ldap-source.js';
 import { LocalSource } from './identity/local/local-source.js';
 import { LoginService } from './identity/login.js';
+import { SamlSource } from './identity/saml/saml-source.js';
+import { SamlSignIns } from './identity/saml/sign-ins.js';
 import { LoginThrottle } from './identity/throttle.js';
 import { UserService } from './identity/users.js';
 import { ClientRegistry } from './oauth/clients.js';
@@ -26,6 +28,10 @@ export interface Services {
   login: LoginService;
   /** LDAP sources in config order; server.ts starts their revalidators and closes them. */
   ldapSources: LdapSource[];
+  /** SAML sources in config order; server.ts loads their IdP metadata at start-up. */
+  samlSources: SamlSource[];
+  /** Pending SAML sign-ins, hand-offs and the assertion replay cache. */
+  samlSignIns: SamlSignIns;
   sessions: SessionService;
   pats: PatService;
   bearer: BearerAuthenticator;
@@ -33,13 +39,17 @@ export interface Services {
   introspection: Introspection;
 }
 
+/** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
+export const redisConfigured = ({ store }: TesseraConfig): boolean => Boolean(store.redisUrl || store.clusterNodes?.length || store.sentinel);
+
 /** Redis when configured, else the embedded in-memory store. */
 export function openStore(config: TesseraConfig): Store {
   const { store, tokens } = config;
-  if (store.redisUrl || store.clusterNodes?.length) {
+  if (redisConfigured(config)) {
     return RedisStore.connect({
       url: store.redisUrl,
       clusterNodes: store.clusterNodes,
+      sentinel: store.sentinel,
       keyPrefix: store.keyPrefix,
       auditRetentionMs: tokens.auditRetention,
       commandTimeoutMs: store.commandTimeout,
@@ -54,11 +64,13 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const users = new UserService(store, config, clock);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
+  const samlSignIns = new SamlSignIns(store, clock);
+  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle);
   const sessions = new SessionService(store, config.auth, clock);
   const pats = new PatService(store, users, config.tokens, clock);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions, bearer);
-  return { config, clock, store, users, login, ldapSources, sessions, pats, bearer, clients, introspection };
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TesseraConfig } from './config/schema.js';
-import { createServices, type Services } from './gateway.js';
+import { createServices, redisConfigured, type Services } from './gateway.js';
 import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
 import type { Clock } from './clock.js';
@@ -32,7 +32,7 @@ export interface StartOptions {
 export async function startGateway(config: TesseraConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? ((line: string) => console.log(line));
   const services = createServices(config, options);
-  const usingMemory = !options.store && !config.store.redisUrl && !config.store.clusterNodes?.length;
+  const usingMemory = !options.store && !redisConfigured(config);
   if (usingMemory) {
     log('WARNING: no REDIS_URL set: using the embedded in-memory store. All users, tokens and sessions are lost on restart, and this gateway cannot share state with others.');
   }
@@ -43,6 +43,9 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   if (await services.users.ensureAdmin(adminPassword)) {
     log(generated ? `Created user "admin" with generated password (shown once): ${adminPassword}` : 'Created user "admin" with the password from TESSERA_ADMIN_PASSWORD.');
   }
+
+  // Before listening, so the first sign-in finds the IdP metadata (a source that cannot get it logs and answers 503).
+  await Promise.all(services.samlSources.map((source) => source.load()));
 
   const oidc = new OpenIdProvider(services);
   await oidc.load();

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { durationField } from './duration.js';
 import { ldapSourcesSchema } from '../identity/ldap/config.js';
+import { samlSourcesSchema } from '../identity/saml/config.js';
 
 const duration = durationField;
 
@@ -42,6 +43,11 @@ const store = z.strictObject({
   redisUrl: z.string().optional(),
   /** Redis Cluster seed nodes (host:port). When set, redisUrl is ignored. */
   clusterNodes: z.array(z.string()).optional(),
+  /**
+   * Redis Sentinel: sentinel addresses (host:port) and the primary's name. Failovers are
+   * followed; credentials and database number come from redisUrl.
+   */
+  sentinel: z.strictObject({ nodes: z.array(z.string()).min(1), name: z.string().min(1) }).optional(),
   /** Prefix of every Redis key, so several gateways (or tests) can share one Redis. */
   keyPrefix: z.string().default('tessera:'),
   /**
@@ -202,10 +208,18 @@ export const configSchema = z.strictObject({
   oidc: oidc.default(oidc.parse({})),
   /** LDAP directories users sign in with, tried in this order after built-in accounts (docs/ldap.md). */
   ldap: ldapSourcesSchema,
+  /** SAML 2.0 identity providers (Okta, ...), one sign-in button each (docs/saml-okta.md). */
+  saml: samlSourcesSchema,
   /** The web pages (sign-in, tokens, admin). */
   web: web.default(web.parse({})),
   /** Text shown above the web sign-in form (the seeds' login banner). */
   loginBanner: z.string().optional(),
+}).superRefine((c, ctx) => {
+  // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
+  const ldapIds = new Set(c.ldap.map((s) => s.id));
+  c.saml.forEach((s, i) => {
+    if (ldapIds.has(s.id)) ctx.addIssue({ code: 'custom', message: `source id ${s.id} is also an LDAP source's`, path: ['saml', i, 'id'] });
+  });
 });
 
 export type TesseraConfig = z.output<typeof configSchema>;

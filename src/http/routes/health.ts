@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Services } from '../../gateway.js';
+import { MemoryStore } from '../../store/memory/memory-store.js';
 
 /** Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the store answers). */
 export function healthRoutes(services: Services): Router {
@@ -9,7 +10,7 @@ export function healthRoutes(services: Services): Router {
   });
   router.get('/readyz', async (ctx) => {
     await services.store.ping();
-    ctx.body = { status: 'ok', store: services.config.store.redisUrl || services.config.store.clusterNodes ? 'redis' : 'memory' };
+    ctx.body = { status: 'ok', store: services.store instanceof MemoryStore ? 'memory' : 'redis' };
   });
   return router;
 }

@@ -65,6 +65,12 @@ export interface RedisConnectOptions {
   url?: string;
   /** Cluster startup nodes (`host:port` or `redis://...`); when set, `url` is ignored. */
   clusterNodes?: string[];
+  /**
+   * Redis Sentinel: the sentinels (`host:port`) and the monitored primary's name. The client asks
+   * the sentinels for the current primary and follows failovers; credentials and the database
+   * number still come from `url`.
+   */
+  sentinel?: { nodes: string[]; name: string };
   keyPrefix: string;
   auditRetentionMs: number;
   /** A command not answered within this time fails with `TemporarilyUnavailable`. */
@@ -204,6 +210,20 @@ export class RedisStore implements Store {
         retryDelayOnTryAgain: 100,
       };
       redis = new Cluster(nodes, clusterOptions);
+    } else if (opts.sentinel) {
+      const url = new URL(opts.url ?? 'redis://127.0.0.1:6379');
+      redis = new Redis({
+        ...common,
+        sentinels: opts.sentinel.nodes.map((node) => {
+          const [host, port] = node.split(':');
+          return { host: host!, port: Number(port ?? 26379) };
+        }),
+        name: opts.sentinel.name,
+        ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+        ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+        db: Number(url.pathname.slice(1) || 0),
+        sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+      });
     } else {
       redis = new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
     }
