@@ -70,7 +70,9 @@ describe('RedisStore through Redis Sentinel', () => {
 
   beforeAll(async () => {
     primary = await startRedisServer({ args: ['--repl-diskless-sync-delay', '0'] });
-    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
+    // A replica writes the synced snapshot to its working directory: keep it out of the repo.
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-replica-'));
+    replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port), '--dir', dir] });
     sentinel = await startSentinel(primary.port);
   });
   afterAll(async () => {
