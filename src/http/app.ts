@@ -6,6 +6,11 @@ import Koa from 'koa';
 import type { Services } from '../gateway.js';
 import { isProviderPath, type OpenIdProvider } from '../oauth/provider.js';
 import { interactionRoutes } from '../web/interactions.js';
+import { samlRoutes } from '../web/saml-routes.js';
+import { accountPages } from '../web/pages/account.js';
+import { adminPages } from '../web/pages/admin.js';
+import { signInPages } from '../web/pages/sign-in.js';
+import { tokenPages } from '../web/pages/tokens.js';
 import { staticRoutes } from '../web/static.js';
 import { errorHandler } from './errors.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -36,6 +41,11 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
     tokenRoutes(services),
     adminRoutes(services, oidc),
     interactionRoutes(services, oidc),
+    samlRoutes(services, oidc),
+    signInPages(services),
+    tokenPages(services),
+    adminPages(services),
+    accountPages(services),
     staticRoutes(),
   ];
   for (const router of routers) {

@@ -85,7 +85,14 @@ export class UserService {
     return this.store.listUsers();
   }
 
-  async update(username: string, patch: UserPatch): Promise<UserRecord> {
+  /**
+   * `actor`: the admin making the change. An admin cannot demote or disable themselves, so a
+   * gateway is never left without the admin who was working on it.
+   */
+  async update(username: string, patch: UserPatch, actor?: string): Promise<UserRecord> {
+    if (actor === username && (patch.role === 'normal' || patch.enabled === false)) {
+      throw new InvalidRequest('admins cannot demote or disable themselves');
+    }
     const user = await this.get(username);
     const now = this.clock();
     if (patch.password !== undefined) {
@@ -104,6 +111,7 @@ export class UserService {
   }
 
   async delete(username: string, by: string): Promise<void> {
+    if (username === by) throw new InvalidRequest('admins cannot delete themselves');
     const user = await this.get(username);
     await this.store.deleteUser(user.id, by, this.clock());
   }

@@ -89,6 +89,7 @@ export function interactionRoutes(services: Services, oidc: OpenIdProvider): Rou
         banner: config.loginBanner,
         heading: 'Sign in',
         intro: `to continue to ${clientName}`,
+        redirectSources: services.samlSources.map((s) => ({ displayName: s.displayName, href: `/saml/${s.id}/login?interaction=${encodeURIComponent(uid)}` })),
         error,
         username,
       }),

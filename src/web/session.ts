@@ -52,10 +52,33 @@ export function csrfToken(ctx: Context): string {
   return value ? createHmac('sha256', value).update('tessera-csrf').digest('base64url') : '';
 }
 
-/** Throws Forbidden unless the form's `_csrf` matches and the Origin (if sent) is this site. */
-export function checkCsrf(ctx: Context, form: Record<string, unknown>): void {
+/**
+ * This site's origin as the browser sees it. Not `ctx.origin`: since Koa 3 that is the request's
+ * Origin header (koajs/koa#1008), so comparing the two always passes. Behind a TLS-terminating
+ * proxy this needs `server.trustProxy`, as the Secure cookie does.
+ */
+export const siteOrigin = (ctx: Context): string => `${ctx.protocol}://${ctx.host}`;
+
+/**
+ * Throws Forbidden when the browser says a form comes from another origin. `Sec-Fetch-Site` is
+ * the browser's own verdict and cannot be set by a page; browsers send it on HTTPS and loopback.
+ * Without it, a concrete Origin must be ours. `Origin: null` proves nothing either way (our
+ * pages' `Referrer-Policy: no-referrer` makes browsers send it for our own forms), so then, as
+ * for clients that send neither header, the CSRF token decides.
+ */
+export function assertSameOrigin(ctx: Context, message = 'cross-site form submission refused'): void {
+  const site = ctx.get('Sec-Fetch-Site');
+  if (site) {
+    if (site !== 'same-origin' && site !== 'none') throw new Forbidden(message);
+    return;
+  }
   const origin = ctx.get('Origin');
-  if (origin && origin !== ctx.origin) throw new Forbidden('cross-site form submission refused');
+  if (origin && origin !== 'null' && origin !== siteOrigin(ctx)) throw new Forbidden(message);
+}
+
+/** Throws Forbidden unless the browser does not say the form is cross-site and its `_csrf` matches. */
+export function checkCsrf(ctx: Context, form: Record<string, unknown>): void {
+  assertSameOrigin(ctx);
   const expected = csrfToken(ctx);
   const given = typeof form._csrf === 'string' ? form._csrf : '';
   const ok = expected.length > 0 && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));

@@ -86,6 +86,13 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
     expect((await gw.api('PUT', '/api/v1/tokens', { token: admin, body: {} })).status).toBe(405);
   });
 
+  it('an admin cannot demote, disable or delete themselves', async () => {
+    expect((await gw.api('PATCH', '/api/v1/users/admin', { token: admin, body: { role: 'normal' } })).body.error_description).toMatch(/demote or disable themselves/);
+    expect((await gw.api('PATCH', '/api/v1/users/admin', { token: admin, body: { enabled: false } })).status).toBe(400);
+    expect((await gw.api('DELETE', '/api/v1/users/admin', { token: admin })).status).toBe(400);
+    expect((await gw.api('GET', '/api/v1/me', { token: admin })).body).toMatchObject({ role: 'admin', enabled: true });
+  });
+
   it('a duplicate user → 409 and the first one is untouched', async () => {
     expect((await gw.api('POST', '/api/v1/users', { token: admin, body: { username: 'dup', password: 'first-password' } })).status).toBe(201);
     const again = await gw.api('POST', '/api/v1/users', { token: admin, body: { username: 'dup', password: 'second-password', role: 'admin' } });

@@ -71,18 +71,12 @@ export function userRoutes(services: Services): Router {
       role: role(body),
       enabled: enabled(body),
     };
-    const principal = ctx.state.principal as Principal;
-    if (ctx.params.username === principal.user.username && (patch.role === 'normal' || patch.enabled === false)) {
-      throw new InvalidRequest('admins cannot demote or disable themselves');
-    }
     if (Object.values(patch).every((v) => v === undefined)) throw new InvalidRequest('nothing to change');
-    ctx.body = present(await users.update(ctx.params.username!, patch));
+    ctx.body = present(await users.update(ctx.params.username!, patch, (ctx.state.principal as Principal).user.username));
   });
 
   router.delete('/:username', requireAdmin, async (ctx) => {
-    const principal = ctx.state.principal as Principal;
-    if (ctx.params.username === principal.user.username) throw new InvalidRequest('admins cannot delete themselves');
-    await users.delete(ctx.params.username!, principal.user.username);
+    await users.delete(ctx.params.username!, (ctx.state.principal as Principal).user.username);
     ctx.status = 204;
   });
 

@@ -1,0 +1,178 @@
+/**
+ * Options of one SAML 2.0 identity source (`saml:` in the config, a list: several IdPs may be
+ * configured, each with a button on the sign-in pages). Modelled on Dex's SAML connector; Okta is
+ * the first IdP it is documented for (docs/saml-okta.md).
+ *
+ * ```yaml
+ * saml:
+ *   - id: okta                       # users of this source get source "okta"
+ *     displayName: Okta              # the button says "Sign in with Okta"
+ *     idpMetadataUrl: https://example.okta.com/app/exk1a2b3c4/sso/saml/metadata
+ *     attributes:
+ *       email: email
+ *       displayName: displayName
+ *       groups: groups
+ *     roleMapping:
+ *       admin: [tessera-admins]
+ * ```
+ *
+ * The gateway's side (the "SP") needs nothing else: its entity ID, ACS URL and metadata derive
+ * from `server.issuer` and the source id, and `GET /saml/<id>/metadata` serves them to the IdP's
+ * administrator.
+ */
+import { z } from 'zod';
+import { durationField as duration } from '../../config/duration.js';
+
+const pem = (label: string) => z.string().includes(`-----BEGIN `, { message: `must be PEM (-----BEGIN ${label}-----)` });
+
+/** The NameID formats of SAML core §8.3, by their short names; a full URN is taken as it is. */
+export const NAME_ID_FORMATS = {
+  emailAddress: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  unspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+  persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+  transient: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
+} as const;
+
+const nameIdFormat = z
+  .string()
+  .default('emailAddress')
+  .transform((value, ctx) => {
+    if (value in NAME_ID_FORMATS) return NAME_ID_FORMATS[value as keyof typeof NAME_ID_FORMATS];
+    if (value.startsWith('urn:')) return value;
+    ctx.addIssue({ code: 'custom', message: `one of ${Object.keys(NAME_ID_FORMATS).join(', ')}, or a urn:` });
+    return z.NEVER;
+  });
+
+const attributes = z.strictObject({
+  /**
+   * Attribute whose value is the Tessera username. Default: none, the NameID is the username
+   * (Okta: "Application username", usually the Okta username, an e-mail address). A transient
+   * NameID changes at every sign-in, so with `nameIdFormat: transient` this must be set.
+   */
+  username: z.string().min(1).optional(),
+  /** E-mail address. Default `email`. */
+  email: z.string().min(1).default('email'),
+  /** Display name. Default `displayName`; the username when the IdP sends none. */
+  displayName: z.string().min(1).default('displayName'),
+  /** Groups, one AttributeValue each (Okta: a group attribute statement). Default `groups`. */
+  groups: z.string().min(1).default('groups'),
+});
+
+const roleMapping = z.strictObject({
+  /**
+   * Members of any of these groups are Tessera admins; everyone else of this source is `normal`.
+   * Checked at every sign-in, so removing someone from the group demotes them at their next one.
+   * Leave `roleMapping` out to manage the roles of this source's users in Tessera instead.
+   */
+  admin: z.array(z.string().min(1)).min(1),
+});
+
+const httpsOrLoopback = z
+  .url()
+  .refine((u) => /^https:\/\//i.test(u) || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\//i.test(u), {
+    // Whoever can change the metadata in transit picks the certificate Tessera trusts.
+    message: 'must be https:// (plain http only for a loopback address)',
+  });
+
+export const samlSourceSchema = z
+  .strictObject({
+    /**
+     * Source id: stored on each user (`source`), part of every SAML URL (`/saml/<id>/acs`).
+     * Lower case, not `local`, and unlike any LDAP source's id. Changing it later orphans the
+     * users it created and changes the URLs the IdP knows.
+     */
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32')
+      .refine((id) => id !== 'local', 'local is the built-in source'),
+    /** The IdP's name on the sign-in button: "Sign in with <displayName>". */
+    displayName: z.string().min(1),
+
+    /**
+     * The IdP's metadata (its entity ID, sign-in URL and signing certificate). Give exactly one:
+     * `idpMetadataUrl` is fetched at start-up and kept in the store, so a restart while the IdP
+     * is down uses the last copy; it is fetched again when that copy is older than
+     * `idpMetadataMaxAge`, which picks up certificate rotations.
+     */
+    idpMetadataUrl: httpsOrLoopback.optional(),
+    /** A file holding the metadata XML. */
+    idpMetadataFile: z.string().min(1).optional(),
+    /** The metadata XML itself, e.g. from `${OKTA_METADATA}`. */
+    idpMetadata: z.string().includes('EntityDescriptor', { message: 'must be SAML metadata XML (an EntityDescriptor)' }).optional(),
+    /** Timeout of the metadata fetch. Default 10s. */
+    idpMetadataTimeout: duration('10s'),
+    /** Age after which a fetched copy is refreshed (in the background, at a sign-in). Default 24h. */
+    idpMetadataMaxAge: duration('24h'),
+
+    /** This gateway's SAML entity ID ("Audience URI" in Okta). Default `<issuer>/saml/<id>/metadata`. */
+    spEntityId: z.string().min(1).optional(),
+    /**
+     * Key and certificate (PEM, inline or file) this gateway signs its AuthnRequests with. Needed
+     * only when the IdP's metadata says `WantAuthnRequestsSigned="true"` (Okta: "Signed
+     * requests"); the certificate is then published in the SP metadata.
+     */
+    signingKey: pem('PRIVATE KEY').optional(),
+    signingKeyFile: z.string().min(1).optional(),
+    signingCert: pem('CERTIFICATE').optional(),
+    signingCertFile: z.string().min(1).optional(),
+    /**
+     * Key and certificate (PEM) for encrypted assertions (Okta: "Assertion Encryption", upload
+     * the certificate there). When set, every assertion must arrive encrypted.
+     */
+    encryptionKey: pem('PRIVATE KEY').optional(),
+    encryptionKeyFile: z.string().min(1).optional(),
+    encryptionCert: pem('CERTIFICATE').optional(),
+    encryptionCertFile: z.string().min(1).optional(),
+
+    /** NameID format asked for: `emailAddress` (default), `unspecified`, `persistent`, `transient`, or a URN. */
+    nameIdFormat,
+    /** Which attributes of the assertion fill the Tessera user. */
+    attributes: attributes.default({ email: 'email', displayName: 'displayName', groups: 'groups' }),
+    roleMapping: roleMapping.optional(),
+    /**
+     * Clock difference tolerated against the IdP for NotBefore / NotOnOrAfter. Default 3m (180s):
+     * enough for unsynchronised clocks, short against replays of a captured assertion.
+     */
+    clockSkew: duration('180s'),
+    /**
+     * Accept responses the IdP sends unasked (started from the Okta dashboard tile). Off by
+     * default: such a response answers no request of this browser, so an attacker can sign a
+     * victim into the attacker's account (login CSRF). Turn on only if people need the tile.
+     */
+    allowIdpInitiated: z.boolean().default(false),
+  })
+  .superRefine((c, ctx) => {
+    const problem = (message: string, path: string[] = []) => ctx.addIssue({ code: 'custom', message, path });
+    const given = [c.idpMetadataUrl, c.idpMetadataFile, c.idpMetadata].filter(Boolean).length;
+    if (given !== 1) problem('give exactly one of idpMetadataUrl, idpMetadataFile, idpMetadata');
+    for (const [name, inline, file] of [
+      ['signingKey', c.signingKey, c.signingKeyFile],
+      ['signingCert', c.signingCert, c.signingCertFile],
+      ['encryptionKey', c.encryptionKey, c.encryptionKeyFile],
+      ['encryptionCert', c.encryptionCert, c.encryptionCertFile],
+    ] as const) {
+      if (inline && file) problem(`give one of ${name}, ${name}File`, [name]);
+    }
+    const has = (inline?: string, file?: string) => Boolean(inline || file);
+    if (has(c.signingKey, c.signingKeyFile) !== has(c.signingCert, c.signingCertFile)) problem('the signing key and certificate go together', ['signingCert']);
+    if (has(c.encryptionKey, c.encryptionKeyFile) !== has(c.encryptionCert, c.encryptionCertFile)) {
+      problem('the encryption key and certificate go together', ['encryptionCert']);
+    }
+    if (c.nameIdFormat === NAME_ID_FORMATS.transient && !c.attributes.username) {
+      problem('a transient NameID changes at every sign-in: set attributes.username', ['attributes', 'username']);
+    }
+  });
+
+/** Validates the whole list; ids must be unique, as users and URLs refer to them. */
+export const samlSourcesSchema = z
+  .array(samlSourceSchema)
+  .default([])
+  .superRefine((sources, ctx) => {
+    const seen = new Set<string>();
+    sources.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', message: `duplicate source id ${s.id}`, path: [i, 'id'] });
+      seen.add(s.id);
+    });
+  });
+
+export type SamlSourceConfig = z.output<typeof samlSourceSchema>;

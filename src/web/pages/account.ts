@@ -1,0 +1,32 @@
+/**
+ * /account: who the browser is signed in as, through which source, with which role, groups and
+ * token-creator permission, and the way out.
+ */
+import Router from '@koa/router';
+import type { Services } from '../../gateway.js';
+import { presentUser } from '../../http/presenters.js';
+import { csrfToken } from '../session.js';
+import { accountPage } from '../views/account-page.js';
+import { showPage } from '../views/page.js';
+import { showErrorsAsPages } from './error-pages.js';
+import { principalOf, signedIn } from './guards.js';
+
+export function accountPages(services: Services): Router {
+  const { users, login } = services;
+  const router = new Router();
+  router.use(showErrorsAsPages, signedIn(services));
+
+  router.get('/account', (ctx) => {
+    const { user } = principalOf(ctx);
+    const source = login.listSources().find((s) => s.id === user.source);
+    showPage(ctx, {
+      title: 'Your account',
+      body: accountPage({
+        user: presentUser(user, { token_creator: users.mayCreateTokens(user) }),
+        sourceName: source?.displayName ?? user.source,
+        csrf: csrfToken(ctx),
+      }),
+    });
+  });
+  return router;
+}

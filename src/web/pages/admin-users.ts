@@ -1,0 +1,135 @@
+/**
+ * Admin pages for users: the list with search and token counts, creating a built-in user, and
+ * one user's page (role, enabled, password reset). UserService and PatService hold the rules.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { InvalidRequest } from '../../errors.js';
+import type { Services } from '../../gateway.js';
+import type { Fields } from '../../http/body.js';
+import { presentToken, presentUser } from '../../http/presenters.js';
+import type { Role } from '../../store/records.js';
+import { csrfToken } from '../session.js';
+import { sentence } from '../views/error-page.js';
+import { doneNotice } from '../views/notices.js';
+import { seeOther, showPage } from '../views/page.js';
+import { includeFromQuery } from '../views/token-table.js';
+import { userPage, type UserPageView } from '../views/user-page.js';
+import { userHref, usersPage, type UsersPageView } from '../views/users-page.js';
+import { isFormProblem } from './error-pages.js';
+import { checkedForm, field, formOf, principalOf } from './guards.js';
+
+function roleField(form: Fields): Role {
+  const role = field(form, 'role');
+  if (role !== 'admin' && role !== 'normal') throw new InvalidRequest('role must be "admin" or "normal"');
+  return role;
+}
+
+const optional = (form: Fields, name: string) => field(form, name).trim() || undefined;
+
+/** One user's admin page; `extra` carries a refused form back into it. */
+export async function showUser(ctx: Context, services: Services, username: string, extra: Partial<UserPageView> = {}, status = 200) {
+  const { users, pats, clock, config } = services;
+  const principal = principalOf(ctx);
+  const user = await users.get(username);
+  const include = includeFromQuery(ctx.query);
+  const now = clock();
+  const tokens = await pats.list(principal, { user: user.username, include });
+  showPage(ctx, {
+    title: `User ${user.username}`,
+    status,
+    body: userPage({
+      user: presentUser(user, { token_creator: users.mayCreateTokens(user) }),
+      self: user.id === principal.user.id,
+      tokens: tokens.map(({ token, owner }) => presentToken(token, owner, now)),
+      include,
+      csrf: csrfToken(ctx),
+      now,
+      limits: config.tokens,
+      minPasswordLength: config.passwords.minLength,
+      notice: doneNotice(ctx.query),
+      ...extra,
+    }),
+  });
+}
+
+export function userAdminRoutes(router: Router, services: Services): void {
+  const { users, pats, config } = services;
+  const form = checkedForm(services);
+
+  async function showUsers(ctx: Context, extra: Partial<UsersPageView> = {}, status = 200) {
+    const search = typeof ctx.query.q === 'string' ? ctx.query.q.trim() : '';
+    const needle = search.toLowerCase();
+    const [all, tokens] = await Promise.all([users.list(), pats.list(principalOf(ctx), { all: true })]);
+    const counts = new Map<string, number>();
+    for (const { owner } of tokens) counts.set(owner.id, (counts.get(owner.id) ?? 0) + 1);
+    showPage(ctx, {
+      title: 'Users',
+      status,
+      body: usersPage({
+        users: all
+          .filter((u) => !needle || [u.username, u.displayName, u.email].some((f) => f.toLowerCase().includes(needle)))
+          .sort((a, b) => a.username.localeCompare(b.username))
+          .map((u) => ({ user: presentUser(u, { token_creator: users.mayCreateTokens(u) }), activeTokens: counts.get(u.id) ?? 0 })),
+        search,
+        csrf: csrfToken(ctx),
+        minPasswordLength: config.passwords.minLength,
+        notice: doneNotice(ctx.query),
+        ...extra,
+      }),
+    });
+  }
+
+  router.get('/admin', (ctx) => seeOther(ctx, '/admin/users'));
+  router.get('/admin/users', (ctx) => showUsers(ctx));
+
+  router.post('/admin/users', form, async (ctx) => {
+    const body = formOf(ctx);
+    try {
+      const user = await users.create({
+        username: field(body, 'username').trim(),
+        password: field(body, 'password'),
+        displayName: optional(body, 'display_name'),
+        email: optional(body, 'email'),
+        role: roleField(body),
+      });
+      seeOther(ctx, `${userHref(user.username)}?done=user-created`);
+    } catch (err) {
+      if (!isFormProblem(err)) throw err;
+      const values = { username: field(body, 'username'), display_name: field(body, 'display_name'), email: field(body, 'email'), role: field(body, 'role') };
+      await showUsers(ctx, { create: { error: sentence(err.message), values } }, err.status);
+    }
+  });
+
+  router.get('/admin/users/:username', (ctx) => showUser(ctx, services, ctx.params.username!));
+
+  /** Role and enabled; UserService refuses to let admins demote or disable themselves. */
+  async function changeAccount(ctx: Context, patch: { role?: Role; enabled?: boolean }, done: string) {
+    const username = ctx.params.username!;
+    try {
+      await users.update(username, patch, principalOf(ctx).user.username);
+      seeOther(ctx, `${userHref(username)}?done=${done}`);
+    } catch (err) {
+      if (!isFormProblem(err)) throw err;
+      await showUser(ctx, services, username, { problem: { section: 'account', message: sentence(err.message) } }, err.status);
+    }
+  }
+
+  router.post('/admin/users/:username/role', form, (ctx) => changeAccount(ctx, { role: roleField(formOf(ctx)) }, 'role-changed'));
+
+  router.post('/admin/users/:username/enabled', form, (ctx) => {
+    const enabled = field(formOf(ctx), 'enabled') === 'true';
+    return changeAccount(ctx, { enabled }, enabled ? 'enabled' : 'disabled');
+  });
+
+  router.post('/admin/users/:username/password', form, async (ctx) => {
+    const username = ctx.params.username!;
+    try {
+      await users.update(username, { password: field(formOf(ctx), 'password') });
+      seeOther(ctx, `${userHref(username)}?done=password-reset`);
+    } catch (err) {
+      if (!isFormProblem(err)) throw err;
+      await showUser(ctx, services, username, { problem: { section: 'password', message: sentence(err.message) } }, err.status);
+    }
+  });
+}

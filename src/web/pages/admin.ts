@@ -1,0 +1,19 @@
+/**
+ * The admin area (/admin/...): signed-in administrators only; anyone else signed in gets a 403
+ * page, whatever the address, so the area's layout cannot be probed.
+ */
+import Router from '@koa/router';
+import type { Services } from '../../gateway.js';
+import { tokenAdminRoutes } from './admin-tokens.js';
+import { userAdminRoutes } from './admin-users.js';
+import { notFoundPage, showErrorsAsPages } from './error-pages.js';
+import { adminOnly, signedIn } from './guards.js';
+
+export function adminPages(services: Services): Router {
+  const router = new Router();
+  router.use(showErrorsAsPages, signedIn(services), adminOnly);
+  userAdminRoutes(router, services);
+  tokenAdminRoutes(router, services);
+  router.all('/admin/{*rest}', notFoundPage);
+  return router;
+}

@@ -1,0 +1,29 @@
+/**
+ * Errors below the web pages' routes become pages (not the API's JSON): a person reads them.
+ * Other server errors go on to the app's error handler, which logs them and answers without
+ * detail.
+ */
+import type { Context, Next } from 'koa';
+import { NotFound, TemporarilyUnavailable, TesseraError } from '../../errors.js';
+import { errorHeading, errorPage } from '../views/error-page.js';
+import { showPage } from '../views/page.js';
+
+export async function showErrorsAsPages(ctx: Context, next: Next) {
+  try {
+    await next();
+  } catch (err) {
+    if (!(err instanceof TesseraError) || (err.status >= 500 && !(err instanceof TemporarilyUnavailable))) throw err;
+    ctx.set(err.headers);
+    const message = err.expose ? err.message : 'A service Tessera depends on is not answering. Try again in a moment.';
+    showPage(ctx, { title: errorHeading(err.status), status: err.status, body: errorPage(err.status, message, Boolean(ctx.state.webPrincipal)) });
+  }
+}
+
+/** Errors a person can fix in the form they sent; anything else becomes an error page. */
+export const isFormProblem = (err: unknown): err is TesseraError =>
+  err instanceof TesseraError && (err.status === 400 || err.status === 403 || err.status === 409);
+
+/** The last route of an area: an unknown address inside it is a 404 page. */
+export function notFoundPage(): never {
+  throw new NotFound('There is no page at this address.');
+}

@@ -1,0 +1,107 @@
+/**
+ * Web sign-in and sign-out: `GET/POST /login`, `POST /logout`, and `/` sending people where they
+ * belong. A sign-in starts a browser session (src/web/session.ts) and returns to the page that
+ * asked for it, if that is a path on this site.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { TesseraError } from '../../errors.js';
+import type { Services } from '../../gateway.js';
+import { readForm, stringField } from '../../http/body.js';
+import { html } from '../html.js';
+import { signInForm } from '../interactions.js';
+import { renderPage } from '../layout.js';
+import { safeReturnPath } from '../return-path.js';
+import { assertSameOrigin, checkCsrf, endWebSession, startWebSession, webPrincipal } from '../session.js';
+import { seeOther } from '../views/page.js';
+import { showErrorsAsPages } from './error-pages.js';
+
+const HOME = '/manage_tokens';
+
+/**
+ * Sources that sign in by sending the browser elsewhere (SAML): one button each on the sign-in
+ * page, each returning to `returnTo` afterwards.
+ */
+export function redirectSourcesFor(services: Services, returnTo: string): { displayName: string; href: string }[] {
+  return services.samlSources.map((s) => ({ displayName: s.displayName, href: `/saml/${s.id}/login?return=${encodeURIComponent(returnTo)}` }));
+}
+
+// The same words whatever went wrong: a page must not reveal which usernames exist.
+const SIGN_IN_FAILED = 'Sign-in failed: the username or password is not right, or the account cannot sign in.';
+
+function failureMessage(err: TesseraError): string {
+  if (err.status === 429) return 'Too many failed attempts. Please wait a few minutes and try again.';
+  if (err.status === 503) return 'Signing in is not possible right now because a directory is not answering. Please try again shortly.';
+  return SIGN_IN_FAILED;
+}
+
+interface SignInState {
+  returnTo?: string;
+  error?: string;
+  username?: string;
+  status?: number;
+  notice?: string;
+}
+
+function showSignIn(ctx: Context, services: Services, state: SignInState): void {
+  const returnTo = state.returnTo ?? HOME;
+  renderPage(ctx, {
+    title: 'Sign in',
+    status: state.status ?? 200,
+    body: signInForm({
+      action: '/login',
+      heading: 'Sign in to Tessera',
+      intro: state.notice,
+      sources: services.login.listSources(),
+      redirectSources: redirectSourcesFor(services, returnTo),
+      banner: services.config.loginBanner,
+      error: state.error,
+      username: state.username,
+      extra: state.returnTo ? html`<input type="hidden" name="return" value="${state.returnTo}">` : undefined,
+    }),
+  });
+}
+
+export function signInPages(services: Services): Router {
+  const router = new Router();
+  router.use(showErrorsAsPages);
+
+  router.get('/', async (ctx) => {
+    seeOther(ctx, (await webPrincipal(ctx, services)) ? HOME : '/login');
+  });
+
+  router.get('/login', async (ctx) => {
+    const returnTo = safeReturnPath(ctx.query.return) ?? undefined;
+    if (await webPrincipal(ctx, services)) return seeOther(ctx, returnTo ?? HOME);
+    showSignIn(ctx, services, { returnTo, notice: ctx.query.done === 'signed-out' ? 'You have signed out.' : undefined });
+  });
+
+  router.post('/login', async (ctx) => {
+    // No session yet, so no CSRF token: refusing other origins stops a site from signing the
+    // browser in to an account of the attacker's choosing (login CSRF).
+    assertSameOrigin(ctx, 'Sign-in forms from other sites are refused.');
+    const form = await readForm(ctx, services.config.server.bodyLimitBytes);
+    const username = stringField(form, 'username') ?? '';
+    const returnTo = safeReturnPath(form.return) ?? undefined;
+    let user;
+    try {
+      user = await services.login.login(username, stringField(form, 'password') ?? '', ctx.ip, stringField(form, 'source'));
+    } catch (err) {
+      if (!(err instanceof TesseraError) || (err.status >= 500 && err.status !== 503)) throw err;
+      ctx.set(err.headers);
+      return showSignIn(ctx, services, { returnTo, username, error: failureMessage(err), status: err.status === 400 ? 401 : err.status });
+    }
+    // Signing in as someone else ends the previous session rather than leaving it behind.
+    if (await webPrincipal(ctx, services)) await endWebSession(ctx, services);
+    await startWebSession(ctx, services, user);
+    seeOther(ctx, returnTo ?? HOME);
+  });
+
+  router.post('/logout', async (ctx) => {
+    if (await webPrincipal(ctx, services)) checkCsrf(ctx, await readForm(ctx, services.config.server.bodyLimitBytes));
+    await endWebSession(ctx, services);
+    seeOther(ctx, '/login?done=signed-out');
+  });
+
+  return router;
+}

@@ -1,0 +1,91 @@
+/**
+ * The user's own tokens (/manage_tokens, the seeds' Substra page of that name): list, generate,
+ * describe, revoke, revoke all. Every rule is PatService's; these routes read the form, call it,
+ * and show the answer. A refused form comes back with its error and what was typed.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Services } from '../../gateway.js';
+import { presentToken } from '../../http/presenters.js';
+import { csrfToken } from '../session.js';
+import { createdTokenCard } from '../views/created-token.js';
+import { sentence } from '../views/error-page.js';
+import { doneNotice } from '../views/notices.js';
+import { seeOther, showPage } from '../views/page.js';
+import { normaliseLines, tokenFormValues, tokenInputFromForm } from '../views/token-form.js';
+import { includeFromQuery } from '../views/token-table.js';
+import { tokensPage, type TokensPageView } from '../views/tokens-page.js';
+import { isFormProblem, notFoundPage, showErrorsAsPages } from './error-pages.js';
+import { checkedForm, field, formOf, principalOf, signedIn } from './guards.js';
+
+export function tokenPages(services: Services): Router {
+  const { pats, users, clock, config } = services;
+  const router = new Router();
+  router.use(showErrorsAsPages, signedIn(services));
+  const form = checkedForm(services);
+
+  async function showTokens(ctx: Context, extra: Partial<TokensPageView> = {}, status = 200) {
+    const principal = principalOf(ctx);
+    const include = includeFromQuery(ctx.query);
+    const now = clock();
+    const list = await pats.list(principal, { include });
+    showPage(ctx, {
+      title: 'Your tokens',
+      status,
+      body: tokensPage({
+        tokens: list.map(({ token, owner }) => presentToken(token, owner, now)),
+        include,
+        csrf: csrfToken(ctx),
+        now,
+        limits: config.tokens,
+        mayCreate: users.mayCreateTokens(principal.user),
+        notice: doneNotice(ctx.query),
+        ...extra,
+      }),
+    });
+  }
+
+  router.get('/manage_tokens', (ctx) => showTokens(ctx));
+
+  // The one response that carries the secret: rendered here, never redirected to.
+  router.post('/manage_tokens', form, async (ctx) => {
+    try {
+      const created = await pats.create(principalOf(ctx), tokenInputFromForm(formOf(ctx)));
+      const now = clock();
+      showPage(ctx, {
+        title: 'Token created',
+        status: 201,
+        body: createdTokenCard({ secret: created.secret, token: presentToken(created.record, created.owner, now), evicted: created.evicted, backHref: '/manage_tokens', now }),
+      });
+    } catch (err) {
+      if (!isFormProblem(err)) throw err;
+      await showTokens(ctx, { create: { error: sentence(err.message), values: tokenFormValues(formOf(ctx)) } }, err.status);
+    }
+  });
+
+  router.post('/manage_tokens/revoke-all', form, async (ctx) => {
+    const principal = principalOf(ctx);
+    const count = await pats.revokeAllOfUser(principal, principal.user.username);
+    seeOther(ctx, `/manage_tokens?done=revoked-all&count=${count}`);
+  });
+
+  router.post('/manage_tokens/:id/revoke', form, async (ctx) => {
+    await pats.revoke(principalOf(ctx), ctx.params.id!);
+    seeOther(ctx, '/manage_tokens?done=revoked');
+  });
+
+  router.post('/manage_tokens/:id/description', form, async (ctx) => {
+    const id = ctx.params.id!;
+    const description = normaliseLines(field(formOf(ctx), 'description'));
+    try {
+      await pats.update(principalOf(ctx), id, { description });
+      seeOther(ctx, '/manage_tokens?done=described');
+    } catch (err) {
+      if (!isFormProblem(err)) throw err;
+      await showTokens(ctx, { describeProblem: { id, message: sentence(err.message), value: description } }, err.status);
+    }
+  });
+
+  router.all('/manage_tokens/{*rest}', notFoundPage);
+  return router;
+}

@@ -1,0 +1,62 @@
+/**
+ * The user's own token page (/manage_tokens): the list with its filters, the "generate" form
+ * (for users with the token-creator permission) and "revoke all my tokens".
+ */
+import type { TesseraConfig } from '../../config/schema.js';
+import { html, type SafeHtml } from '../html.js';
+import { tokenForm, type TokenFormValues } from './token-form.js';
+import { tokenFilters, tokenTable, type PresentedToken, type TokenTableOptions } from './token-table.js';
+
+export interface TokensPageView {
+  tokens: PresentedToken[];
+  include: { revoked: boolean; expired: boolean };
+  csrf: string;
+  now: number;
+  limits: TesseraConfig['tokens'];
+  mayCreate: boolean;
+  notice?: SafeHtml | '';
+  /** A refused "generate" form: its error and what was typed. */
+  create?: { error: string; values: TokenFormValues };
+  describeProblem?: TokenTableOptions['describeProblem'];
+}
+
+export function tokensPage(view: TokensPageView): SafeHtml {
+  const active = view.tokens.filter((t) => t.status === 'active').length;
+  const path = (id: string, action: string) => `/manage_tokens/${encodeURIComponent(id)}/${action}`;
+  return html`<h1>Your access tokens</h1>
+${view.notice ?? ''}
+<p class="lead">Personal access tokens let scripts, git and other tools act as you. Treat them like passwords.</p>
+<section class="card" aria-labelledby="list-heading">
+  <div class="card-head">
+    <h2 id="list-heading">Tokens <span class="hint">(${active} active)</span></h2>
+    ${tokenFilters('/manage_tokens', view.include)}
+  </div>
+  ${tokenTable(view.tokens, {
+    now: view.now,
+    csrf: view.csrf,
+    revokeAction: (id) => path(id, 'revoke'),
+    describeAction: (id) => path(id, 'description'),
+    describeProblem: view.describeProblem,
+    emptyText: 'No tokens to show.',
+  })}
+  ${active
+    ? html`<form method="post" action="/manage_tokens/revoke-all" class="actions" data-confirm="Revoke all ${active} of your active tokens? Everything using them stops working.">
+    <input type="hidden" name="_csrf" value="${view.csrf}">
+    <button type="submit" class="danger">Revoke all my tokens</button>
+  </form>`
+    : ''}
+</section>
+<section class="card" aria-labelledby="new-token-heading">
+  ${view.mayCreate
+    ? tokenForm({
+        action: '/manage_tokens',
+        csrf: view.csrf,
+        heading: 'Generate a new token',
+        limits: view.limits,
+        now: view.now,
+        values: view.create?.values,
+        error: view.create?.error,
+      })
+    : html`<h2 id="new-token-heading">Generate a new token</h2><p class="notice">Your account may not create tokens. Ask an administrator if you need one.</p>`}
+</section>`;
+}

@@ -1,0 +1,92 @@
+/**
+ * Admin: the list of users from every source, with search, and the form that creates a
+ * built-in user (the seeds' OpCenter "Users and Groups" page).
+ */
+import type { presentUser } from '../../http/presenters.js';
+import { html, type SafeHtml } from '../html.js';
+import { day } from './time-format.js';
+
+export type PresentedUser = ReturnType<typeof presentUser>;
+
+/** A refused "create user" form; the password is never sent back. */
+export interface NewUserValues {
+  username?: string;
+  display_name?: string;
+  email?: string;
+  role?: string;
+}
+
+export interface UsersPageView {
+  users: { user: PresentedUser; activeTokens: number }[];
+  search: string;
+  csrf: string;
+  minPasswordLength: number;
+  notice?: SafeHtml | '';
+  create?: { error: string; values: NewUserValues };
+}
+
+export const userHref = (username: string) => `/admin/users/${encodeURIComponent(username)}`;
+
+function userRow({ user, activeTokens }: UsersPageView['users'][number]): SafeHtml {
+  return html`<tr>
+  <td data-label="User"><a href="${userHref(user.username)}"><strong>${user.username}</strong></a>${user.display_name !== user.username ? html`<div class="hint">${user.display_name}</div>` : ''}${user.email ? html`<div class="hint">${user.email}</div>` : ''}</td>
+  <td data-label="Source">${user.source}</td>
+  <td data-label="Role">${user.role}</td>
+  <td data-label="Account">${user.enabled ? html`<span class="status status-active">enabled</span>` : html`<span class="status status-disabled">disabled</span>`}</td>
+  <td data-label="Active tokens">${activeTokens}</td>
+  <td data-label="Created">${day(Date.parse(user.created_at!))}</td>
+</tr>`;
+}
+
+function createUserForm(view: UsersPageView): SafeHtml {
+  const values = view.create?.values ?? {};
+  const role = values.role === 'admin' ? 'admin' : 'normal';
+  return html`<form method="post" action="/admin/users" id="create-user-form">
+  <h2 id="create-user-heading">Create a built-in user</h2>
+  <p class="hint">Users from LDAP or SAML appear here after their first sign-in; they are managed in their directory.</p>
+  ${view.create ? html`<p class="error" role="alert" id="create-user-error">${view.create.error}</p>` : ''}
+  <input type="hidden" name="_csrf" value="${view.csrf}">
+  <div class="grid-2">
+    <div><label for="new-username">Username</label>
+      <input id="new-username" name="username" type="text" required maxlength="128" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.username ?? ''}"></div>
+    <div><label for="new-password">Password <span class="hint">at least ${view.minPasswordLength} characters</span></label>
+      <input id="new-password" name="password" type="password" required minlength="${view.minPasswordLength}" autocomplete="new-password"></div>
+    <div><label for="new-display-name">Display name <span class="hint">optional</span></label>
+      <input id="new-display-name" name="display_name" type="text" maxlength="200" value="${values.display_name ?? ''}"></div>
+    <div><label for="new-email">Email <span class="hint">optional</span></label>
+      <input id="new-email" name="email" type="email" maxlength="320" value="${values.email ?? ''}"></div>
+  </div>
+  <label for="new-role">Role</label>
+  <select id="new-role" name="role">
+    <option value="normal"${role === 'normal' ? html` selected` : ''}>normal</option>
+    <option value="admin"${role === 'admin' ? html` selected` : ''}>admin</option>
+  </select>
+  <div class="actions"><button type="submit">Create user</button></div>
+</form>`;
+}
+
+export function usersPage(view: UsersPageView): SafeHtml {
+  return html`<h1>Users</h1>
+${view.notice ?? ''}
+<section class="card" aria-labelledby="users-heading">
+  <div class="card-head">
+    <h2 id="users-heading">All users <span class="hint">(${view.users.length}${view.search ? ' matching' : ''})</span></h2>
+    <form method="get" action="/admin/users" role="search" class="filters">
+      <label for="user-search" class="visually-hidden">Search users</label>
+      <input id="user-search" name="q" type="search" placeholder="Search name or email" value="${view.search}">
+      <button type="submit" class="secondary small">Search</button>
+    </form>
+  </div>
+  ${view.users.length
+    ? html`<table class="users">
+    <thead><tr><th scope="col">User</th><th scope="col">Source</th><th scope="col">Role</th><th scope="col">Account</th><th scope="col">Active tokens</th><th scope="col">Created</th></tr></thead>
+    <tbody>${view.users.map(userRow)}</tbody>
+  </table>`
+    : html`<p class="empty">No users match.</p>`}
+</section>
+<section class="card" aria-labelledby="create-user-heading">${createUserForm(view)}</section>
+<section class="card danger-zone" aria-labelledby="emergency-heading">
+  <h2 id="emergency-heading">Emergency</h2>
+  <p>If tokens may have leaked, <a href="/admin/revoke-all">revoke every token of every user</a>.</p>
+</section>`;
+}
