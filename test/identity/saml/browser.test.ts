@@ -6,7 +6,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { CLIENT, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { launchChromium } from '../../helpers/chromium.js';
 import { serveTestIdp } from '../../helpers/saml-idp.js';
 
@@ -24,7 +24,7 @@ describe('SAML in a real browser', () => {
     gw = await startTestGateway({
       reachableIssuer: true,
       config: {
-        clients: [{ id: WEB.id, secret: WEB.secret, name: 'Web App', redirectUris: [WEB.redirect], firstParty: true }],
+        clients: [{ id: WEB.id, secret: WEB.secret, name: 'Web App', redirectUris: [WEB.redirect], firstParty: true }, { ...CLIENT, resourceServer: true }],
         saml: [{ id: 'okta', displayName: 'Okta', idpMetadata: idp.idp.metadata() }],
       },
     });
@@ -36,12 +36,17 @@ describe('SAML in a real browser', () => {
     await idp?.close();
   });
 
-  it('web sign-in: the browser ends on the return path with a session cookie', async () => {
+  it('web sign-in: "Sign in with Okta" on the sign-in page, then a token made on the token page works', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    // Whatever the token page shows (another issue builds it), arriving there is the point.
-    await page.goto(`${gw.url}/saml/okta/login?return=/manage_tokens`);
+    await page.goto(`${gw.url}/login?return=/manage_tokens`);
+    await page.getByRole('link', { name: 'Sign in with Okta' }).click();
     await page.waitForURL(`${gw.url}/manage_tokens`);
+    await page.getByLabel('Name').fill('sso laptop');
+    await page.getByRole('button', { name: 'Generate token' }).click();
+    const secret = (await page.locator('#new-token').textContent())!.trim();
+    expect(secret).toMatch(/^tsr_/);
+    expect((await gw.introspect(secret)).body).toMatchObject({ active: true, username: 'bea@example.org', user_source: 'okta' });
     const session = (await context.cookies()).find((c) => c.name === 'tessera_session');
     expect(session?.value).toMatch(/^tsa_/);
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
