@@ -11,19 +11,11 @@ import { CLI_CLIENT_ID, discoverDeviceEndpoints, pollForTokens, requestDeviceCod
 import { UsageError } from '../errors.js';
 import { fields, json } from '../output.js';
 import { askLine, askSecret, interactive, readStdin } from '../prompt.js';
+import type { User } from './user.js';
 
-/** `GET /api/v1/me`. */
-export interface Me {
-  id: string;
-  username: string;
-  display_name: string;
-  email: string;
-  role: 'admin' | 'normal';
-  enabled: boolean;
-  source: string;
-  groups: string[];
-  token_creator: boolean;
-  authenticated_with: 'login' | 'personal_access_token';
+/** `GET /api/v1/me`: the user record plus how this request authenticated. */
+export interface Me extends User {
+  authenticated_with: 'login' | 'sso_login' | 'personal_access_token';
   token_id: string | null;
   scopes: string[] | null;
 }

@@ -27,6 +27,7 @@
  */
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
+import { sourceIdSchema } from '../source-id.js';
 import { durationField } from '../../config/duration.js';
 
 const duration = durationField;
@@ -137,10 +138,7 @@ export const ldapSourceSchema = z
      * Source id: stored on each user (`source`), chosen with `"source"` at login. Lower case, and
      * not `local`. Changing it later orphans the users it created.
      */
-    id: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32')
-      .refine((id) => id !== 'local', 'local is the built-in source'),
+    id: sourceIdSchema,
     /** Shown where people pick a source (`LoginService.listSources`, the sign-in page). */
     displayName: z.string().min(1),
     /** `ldap://host[:389]` or `ldaps://host[:636]`. No DN or filter in the URL. */

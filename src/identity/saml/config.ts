@@ -21,6 +21,7 @@
  * administrator.
  */
 import { z } from 'zod';
+import { sourceIdSchema } from '../source-id.js';
 import { durationField as duration } from '../../config/duration.js';
 
 const pem = (label: string) => z.string().includes(`-----BEGIN `, { message: `must be PEM (-----BEGIN ${label}-----)` });
@@ -81,10 +82,7 @@ export const samlSourceSchema = z
      * Lower case, not `local`, and unlike any LDAP source's id. Changing it later orphans the
      * users it created and changes the URLs the IdP knows.
      */
-    id: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -, at most 32')
-      .refine((id) => id !== 'local', 'local is the built-in source'),
+    id: sourceIdSchema,
     /** The IdP's name on the sign-in button: "Sign in with <displayName>". */
     displayName: z.string().min(1),
 
