@@ -38,13 +38,16 @@
  * Failure: every Redis call goes through `call()`, which turns any failure — connection refused or
  * lost, a command not answered within `commandTimeoutMs`, an error reply — into
  * `TemporarilyUnavailable`, so a dead or slow Redis never yields an answer the store did not check.
- * How that stays fast is described at `RedisStore.connect`.
+ * How that stays fast is described at `createRedisClient` (redis-client.ts).
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { createRedisClient, type RedisConnectOptions } from './redis-client.js';
 import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
+
+export type { RedisConnectOptions } from './redis-client.js';
 
 export interface RedisStoreOptions {
   redis: Redis | Cluster;
@@ -60,22 +63,6 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number;
 }
 
-export interface RedisConnectOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://...` (TLS). Default `redis://127.0.0.1:6379`. */
-  url?: string;
-  /** Cluster startup nodes (`host:port` or `redis://...`); when set, `url` is ignored. */
-  clusterNodes?: string[];
-  /**
-   * Redis Sentinel: the sentinels (`host:port`) and the monitored primary's name. The client asks
-   * the sentinels for the current primary and follows failovers; credentials and the database
-   * number still come from `url`.
-   */
-  sentinel?: { nodes: string[]; name: string };
-  keyPrefix: string;
-  auditRetentionMs: number;
-  /** A command not answered within this time fails with `TemporarilyUnavailable`. */
-  commandTimeoutMs: number;
-}
 
 /** Script name → [Lua, number of KEYS]. Registered on the client under `tessera<Name>`. */
 const SCRIPTS = {
@@ -160,78 +147,12 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Builds the ioredis client and the store. Does not wait for the connection: until Redis
-   * answers, calls fail with `TemporarilyUnavailable` (use `ping()` as the readiness check).
-   *
-   * Fail-fast, verified by test/store/redis-outage.test.ts (server killed, stopped with SIGSTOP,
-   * blocked by DEBUG SLEEP / CLIENT PAUSE, never there):
-   * - `commandTimeout` bounds every command sent: a hung server (process stopped, network
-   *   black hole: the socket stays open, nothing answers) is only ever detected by it. ioredis
-   *   also arms it for commands parked in the offline queue.
-   * - `enableOfflineQueue: true`, because `false` fails every command issued before the very
-   *   first connect completes. The store itself (`call()`) refuses to send while the client is
-   *   not ready once it has been ready, so after startup nothing is queued: while Redis is known
-   *   down calls fail immediately, and nothing runs late after a reconnect.
-   * - `maxRetriesPerRequest: 1`: commands queued at startup against a dead server are flushed
-   *   with an error after one failed reconnect (the default, 20, keeps them for many seconds).
-   * - `autoResendUnfulfilledCommands: false`: commands in flight when the connection dropped are
-   *   not replayed after the reconnect (their callers got TemporarilyUnavailable already).
-   * - `retryStrategy` reconnects forever, at most 1 s apart, so the store recovers by itself.
-   * - The store races each call against `commandTimeoutMs` (+50 ms) too: Cluster's own offline
-   *   queue (while it is discovering the slots) has no per-command timer.
+   * Builds the ioredis client (see `createRedisClient` for the fail-fast settings) and the store.
+   * Does not wait for the connection: use `ping()` as the readiness check.
    */
   static connect(opts: RedisConnectOptions): RedisStore {
-    const common: RedisOptions = {
-      commandTimeout: opts.commandTimeoutMs,
-      // Bounds a reconnect attempt to a black-holed address (calls are bounded by commandTimeout).
-      connectTimeout: Math.max(2000, opts.commandTimeoutMs * 5),
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: true,
-      autoResendUnfulfilledCommands: false,
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
-    };
-    let redis: Redis | Cluster;
-    if (opts.clusterNodes && opts.clusterNodes.length > 0) {
-      const nodes = opts.clusterNodes.map((node) => (node.includes('://') ? node : `redis://${node}`));
-      // Nodes found through CLUSTER SLOTS only get redisOptions, not what a startup URL carried:
-      // credentials and TLS go there.
-      const first = new URL(nodes[0]!);
-      const auth: RedisOptions = {
-        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
-        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
-        ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
-      };
-      const clusterOptions: ClusterOptions = {
-        redisOptions: { ...common, ...auth },
-        enableOfflineQueue: true,
-        clusterRetryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
-        retryDelayOnFailover: 100,
-        retryDelayOnClusterDown: 100,
-        retryDelayOnTryAgain: 100,
-      };
-      redis = new Cluster(nodes, clusterOptions);
-    } else if (opts.sentinel) {
-      const url = new URL(opts.url ?? 'redis://127.0.0.1:6379');
-      redis = new Redis({
-        ...common,
-        sentinels: opts.sentinel.nodes.map((node) => {
-          const [host, port] = node.split(':');
-          return { host: host!, port: Number(port ?? 26379) };
-        }),
-        name: opts.sentinel.name,
-        ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-        ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-        db: Number(url.pathname.slice(1) || 0),
-        sentinelRetryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
-      });
-    } else {
-      redis = new Redis(opts.url ?? 'redis://127.0.0.1:6379', common);
-    }
-    // Connection errors surface through the calls that need Redis; without a listener ioredis
-    // would print every reconnect failure as an "Unhandled error event".
-    redis.on('error', () => {});
     return new RedisStore({
-      redis,
+      redis: createRedisClient(opts),
       keyPrefix: opts.keyPrefix,
       auditRetentionMs: opts.auditRetentionMs,
       commandTimeoutMs: opts.commandTimeoutMs,
