@@ -31,6 +31,11 @@ const server = z.strictObject({
    * you control: otherwise clients can pick the IP that login throttling and last-used record.
    */
   trustProxy: z.boolean().default(false),
+  /**
+   * With trustProxy: how many proxies append to X-Forwarded-For. The client IP is read that many
+   * entries from the right; entries further left were written by the client and are ignored.
+   */
+  proxyHops: z.number().int().min(1).max(10).default(1),
   /** Largest request body accepted, in bytes; larger bodies get 413 before parsing. */
   bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
 });

@@ -22,7 +22,9 @@ import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 
 export function createApp(services: Services, oidc: OpenIdProvider): Koa {
-  const app = new Koa({ proxy: services.config.server.trustProxy });
+  const { trustProxy, proxyHops } = services.config.server;
+  // maxIpsCount: only the entries our own proxies appended count; the client writes the rest.
+  const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
   // Koa prints every error itself unless told not to; errorHandler decides what is logged.
   app.silent = true;
   app.use(errorHandler);

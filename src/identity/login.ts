@@ -40,7 +40,7 @@ export class LoginService {
     const sources = sourceId ? this.sources.filter((s) => s.id === sourceId) : this.sources;
     if (sourceId && sources.length === 0) throw new InvalidRequest(`unknown identity source: ${sourceId}`);
 
-    await this.throttle.check(username, ip);
+    await this.throttle.attempt(username, ip);
     // A source that cannot be reached does not stop the others; it matters only if no source
     // recognised the user, and then the answer is 503 rather than a misleading 401.
     let unavailable: unknown;
@@ -60,7 +60,6 @@ export class LoginService {
       return user;
     }
     if (unavailable) throw unavailable;
-    await this.throttle.failure(username, ip);
     throw new Unauthorized('invalid username or password', 'invalid_grant');
   }
 }

@@ -19,7 +19,10 @@ export class LoginThrottle {
     private readonly clock: Clock,
   ) {}
 
-  private keys(username: string, ip: string) {
+  private keys(name: string, ip: string) {
+    // Directories match names case- and space-insensitively: so must the counters, or `Alice`,
+    // `ALICE` and ` alice` would each get a fresh allowance.
+    const username = name.normalize('NFKC').trim().toLowerCase();
     return [
       { key: `login:pair:${ip}:${username}`, max: this.limits.maxFailuresPerAccountAndIp },
       { key: `login:acct:${username}`, max: this.limits.maxFailuresPerAccount },
@@ -27,21 +30,27 @@ export class LoginThrottle {
     ];
   }
 
-  /** Throws TooManyRequests (with Retry-After) while any counter is at its limit. */
-  async check(username: string, ip: string): Promise<void> {
+  /**
+   * Counts the attempt before the password is checked, then refuses (TooManyRequests with
+   * Retry-After) if any counter went past its limit. Counting first is what makes the limit hold
+   * for guesses sent in parallel: each one is counted atomically before any is verified.
+   */
+  async attempt(username: string, ip: string): Promise<void> {
     const now = this.clock();
-    const counters = await Promise.all(this.keys(username, ip).map(async (k) => ({ ...k, ...(await this.store.getCounter(k.key, now)) })));
-    const blocked = counters.filter((c) => c.count >= c.max);
+    const counters = await Promise.all(
+      this.keys(username, ip).map(async (k) => ({ ...k, ...(await this.store.hitCounter(k.key, this.limits.window, now)) })),
+    );
+    const blocked = counters.filter((c) => c.count > c.max);
     if (blocked.length) throw new TooManyRequests(Math.max(...blocked.map((c) => c.ttlMs)) / 1000);
   }
 
-  async failure(username: string, ip: string): Promise<void> {
-    const now = this.clock();
-    await Promise.all(this.keys(username, ip).map((k) => this.store.hitCounter(k.key, this.limits.window, now)));
-  }
-
-  /** A correct password clears the pair counter only: it proves nothing about other IPs. */
+  /**
+   * A correct password: the pair counter is cleared, and the attempt is taken back from the
+   * account and IP counters (it proves nothing about other IPs, but was no guess either).
+   */
   async success(username: string, ip: string): Promise<void> {
-    await this.store.deleteCounter(this.keys(username, ip)[0]!.key);
+    const [pair, ...others] = this.keys(username, ip);
+    const now = this.clock();
+    await Promise.all([this.store.deleteCounter(pair!.key), ...others.map((k) => this.store.hitCounter(k.key, this.limits.window, now, -1))]);
   }
 }

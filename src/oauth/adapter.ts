@@ -3,7 +3,7 @@
  * instance sees the same sessions, codes and tokens), memory in the embedded default.
  * https://github.com/panva/node-oidc-provider/blob/main/example/my_adapter.js is the interface.
  */
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ProviderPayload, Store } from '../store/store.js';
 
 export function storeAdapter(store: Store) {
@@ -26,8 +26,19 @@ export function storeAdapter(store: Store) {
       return ((await store.providerFindBy(this.model, 'uid', uid)) as AdapterPayload | null) ?? undefined;
     }
 
+    /**
+     * oidc-provider checks `consumed` and then calls this, so two requests with the same code or
+     * refresh token could both pass its check. The store's consume is atomic: the loser is
+     * treated as a reuse, which ends the whole grant (RFC 9700 §4.14.2).
+     */
     async consume(id: string): Promise<void> {
-      await store.providerConsume(this.model, id, Math.floor(Date.now() / 1000));
+      if (await store.providerConsume(this.model, id, Math.floor(Date.now() / 1000))) return;
+      const payload = await store.providerFind(this.model, id);
+      if (payload?.grantId) {
+        await store.providerRevokeByGrantId(payload.grantId);
+        await store.providerDestroy('Grant', payload.grantId);
+      }
+      throw new errors.InvalidGrant(`${this.model} already used`);
     }
 
     async destroy(id: string): Promise<void> {

@@ -37,6 +37,13 @@ const ROUTES = {
   pushed_authorization_request: '/oauth2/par',
 };
 
+/** The user exists, is enabled, and had no password reset after the token was issued (`iat`, s). */
+async function userStillValid(store: Services['store'], accountId: string, iat: number | undefined): Promise<UserRecord | null> {
+  const user = await store.getUser(accountId);
+  if (!user?.enabled || (iat !== undefined && iat * 1000 < user.sessionsNotBefore)) return null;
+  return user;
+}
+
 /** Paths the provider answers; everything else is Tessera's. */
 export function isProviderPath(path: string): boolean {
   return path.startsWith('/oauth2/') || path === '/.well-known/openid-configuration' || path.startsWith('/.well-known/oauth-authorization-server');
@@ -44,6 +51,7 @@ export function isProviderPath(path: string): boolean {
 
 function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: string[]): Configuration {
   const { config, store } = services;
+  const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(store, accountId, iat);
   const resources = new Map(config.resources.map((r) => [r.indicator, r]));
   const ttl = (ms: number) => Math.floor(ms / 1000);
 
@@ -119,12 +127,15 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
         enabled: true,
         // Replaces the default that lets any confidential client introspect any token: a client
         // may introspect tokens issued to it, or issued for a resource it serves.
-        allowedPolicy: (_ctx, client, token) => {
-          if (token.clientId === client.clientId) return true;
-          if (token.kind === 'RefreshToken') return false;
+        allowedPolicy: async (_ctx, client, found) => {
+          const token = found as typeof found & { aud?: string | string[]; accountId?: string; iat?: number };
+          const mine = token.clientId === client.clientId;
           const served = (client['tessera:resources'] as string[] | undefined) ?? [];
           const audiences = ([] as unknown[]).concat(token.aud ?? []);
-          return audiences.some((aud) => typeof aud === 'string' && served.includes(aud));
+          if (!mine && (token.kind === 'RefreshToken' || !audiences.some((aud) => typeof aud === 'string' && served.includes(aud)))) return false;
+          // oidc-provider does not look at the account here: a disabled or deleted user's tokens,
+          // and tokens from before a password reset, must read as inactive like their PATs.
+          return !token.accountId || (await accountStillValid(token.accountId, token.iat)) !== null;
         },
       },
       revocation: {
@@ -208,8 +219,7 @@ export class OpenIdProvider {
         if (!found?.isValid || found.clientId !== CLI_CLIENT_ID || !found.accountId) return null;
         const grant = found.grantId ? await this.provider.Grant.find(found.grantId) : undefined;
         if (!grant) return null;
-        const user = await store.getUser(found.accountId);
-        return user?.enabled ? user : null;
+        return userStillValid(store, found.accountId, found.iat);
       },
       revoke: async (token: string): Promise<void> => {
         if (token.length > 512) return;

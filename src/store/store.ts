@@ -107,8 +107,11 @@ export interface Store {
   revokeSession(userId: string, sessionId: string, now: number): Promise<void>;
 
   // ---- throttling -----------------------------------------------------------------------------
-  /** Adds one to a windowed counter; the window starts at the first hit. */
-  hitCounter(key: string, windowMs: number, now: number): Promise<Counter>;
+  /**
+   * Adds `by` (default 1) to a windowed counter and returns the new count, atomically; the
+   * window starts at the first hit. A negative `by` takes back (never below 0, never creates).
+   */
+  hitCounter(key: string, windowMs: number, now: number, by?: number): Promise<Counter>;
   getCounter(key: string, now: number): Promise<Counter>;
   deleteCounter(key: string): Promise<void>;
 
@@ -122,8 +125,12 @@ export interface Store {
   providerFind(model: string, id: string): Promise<ProviderPayload | null>;
   /** DeviceCode by `userCode`, Session by `uid`. */
   providerFindBy(model: string, index: 'userCode' | 'uid', value: string): Promise<ProviderPayload | null>;
-  /** Marks a code or token used (`consumed` = epoch seconds), keeping its expiry. */
-  providerConsume(model: string, id: string, consumedAt: number): Promise<void>;
+  /**
+   * Marks a code or token used (`consumed` = epoch seconds), keeping its expiry. Atomic: returns
+   * true only to the one caller that consumed it (false if already used or gone), so two
+   * requests racing with the same code or refresh token cannot both succeed.
+   */
+  providerConsume(model: string, id: string, consumedAt: number): Promise<boolean>;
   providerDestroy(model: string, id: string): Promise<void>;
   /** Removes every token and code of a grant (refresh token reuse, consent revoked). */
   providerRevokeByGrantId(grantId: string): Promise<void>;

@@ -20,6 +20,9 @@ export interface ProviderLogins {
   revoke(token: string): Promise<void>;
 }
 
+/** Tessera's own secrets; anything else may be an access token from the OpenID Provider. */
+export const TESSERA_SECRET = /^ts(r|a|rt)_/;
+
 export class BearerAuthenticator {
   private providerLogins: ProviderLogins | undefined;
 
@@ -38,7 +41,7 @@ export class BearerAuthenticator {
   }
 
   async authenticate(secret: string, ip: string): Promise<Principal | null> {
-    if (!secret.startsWith('ts')) {
+    if (!TESSERA_SECRET.test(secret)) {
       const user = await this.providerLogins?.verify(secret);
       return user ? { user, via: 'oidc', scopes: null } : null;
     }

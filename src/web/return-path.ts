@@ -12,5 +12,9 @@ export function safeReturnPath(value: unknown): string | null {
   if (!value.startsWith('/') || value.startsWith('//') || /[\\\u0000-\u001f\u007f]/.test(value)) return null;
   const url = new URL(value, BASE);
   if (url.origin !== BASE) return null;
-  return url.pathname + url.search + url.hash;
+  // The URL parser resolves dot segments: `/.//evil.example` and `/%2e%2e//evil.example` both come
+  // out as `//evil.example`, protocol-relative again. Check what is actually returned.
+  const path = url.pathname + url.search + url.hash;
+  if (path.startsWith('//') || path.includes('\\')) return null;
+  return path;
 }

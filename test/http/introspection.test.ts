@@ -99,6 +99,9 @@ describe('RFC 7662 introspection, RFC 7009 revocation, forward auth', () => {
     const none = await gw.api('GET', '/auth/verify');
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="tessera"');
+    const malformed = await gw.api('GET', '/auth/verify', { headers: { authorization: 'Bearer a b c' } });
+    expect(malformed.status).toBe(401);
+    expect(malformed.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
     const bad = await gw.api('GET', '/auth/verify', { token: 'tsr_' + 'B'.repeat(50) });
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toMatch(/^Bearer realm="tessera", error="invalid_token", error_description="[^"]+"$/);

@@ -81,6 +81,20 @@ describe('login sessions (POST /api/v1/login) on Redis', () => {
     expect((await gw.api('POST', '/api/v1/login', { body: { username: 'dave', password: 'dave-password' } })).status).toBe(200);
   });
 
+  it('the limit holds for guesses sent in parallel and for other spellings of the name', async () => {
+    await gw.api('POST', '/api/v1/users', { token: admin, body: { username: 'erin', password: 'erin-password' } });
+    const names = ['erin', 'Erin', 'ERIN', ' erin', 'erin '];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => gw.api('POST', '/api/v1/login', { body: { username: names[i % names.length], password: `guess-${i}-guess` } })),
+    );
+    const statuses = results.map((r) => r.status);
+    // maxFailuresPerAccountAndIp is 3: three guesses are checked, every other one is refused unchecked.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(17);
+    gw.clock.advance(10 * 60_000 + 1);
+    expect((await gw.api('POST', '/api/v1/login', { body: { username: 'erin', password: 'erin-password' } })).status).toBe(200);
+  });
+
   it('a disabled user cannot log in and their sessions end at once', async () => {
     const token = await gw.login('carol', 'carol-password');
     expect((await gw.api('PATCH', '/api/v1/users/carol', { token: admin, body: { enabled: false } })).status).toBe(200);
@@ -111,5 +125,28 @@ describe('auth.passwordApiLogin: false', () => {
     expect(res.status).toBe(403);
     expect(res.body.error).toBe('access_denied');
     expect(res.body.error_description).toMatch(/personal access token/);
+  });
+});
+
+describe('behind a proxy (server.trustProxy)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ config: { server: { port: 0, host: '127.0.0.1', trustProxy: true }, auth: { lockout: { maxFailuresPerIp: 3, maxFailuresPerAccountAndIp: 100, maxFailuresPerAccount: 100 } } } });
+  });
+  afterAll(() => gw?.stop());
+
+  it('takes the client IP the proxy appended, not entries the client wrote itself', async () => {
+    const statuses = [];
+    for (let i = 0; i < 5; i++) {
+      // The client forges an entry; the proxy appends the address it really saw (10.0.0.7).
+      const res = await gw.api('POST', '/api/v1/login', {
+        body: { username: `spray-${i}`, password: 'guess-guess' },
+        headers: { 'x-forwarded-for': `198.51.100.${i}, 10.0.0.7` },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const other = await gw.api('POST', '/api/v1/login', { body: { username: 'x', password: 'guess-guess' }, headers: { 'x-forwarded-for': '10.0.0.8' } });
+    expect(other.status).toBe(401);
   });
 });

@@ -110,6 +110,46 @@ describe('OpenID Provider', () => {
     expect(introspected.active).toBe(false);
   });
 
+  it('tokens of a user who is disabled, deleted, or had a password reset introspect as inactive', async () => {
+    // oidc-provider stamps tokens with the real clock (whole seconds); keep the gateway's in step.
+    const sync = () => (gw.clock.now = Date.now());
+    const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1100));
+    const admin = await gw.login('admin', ADMIN_PASSWORD);
+    await gw.api('POST', '/api/v1/users', { token: admin, body: { username: 'paul', password: 'paul-password' } });
+    const issue = async () => {
+      const { callback, verifier, state } = await signIn(web, WEB.redirect, {}, ['paul', 'paul-password']);
+      return client.authorizationCodeGrant(web, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    };
+    let tokens = await issue();
+    expect((await client.tokenIntrospection(web, tokens.access_token)).active).toBe(true);
+    sync();
+    await gw.api('PATCH', '/api/v1/users/paul', { token: admin, body: { enabled: false } });
+    expect((await client.tokenIntrospection(web, tokens.access_token)).active).toBe(false);
+    expect((await client.tokenIntrospection(web, tokens.refresh_token!)).active).toBe(false);
+    await gw.api('PATCH', '/api/v1/users/paul', { token: admin, body: { enabled: true } });
+
+    await nextSecond();
+    tokens = await issue();
+    expect((await client.tokenIntrospection(web, tokens.access_token)).active).toBe(true);
+    await nextSecond();
+    sync();
+    await gw.api('PATCH', '/api/v1/users/paul', { token: admin, body: { password: 'paul-new-password' } });
+    expect((await client.tokenIntrospection(web, tokens.access_token)).active).toBe(false);
+    await gw.api('DELETE', '/api/v1/users/paul', { token: admin });
+    expect((await client.tokenIntrospection(web, tokens.refresh_token!)).active).toBe(false);
+  });
+
+  it('the same refresh token sent ten times at once: one wins, the grant is revoked', async () => {
+    const { callback, verifier, state } = await signIn(web, WEB.redirect);
+    const tokens = await client.authorizationCodeGrant(web, callback, { pkceCodeVerifier: verifier, expectedState: state });
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => client.refreshTokenGrant(web, tokens.refresh_token!)));
+    const won = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<client.TokenEndpointResponse>[];
+    expect(won.length).toBeLessThanOrEqual(1);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.error === 'invalid_grant')).toBe(true);
+    // A race is a reuse: whatever the winner got is dead too.
+    for (const w of won) expect((await client.tokenIntrospection(web, w.value.access_token)).active).toBe(false);
+  });
+
   it('a first-party client skips the consent page', async () => {
     const first = await client.discovery(issuer, FIRST.id, FIRST.secret, undefined, { execute: [client.allowInsecureRequests] });
     browser = new CookieBrowser();

@@ -803,6 +803,16 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         await expect(store.deleteCounter(`login:${base62(8)}`)).resolves.toBeUndefined();
       });
 
+      it('takes back with a negative step, never below zero, and never creates a counter', async () => {
+        const key = `login:${base62(8)}`;
+        expect(await store.hitCounter(key, MINUTE, now, -1)).toEqual({ count: 0, ttlMs: 0 });
+        expect((await store.getCounter(key, now)).count).toBe(0);
+        await store.hitCounter(key, MINUTE, now);
+        await store.hitCounter(key, MINUTE, now);
+        expect((await store.hitCounter(key, MINUTE, now, -1)).count).toBe(1);
+        expect((await store.hitCounter(key, MINUTE, now, -5)).count).toBe(0);
+      });
+
       it('counts every one of many concurrent hits', async () => {
         const key = `login:${base62(8)}`;
         const results = await Promise.all(Array.from({ length: 25 }, () => store.hitCounter(key, MINUTE, now)));
@@ -818,12 +828,21 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         await store.providerUpsert('AuthorizationCode', id, payload, 60);
         expect(await store.providerFind('AuthorizationCode', id)).toEqual(payload);
         expect(await store.providerFind('AccessToken', id)).toBeNull();
-        await store.providerConsume('AuthorizationCode', id, 1_700_000_000);
+        expect(await store.providerConsume('AuthorizationCode', id, 1_700_000_000)).toBe(true);
         expect(await store.providerFind('AuthorizationCode', id)).toEqual({ ...payload, consumed: 1_700_000_000 });
+        expect(await store.providerConsume('AuthorizationCode', id, 1_700_000_001)).toBe(false);
+        expect((await store.providerFind('AuthorizationCode', id))?.consumed).toBe(1_700_000_000);
         await store.providerDestroy('AuthorizationCode', id);
         expect(await store.providerFind('AuthorizationCode', id)).toBeNull();
-        await store.providerConsume('AuthorizationCode', id, 1);
+        expect(await store.providerConsume('AuthorizationCode', id, 1)).toBe(false);
         expect(await store.providerFind('AuthorizationCode', id)).toBeNull();
+      });
+
+      it('lets exactly one of many concurrent consumers win', async () => {
+        const id = base62(20);
+        await store.providerUpsert('RefreshToken', id, { grantId: base62(10) }, 60);
+        const wins = await Promise.all(Array.from({ length: 10 }, (_, i) => store.providerConsume('RefreshToken', id, 1_700_000_000 + i)));
+        expect(wins.filter(Boolean)).toHaveLength(1);
       });
 
       it('finds device codes by user code and sessions by uid', async () => {

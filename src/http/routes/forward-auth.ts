@@ -4,7 +4,7 @@
  * identity in `X-Tessera-*` headers, 401/403 stops it. `?scope=a,b` demands scopes.
  */
 import Router from '@koa/router';
-import { InsufficientScope, Unauthorized } from '../../errors.js';
+import { InsufficientScope, InvalidRequest, InvalidToken, Unauthorized } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { holdsAll } from '../../tokens/scopes.js';
 import { principalOf } from '../authenticate.js';
@@ -12,7 +12,11 @@ import { principalOf } from '../authenticate.js';
 export function forwardAuthRoutes(services: Services): Router {
   const router = new Router();
   router.all('/auth/verify', async (ctx) => {
-    const principal = await principalOf(services, ctx);
+    // A proxy can only pass on 2xx/401/403: malformed credentials are an invalid token here, not 400.
+    const principal = await principalOf(services, ctx).catch((err) => {
+      if (err instanceof InvalidRequest) throw new InvalidToken('malformed credentials');
+      throw err;
+    });
     if (!principal) throw new Unauthorized('send a token: Authorization: Bearer <token>');
     const wanted = typeof ctx.query.scope === 'string' ? ctx.query.scope.split(/[ ,]+/).filter(Boolean) : [];
     if (!holdsAll(principal.scopes, wanted)) throw new InsufficientScope(`this needs scope ${wanted.join(' ')}`);

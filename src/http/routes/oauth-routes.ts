@@ -7,11 +7,12 @@ import type { Context } from 'koa';
 import { InvalidClient } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
+import { TESSERA_SECRET } from '../../tokens/bearer.js';
 import { readForm, stringField, type Fields } from '../body.js';
 import { formDecode, readAuthorization } from '../credentials.js';
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
-const isTesseraToken = (token: string) => /^ts(r|a|rt)_/.test(token);
+const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
 
 /** oidc-provider reads the body itself: hand it the text already read. */
 async function delegate(oidc: OpenIdProvider, ctx: Context): Promise<void> {

@@ -250,15 +250,16 @@ export class MemoryStore implements Store {
   }
 
   // ---- counters ------------------------------------------------------------------------------
-  async hitCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+  async hitCounter(key: string, windowMs: number, now: number, by = 1): Promise<Counter> {
     // Counters are keyed by client IP and username, which callers choose: sweep expired ones.
     if (this.counters.size > 10_000) for (const [k, c] of this.counters) if (c.resetAt <= now) this.counters.delete(k);
     let counter = this.counters.get(key);
     if (!counter || counter.resetAt <= now) {
+      if (by < 0) return { count: 0, ttlMs: 0 };
       counter = { count: 0, resetAt: now + windowMs };
       this.counters.set(key, counter);
     }
-    counter.count++;
+    counter.count = Math.max(0, counter.count + by);
     return { count: counter.count, ttlMs: counter.resetAt - now };
   }
 
@@ -306,9 +307,11 @@ export class MemoryStore implements Store {
     return entry ? copy(entry.payload) : null;
   }
 
-  async providerConsume(model: string, id: string, consumedAt: number): Promise<void> {
+  async providerConsume(model: string, id: string, consumedAt: number): Promise<boolean> {
     const entry = this.live(this.provider, `${model}:${id}`);
-    if (entry) entry.payload.consumed = consumedAt;
+    if (!entry || entry.payload.consumed !== undefined) return false;
+    entry.payload.consumed = consumedAt;
+    return true;
   }
 
   async providerDestroy(model: string, id: string): Promise<void> {

@@ -423,10 +423,10 @@ export class RedisStore implements Store {
     return `${this.prefix}c:${key}`;
   }
 
-  async hitCounter(key: string, windowMs: number, now: number): Promise<Counter> {
+  async hitCounter(key: string, windowMs: number, now: number, by = 1): Promise<Counter> {
     checkTime('now', now);
     checkTime('windowMs', windowMs);
-    const [count, ttlMs] = (await this.run('hitCounter', this.counterKey(key), windowMs, now)) as [number, number];
+    const [count, ttlMs] = (await this.run('hitCounter', this.counterKey(key), windowMs, now, by)) as [number, number];
     return { count, ttlMs };
   }
 
@@ -488,11 +488,15 @@ export class RedisStore implements Store {
     return id ? this.providerFind(model, id) : null;
   }
 
-  async providerConsume(model: string, id: string, consumedAt: number): Promise<void> {
-    // A separate hash field: atomic, and the record's TTL is untouched. Only if the record exists.
-    await this.call('providerConsume', () => this.redis.hsetnx(this.providerKey(model, id), 'c', String(consumedAt)).then(async (set) => {
-      if (set && !(await this.redis.hexists(this.providerKey(model, id), 'p'))) await this.redis.del(this.providerKey(model, id));
-    }));
+  async providerConsume(model: string, id: string, consumedAt: number): Promise<boolean> {
+    const key = this.providerKey(model, id);
+    // HSETNX on a separate field: atomic (only one caller sets it), and the record's TTL is untouched.
+    return this.call('providerConsume', async () => {
+      if (!(await this.redis.hsetnx(key, 'c', String(consumedAt)))) return false;
+      if (await this.redis.hexists(key, 'p')) return true;
+      await this.redis.del(key); // there was no record: do not leave a stray field behind
+      return false;
+    });
   }
 
   async providerDestroy(model: string, id: string): Promise<void> {

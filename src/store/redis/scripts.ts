@@ -343,14 +343,17 @@ return 1
  * expired the key yet. KEYS[1] = c:<key>.  ARGV = windowMs, now.  Returns { count, ttlMs }.
  */
 export const HIT_COUNTER = `
-local window, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local window, now, by = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3] or '1')
 local v = redis.call('HMGET', KEYS[1], 'n', 'r')
 local n, r = tonumber(v[1]), tonumber(v[2])
 if n == nil or r == nil or r <= now then
+  -- Taking back from a counter that is gone changes nothing.
+  if by < 0 then return { 0, 0 } end
   n = 0
   r = now + window
 end
-n = n + 1
+n = n + by
+if n < 0 then n = 0 end
 redis.call('HSET', KEYS[1], 'n', n, 'r', r)
 redis.call('PEXPIREAT', KEYS[1], r)
 return { n, r - now }
