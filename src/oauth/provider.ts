@@ -6,6 +6,7 @@
  * pages (src/web/interactions.ts) and the introspection policy.
  */
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { TemporarilyUnavailable } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { renderDeviceInput, renderDeviceConfirm, renderDeviceSuccess, renderLogout, renderLoggedOut, renderProviderError } from '../web/provider-pages.js';
 import { storeAdapter } from './adapter.js';
@@ -187,8 +188,20 @@ export class OpenIdProvider {
     this.version = await signingKeysVersion(store);
     const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, providerJwks(keys), await cookieKeys(store, config.oidc.cookieKeys)));
     provider.proxy = config.server.trustProxy;
-    // Provider errors that are the client's fault are answered; log only the server's own.
-    provider.on('server_error', (_ctx: KoaContextWithOIDC, err: Error) => console.error('[tessera] openid provider error:', err));
+    // A store outage inside oidc-provider surfaces as its generic 500 server_error: mark it, and
+    // answer 503 temporarily_unavailable instead, as Tessera's own endpoints do. Other server
+    // errors are logged (message only: store errors can quote keys, which contain token ids).
+    provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
+      if (err instanceof TemporarilyUnavailable) ctx.state.storeDown = true;
+      else console.error(`[tessera] openid provider error: ${err.message}`);
+    });
+    provider.use(async (ctx, next) => {
+      await next();
+      if (!ctx.state.storeDown) return;
+      ctx.status = 503;
+      ctx.set('Retry-After', '1');
+      if (ctx.response.is('json')) ctx.body = { error: 'temporarily_unavailable', error_description: 'the server could not complete the request' };
+    });
     this.provider = provider;
     this.handler = provider.callback();
   }

@@ -42,6 +42,8 @@ export interface TokenRecord {
   maxLifetimeAt?: number;
   /** Username of whoever created it (the owner, or an admin on their behalf). */
   createdBy: string;
+  /** The PAT it was created with, if any: revoking that one revokes this one too. */
+  parentId?: string;
   lastUsedAt?: number;
   lastUsedIp?: string;
   revokedAt?: number;

@@ -57,7 +57,8 @@ export class BearerAuthenticator {
       via: 'pat',
       scopes: token.scope ? splitScopes(token.scope) : null,
       tokenId: token.id,
-      expiryCeiling: token.maxLifetimeAt ?? token.expiresAt,
+      // Its current expiry: a sliding token may lapse at the end of this window.
+      expiryCeiling: token.expiresAt,
     };
   }
 

@@ -151,19 +151,54 @@ export class PatService {
       createdAt: now,
       createdBy: caller.user.username,
       hash: parseSecret(secret)!.hash,
+      // Made with a PAT: revoking that PAT revokes this one too (see revokeDescendants).
+      ...(caller.via === 'pat' && caller.tokenId ? { parentId: caller.tokenId } : {}),
       ...this.expiry(input, now, caller.expiryCeiling),
     };
     const { evicted } = await this.store.insertToken(record, { max: this.config.maxPerUser, onLimit: this.config.onLimit }, now);
     return { secret, record, owner, evicted };
   }
 
-  /** The owner of a token the caller may act on, or NotFound. */
+  /** The owner of a token the caller may see, or NotFound. */
   private async reachable(caller: Principal, id: string): Promise<{ token: TokenRecord; owner: UserRecord }> {
     const userId = userIdOfTokenId(id);
     if (!userId || (userId !== caller.user.id && !isAdmin(caller))) throw new NotFound(`token ${id} not found`);
     const [token, owner] = await Promise.all([this.store.getToken(userId, id), this.store.getUser(userId)]);
     if (!token || !owner) throw new NotFound(`token ${id} not found`);
     return { token, owner };
+  }
+
+  /**
+   * A token the caller may change or revoke. A scoped PAT manages only itself and the tokens it
+   * made (directly or through them): a leaked narrow token must not be able to revoke or rename
+   * its owner's other tokens.
+   */
+  private async manageable(caller: Principal, id: string): Promise<{ token: TokenRecord; owner: UserRecord }> {
+    const found = await this.reachable(caller, id);
+    if (caller.scopes === null) return found;
+    for (let token: TokenRecord | null = found.token, hops = 0; token && hops < 50; hops++) {
+      if (token.id === caller.tokenId) return found;
+      token = token.parentId ? await this.store.getToken(found.owner.id, token.parentId) : null;
+    }
+    throw new Forbidden('a scoped token manages only itself and the tokens it created');
+  }
+
+  /** Revokes every token created, directly or indirectly, with one of `parentIds`. */
+  private async revokeDescendants(userId: string, parentIds: string[], by: string, now: number): Promise<void> {
+    const all = await this.store.listTokens(userId, now);
+    const doomed = new Set(parentIds);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const t of all) {
+        if (t.parentId && doomed.has(t.parentId) && !doomed.has(t.id)) {
+          doomed.add(t.id);
+          grew = true;
+        }
+      }
+    }
+    for (const t of all) {
+      if (doomed.has(t.id) && !parentIds.includes(t.id) && t.revokedAt === undefined) await this.store.revokeToken(userId, t.id, by, now);
+    }
   }
 
   async get(caller: Principal, id: string) {
@@ -194,22 +229,25 @@ export class PatService {
     const description = text(patch.description, 'description', 1000, false);
     if (patch.name !== undefined && !name) throw new InvalidRequest('name must not be empty');
     if (name === undefined && description === undefined) throw new InvalidRequest('nothing to change: give name and/or description');
-    const { owner } = await this.reachable(caller, id);
+    const { owner } = await this.manageable(caller, id);
     const token = await this.store.updateToken(owner.id, id, { name, description });
     if (!token) throw new NotFound(`token ${id} not found`);
     return { token, owner };
   }
 
   async revoke(caller: Principal, id: string) {
-    const { owner } = await this.reachable(caller, id);
-    const token = await this.store.revokeToken(owner.id, id, caller.user.username, this.clock());
+    const { owner } = await this.manageable(caller, id);
+    const now = this.clock();
+    const token = await this.store.revokeToken(owner.id, id, caller.user.username, now);
     if (!token) throw new NotFound(`token ${id} not found`);
+    await this.revokeDescendants(owner.id, [id], caller.user.username, now);
     return { token, owner };
   }
 
   /** Revokes every active token of `username`. Returns how many. */
   async revokeAllOfUser(caller: Principal, username: string): Promise<number> {
     if (username !== caller.user.username && !isAdmin(caller)) throw new Forbidden('only admins revoke other users\' tokens');
+    if (caller.scopes !== null) throw new Forbidden('revoking all tokens needs an unscoped credential');
     const owner = username === caller.user.username ? caller.user : await this.users.get(username);
     return this.store.revokeUserTokens(owner.id, caller.user.username, this.clock());
   }
@@ -230,7 +268,11 @@ export class PatService {
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */
   async revokeBySecret(secret: string, by: string): Promise<void> {
     const parsed = parseSecret(secret);
-    if (parsed?.kind === 'pat') await this.store.revokeTokenByHash(parsed.userId, parsed.hash, by, this.clock());
+    if (parsed?.kind !== 'pat') return;
+    const now = this.clock();
+    if (!(await this.store.revokeTokenByHash(parsed.userId, parsed.hash, by, now))) return;
+    const revoked = (await this.store.listTokens(parsed.userId, now)).find((t) => t.hash === parsed.hash);
+    if (revoked) await this.revokeDescendants(parsed.userId, [revoked.id], by, now);
   }
 
   /**

@@ -12,7 +12,7 @@ export interface Principal {
   scopes: string[] | null;
   tokenId?: string;
   sessionId?: string;
-  /** A PAT cannot mint a token that outlives it: the latest expiry it may grant. */
+  /** A PAT cannot mint a token that outlives it: its current expiry is the latest it may grant. */
   expiryCeiling?: number;
 }
 

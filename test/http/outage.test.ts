@@ -3,7 +3,7 @@
  * fast 503 `temporarily_unavailable`, and nothing is half-written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ADMIN_PASSWORD, CLIENT, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 describe('Redis outage', () => {
@@ -11,6 +11,7 @@ describe('Redis outage', () => {
   let gw: TestGateway;
   let admin: string;
   let pat: string;
+  let providerToken: string;
 
   beforeAll(async () => {
     redis = await startRedisServer();
@@ -18,6 +19,12 @@ describe('Redis outage', () => {
     admin = await gw.personalToken('admin', ADMIN_PASSWORD);
     pat = (await gw.api('POST', '/api/v1/tokens', { token: admin, body: { name: 'before the outage' } })).body.token;
     expect((await gw.introspect(pat)).body.active).toBe(true);
+    const issued = await gw.api('POST', '/oauth2/token', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    providerToken = issued.body.access_token;
+    expect((await gw.introspect(providerToken)).body.active).toBe(true);
     await redis.stop();
   });
   afterAll(async () => {
@@ -40,6 +47,13 @@ describe('Redis outage', () => {
       expect(result.headers.get('retry-after')).toBe('1');
       expect(ms).toBeLessThan(3000);
     }
+  });
+
+  it('provider tokens too: 503 temporarily_unavailable from oidc-provider\'s endpoints', async () => {
+    const res = await gw.introspect(providerToken);
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'the server could not complete the request' });
+    expect(res.headers.get('retry-after')).toBe('1');
   });
 
   it('forward auth and the API answer 503, not 401 or 200', async () => {

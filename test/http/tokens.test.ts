@@ -124,6 +124,40 @@ describe('personal access tokens: rules', () => {
     expect((await gw.api('GET', '/api/v1/users', { token: scoped.token })).status).toBe(403);
   });
 
+  it('a scoped token manages only itself and what it made; revoking it revokes what it made', async () => {
+    const parent = (await gw.api('POST', '/api/v1/tokens', { token: alice, body: { name: 'scoped parent', scopes: 'resource:m:rw', expires_in: 7200 } })).body;
+    const child = (await gw.api('POST', '/api/v1/tokens', { token: parent.token, body: { name: 'child', scopes: 'resource:m:r', expires_in: 3600 } })).body;
+    expect(child.created_with_token).toBe(parent.id);
+    const grandchild = (await gw.api('POST', '/api/v1/tokens', { token: child.token, body: { name: 'grandchild', scopes: 'resource:m:r', expires_in: 600 } })).body;
+    const unrelated = (await gw.api('POST', '/api/v1/tokens', { token: alice, body: { name: 'unrelated' } })).body;
+
+    // The child may not touch its parent, nor the owner's other tokens, nor revoke everything.
+    expect((await gw.api('DELETE', `/api/v1/tokens/${parent.id}`, { token: child.token })).status).toBe(403);
+    expect((await gw.api('DELETE', `/api/v1/tokens/${unrelated.id}`, { token: parent.token })).status).toBe(403);
+    expect((await gw.api('PATCH', `/api/v1/tokens/${unrelated.id}`, { token: parent.token, body: { name: 'mine' } })).status).toBe(403);
+    expect((await gw.api('DELETE', '/api/v1/users/alice/tokens', { token: parent.token })).status).toBe(403);
+    expect((await gw.introspect(unrelated.token)).body.active).toBe(true);
+    // The parent may manage what it made.
+    expect((await gw.api('PATCH', `/api/v1/tokens/${grandchild.id}`, { token: parent.token, body: { description: 'renamed by the parent' } })).status).toBe(200);
+
+    // Revoking the parent (here through RFC 7009, as after a leak) revokes the whole family.
+    await gw.api('POST', '/oauth2/revoke', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('downstream-api:downstream-secret-0123456789abcdef').toString('base64')}` },
+      body: `token=${parent.token}`,
+    });
+    for (const t of [parent, child, grandchild]) expect((await gw.introspect(t.token)).body.active).toBe(false);
+    expect((await gw.introspect(unrelated.token)).body.active).toBe(true);
+    await gw.api('DELETE', `/api/v1/tokens/${unrelated.id}`, { token: alice });
+  });
+
+  it('a sliding token cannot mint a token that outlives its current window', async () => {
+    const sliding = (await gw.api('POST', '/api/v1/tokens', { token: alice, body: { name: 'slider', scopes: 'read', expiration: 'sliding', sliding_window: '1d', max_lifetime: '90d' } })).body;
+    const long = await gw.api('POST', '/api/v1/tokens', { token: sliding.token, body: { name: 'long', scopes: 'read', expires_in: '80d' } });
+    expect(long.status).toBe(400);
+    expect(long.body.error_description).toMatch(/outlive/);
+    await gw.api('DELETE', `/api/v1/tokens/${sliding.id}`, { token: alice });
+  });
+
   it('hard expiry: default, custom, maximum, and inactive once past', async () => {
     expect((await gw.api('POST', '/api/v1/tokens', { token: alice, body: { name: 'too long', expires_in: '401d' } })).status).toBe(400);
     expect((await gw.api('POST', '/api/v1/tokens', { token: alice, body: { name: 'past', expires_at: '2000-01-01T00:00:00Z' } })).status).toBe(400);
