@@ -33,8 +33,19 @@ describe('web pages over HTTP', () => {
     expect(page.text).toContain('Not allowed');
   });
 
+  it('refuses a sign-in form without the sign-in page\'s token, even from a client that sends no Origin', async () => {
+    const stranger = new CookieBrowser();
+    const page = await stranger.post(`${gw.url}/login`, { username: 'jane', password: 'jane-password' });
+    expect(page.status).toBe(403);
+    expect(page.location).toBeUndefined();
+    // The token of one browser does not work in another.
+    const mine = formFields((await browser.get(`${gw.url}/login`)).text, 'action="/login"').fields;
+    expect((await stranger.post(`${gw.url}/login`, { ...mine, username: 'jane', password: 'jane-password' })).status).toBe(403);
+  });
+
   it('shows 404 pages, security headers, and refuses sign-out without the CSRF token', async () => {
-    const signIn = await browser.post(`${gw.url}/login`, { username: 'jane', password: 'jane-password', return: '/account' });
+    const loginForm = formFields((await browser.get(`${gw.url}/login`)).text, 'action="/login"').fields;
+    const signIn = await browser.post(`${gw.url}/login`, { ...loginForm, username: 'jane', password: 'jane-password', return: '/account' });
     expect(signIn.location).toBe(`${gw.url}/account`);
 
     const tokens = await fetch(`${gw.url}/manage_tokens`, { headers: { cookie: browser['cookieHeader']() } });

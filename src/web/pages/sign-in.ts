@@ -3,9 +3,10 @@
  * belong. A sign-in starts a browser session (src/web/session.ts) and returns to the page that
  * asked for it, if that is a path on this site.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { TesseraError } from '../../errors.js';
+import { Forbidden, TesseraError } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { readForm, stringField } from '../../http/body.js';
 import { html } from '../html.js';
@@ -43,8 +44,33 @@ interface SignInState {
   notice?: string;
 }
 
+/**
+ * Login CSRF: before a session exists there is no session-bound token, so the sign-in form gets a
+ * double-submit one: a random value in a cookie (HttpOnly, SameSite=Lax) and in the form. Another
+ * site can neither read the cookie nor set it for us, so it cannot post a matching form.
+ */
+const LOGIN_CSRF_COOKIE = 'tessera_login_csrf';
+
+function loginCsrf(ctx: Context): string {
+  let value = ctx.cookies.get(LOGIN_CSRF_COOKIE);
+  if (!value || !/^[A-Za-z0-9_-]{32}$/.test(value)) {
+    value = randomBytes(24).toString('base64url');
+    ctx.cookies.set(LOGIN_CSRF_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/login', overwrite: true });
+  }
+  return value;
+}
+
+function checkLoginCsrf(ctx: Context, form: Record<string, unknown>): void {
+  const cookie = ctx.cookies.get(LOGIN_CSRF_COOKIE) ?? '';
+  const given = typeof form._csrf === 'string' ? form._csrf : '';
+  if (!cookie || cookie.length !== given.length || !timingSafeEqual(Buffer.from(cookie), Buffer.from(given))) {
+    throw new Forbidden('The sign-in form has expired or came from another site. Reload the page and sign in again.');
+  }
+}
+
 function showSignIn(ctx: Context, services: Services, state: SignInState): void {
   const returnTo = state.returnTo ?? HOME;
+  const hidden = html`<input type="hidden" name="_csrf" value="${loginCsrf(ctx)}">${state.returnTo ? html`<input type="hidden" name="return" value="${state.returnTo}">` : ''}`;
   renderPage(ctx, {
     title: 'Sign in',
     status: state.status ?? 200,
@@ -57,7 +83,7 @@ function showSignIn(ctx: Context, services: Services, state: SignInState): void 
       banner: services.config.loginBanner,
       error: state.error,
       username: state.username,
-      extra: state.returnTo ? html`<input type="hidden" name="return" value="${state.returnTo}">` : undefined,
+      extra: hidden,
     }),
   });
 }
@@ -77,10 +103,11 @@ export function signInPages(services: Services): Router {
   });
 
   router.post('/login', async (ctx) => {
-    // No session yet, so no CSRF token: refusing other origins stops a site from signing the
-    // browser in to an account of the attacker's choosing (login CSRF).
+    // Login CSRF would sign the browser in to an account of the attacker's choosing: the browser's
+    // own cross-site verdict where it gives one, and the double-submit token always.
     assertSameOrigin(ctx, 'Sign-in forms from other sites are refused.');
     const form = await readForm(ctx, services.config.server.bodyLimitBytes);
+    checkLoginCsrf(ctx, form);
     const username = stringField(form, 'username') ?? '';
     const returnTo = safeReturnPath(form.return) ?? undefined;
     let user;
