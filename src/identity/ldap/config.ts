@@ -102,12 +102,19 @@ const groups = z
      * first RDN of its DN (`cn=developers,ou=groups,...` → `developers`).
      */
     memberOfAttribute: z.string().min(1).optional(),
+    /**
+     * With memberOf: only groups under this DN count (e.g. `ou=groups,dc=example,dc=org`).
+     * Names are only the first RDN, so without it a `cn=tessera-admins` created anywhere in the
+     * directory (by whoever may create groups there) would count as the admin group.
+     */
+    memberOfBaseDn: z.string().min(1).optional(),
     /** Or search for the groups the user is a member of. */
     search: groupSearch.optional(),
   })
   .refine((g) => !(g.memberOfAttribute && g.search), 'give one of memberOfAttribute, search')
-  .transform((g): { memberOfAttribute: string } | { search: z.output<typeof groupSearch> } =>
-    g.search ? { search: g.search } : { memberOfAttribute: g.memberOfAttribute ?? 'memberOf' },
+  .refine((g) => !(g.memberOfBaseDn && g.search), 'memberOfBaseDn goes with memberOf, not with search (which has its own baseDn)')
+  .transform((g): { memberOfAttribute: string; memberOfBaseDn?: string } | { search: z.output<typeof groupSearch> } =>
+    g.search ? { search: g.search } : { memberOfAttribute: g.memberOfAttribute ?? 'memberOf', ...(g.memberOfBaseDn ? { memberOfBaseDn: g.memberOfBaseDn } : {}) },
   );
 
 const attributes = z.strictObject({

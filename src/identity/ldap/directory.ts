@@ -112,7 +112,12 @@ export class LdapDirectory {
     if (!groups) return [];
     let names: (string | undefined)[];
     if ('memberOfAttribute' in groups) {
-      names = attributeValues(entry, groups.memberOfAttribute).map(firstRdnValue);
+      // DNs compare case-insensitively; spaces after commas are not significant (RFC 4514).
+      const norm = (dn: string) => dn.toLowerCase().replace(/\s*,\s*/g, ',');
+      const base = groups.memberOfBaseDn && `,${norm(groups.memberOfBaseDn)}`;
+      names = attributeValues(entry, groups.memberOfAttribute)
+        .filter((dn) => !base || norm(dn).endsWith(base))
+        .map(firstRdnValue);
     } else {
       const { baseDn, scope, filter, nameAttribute } = groups.search;
       const found = await search(baseDn, {
