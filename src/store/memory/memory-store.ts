@@ -42,6 +42,7 @@ export class MemoryStore implements Store {
   private readonly providerIndex = new Map<string, { key: string; expiresAt: number }>();
   private readonly grants = new Map<string, Set<string>>();
   private readonly settings = new Map<string, string>();
+  private providerWrites = 0;
 
   constructor(private readonly options: MemoryStoreOptions) {}
 
@@ -283,7 +284,20 @@ export class MemoryStore implements Store {
     return entry;
   }
 
+  /** Drops expired provider records and index entries, as Redis would have expired them. */
+  private sweepProvider(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.provider) if (entry.expiresAt <= now) this.provider.delete(key);
+    for (const [key, entry] of this.providerIndex) if (entry.expiresAt <= now) this.providerIndex.delete(key);
+    for (const [grantId, members] of this.grants) {
+      for (const key of members) if (!this.provider.has(key)) members.delete(key);
+      if (members.size === 0) this.grants.delete(grantId);
+    }
+  }
+
   async providerUpsert(model: string, id: string, payload: ProviderPayload, ttlSeconds?: number): Promise<void> {
+    // Sessions, codes and tokens pile up in a long-running embedded gateway: sweep now and then.
+    if (++this.providerWrites % 1000 === 0) this.sweepProvider();
     const key = `${model}:${id}`;
     const expiresAt = ttlSeconds === undefined ? Infinity : Date.now() + ttlSeconds * 1000;
     this.provider.set(key, { payload: copy(payload), expiresAt });
