@@ -13,10 +13,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './redis-server.js';
 import { promisify } from 'node:util';
 import { Client } from 'ldapts';
 
@@ -53,18 +53,7 @@ export interface Slapd {
   stop(): Promise<void>;
 }
 
-/** A port that was free a moment ago: listen on port 0, read it, close. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /** A CA and a server certificate for 127.0.0.1/localhost, valid for a day, made for this run only. */
 async function makeCertificates(dir: string): Promise<void> {

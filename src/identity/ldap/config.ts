@@ -27,7 +27,7 @@
  */
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
-import { sourceIdSchema } from '../source-id.js';
+import { sourceIdSchema, sourceListSchema } from '../source-id.js';
 import { durationField } from '../../config/duration.js';
 
 const duration = durationField;
@@ -218,15 +218,6 @@ export const ldapSourceSchema = z
   });
 
 /** Validates the whole list; ids must be unique, as users and `source` refer to them. */
-export const ldapSourcesSchema = z
-  .array(ldapSourceSchema)
-  .default([])
-  .superRefine((sources, ctx) => {
-    const seen = new Set<string>();
-    sources.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', message: `duplicate source id ${s.id}`, path: [i, 'id'] });
-      seen.add(s.id);
-    });
-  });
+export const ldapSourcesSchema = sourceListSchema(ldapSourceSchema);
 
 export type LdapSourceConfig = z.output<typeof ldapSourceSchema>;

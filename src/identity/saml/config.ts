@@ -21,7 +21,7 @@
  * administrator.
  */
 import { z } from 'zod';
-import { sourceIdSchema } from '../source-id.js';
+import { sourceIdSchema, sourceListSchema } from '../source-id.js';
 import { durationField as duration } from '../../config/duration.js';
 
 const pem = (label: string) => z.string().includes(`-----BEGIN `, { message: `must be PEM (-----BEGIN ${label}-----)` });
@@ -162,15 +162,6 @@ export const samlSourceSchema = z
   });
 
 /** Validates the whole list; ids must be unique, as users and URLs refer to them. */
-export const samlSourcesSchema = z
-  .array(samlSourceSchema)
-  .default([])
-  .superRefine((sources, ctx) => {
-    const seen = new Set<string>();
-    sources.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', message: `duplicate source id ${s.id}`, path: [i, 'id'] });
-      seen.add(s.id);
-    });
-  });
+export const samlSourcesSchema = sourceListSchema(samlSourceSchema);
 
 export type SamlSourceConfig = z.output<typeof samlSourceSchema>;
