@@ -72,7 +72,7 @@ export async function discoverDeviceEndpoints(server: string, fetchFn: typeof fe
     throw networkError(server, err);
   }
   if (typeof metadata.device_authorization_endpoint !== 'string' || typeof metadata.token_endpoint !== 'string') {
-    throw new CliError(`SSO login is not supported by this gateway yet (${server} advertises no device_authorization_endpoint); log in with a password or with --token`);
+    throw new CliError(`SSO login is not supported by this gateway (${server} advertises no device_authorization_endpoint); log in with a password or with --token`);
   }
   return { device_authorization_endpoint: metadata.device_authorization_endpoint, token_endpoint: metadata.token_endpoint };
 }
