@@ -43,7 +43,7 @@ export interface Services {
 export const redisConfigured = ({ store }: TesseraConfig): boolean => Boolean(store.redisUrl || store.clusterNodes?.length || store.sentinel);
 
 /** Redis when configured, else the embedded in-memory store. */
-export function openStore(config: TesseraConfig): Store {
+function openStore(config: TesseraConfig): Store {
   const { store, tokens } = config;
   if (redisConfigured(config)) {
     return RedisStore.connect({
@@ -71,6 +71,6 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const pats = new PatService(store, users, config.tokens, clock);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
-  const introspection = new Introspection(config.server.issuer!, pats, sessions, bearer);
+  const introspection = new Introspection(config.server.issuer!, pats, sessions);
   return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
 }

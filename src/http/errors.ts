@@ -13,7 +13,7 @@ function quote(value: string): string {
 }
 
 /** RFC 6750 §3: no error attribute when the request carried no credentials at all. */
-export function bearerChallenge(error?: TesseraError): string {
+function bearerChallenge(error?: TesseraError): string {
   const parts = ['realm="tessera"'];
   if (error && error.code !== 'unauthorized') {
     parts.push(`error="${error.code}"`, `error_description="${quote(error.message)}"`);

@@ -10,7 +10,7 @@ const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 /** The CLI's public client, always present unless the config defines its own `tessera-cli`. */
 export const CLI_CLIENT_ID = 'tessera-cli';
 
-export function defaultGrants(client: ClientConfig): string[] {
+function defaultGrants(client: ClientConfig): string[] {
   if (client.grantTypes) return client.grantTypes;
   if (client.redirectUris.length) return ['authorization_code', 'refresh_token'];
   return client.public ? [DEVICE, 'refresh_token'] : ['client_credentials'];

@@ -35,10 +35,6 @@ export class ClientRegistry {
     this.clients = new Map(clients.map((c) => [c.id, c]));
   }
 
-  get(id: string): ClientConfig | undefined {
-    return this.clients.get(id);
-  }
-
   private async secretMatches(client: ClientConfig, secret: string): Promise<boolean> {
     if (client.secret !== undefined) return constantTimeEqual(secret, client.secret);
     // Public clients have no secret, so they cannot authenticate here (RFC 7662 §2.1).

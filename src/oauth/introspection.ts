@@ -5,7 +5,6 @@
  * cannot answer raises 503 rather than anything that could be read as active.
  */
 import type { ClientConfig } from '../config/schema.js';
-import type { BearerAuthenticator } from '../tokens/bearer.js';
 import type { PatService } from '../tokens/pat-service.js';
 import type { SessionService } from '../tokens/sessions.js';
 
@@ -18,7 +17,6 @@ export class Introspection {
     private readonly issuer: string,
     private readonly pats: PatService,
     private readonly sessions: SessionService,
-    private readonly bearer: BearerAuthenticator,
   ) {}
 
   async introspect(client: ClientConfig, token: string, ip: string): Promise<IntrospectionAnswer> {
@@ -63,12 +61,12 @@ export class Introspection {
   }
 
   /** RFC 7009: always "done" for unknown tokens; a login's access or refresh token ends the login. */
-  async revoke(client: ClientConfig, token: string, ip: string): Promise<void> {
+  async revoke(client: ClientConfig, token: string): Promise<void> {
     if (token.startsWith('tsr_')) return this.pats.revokeBySecret(token, `client:${client.id}`);
     if (token.startsWith('tsrt_')) return this.sessions.revokeByRefresh(token);
     if (token.startsWith('tsa_')) {
-      const principal = await this.bearer.authenticate(token, ip);
-      if (principal?.sessionId) await this.sessions.revoke(principal.user.id, principal.sessionId);
+      const use = await this.sessions.verifyAccess(token);
+      if (use) await this.sessions.revoke(use.user.id, use.session.id);
     }
   }
 }

@@ -15,7 +15,7 @@ import type { ProviderLogins } from '../tokens/bearer.js';
 import type { UserRecord } from '../store/records.js';
 import { cookieKeys, loadSigningKeys, providerJwks, signingKeysVersion } from './keys.js';
 
-export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
 const CLAIMS = {
   openid: ['sub'],

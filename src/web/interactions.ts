@@ -54,7 +54,17 @@ export function signInForm(view: SignInView) {
 </section>`;
 }
 
-const SIGN_IN_FAILED = 'Sign-in failed: the username or password is not right, or the account cannot sign in.';
+/**
+ * What a person is told when a password sign-in fails, shared by the web sign-in page and the
+ * OIDC login interaction: the same words whatever went wrong, so a page does not reveal which
+ * usernames exist. Null for errors that are not the sign-in's to explain (they propagate).
+ */
+export function signInFailure(err: unknown): { message: string; status: number } | null {
+  if (!(err instanceof TesseraError) || (err.status >= 500 && err.status !== 503)) return null;
+  if (err.status === 429) return { message: 'Too many failed attempts. Please wait a few minutes and try again.', status: 429 };
+  if (err.status === 503) return { message: 'Signing in is not possible right now because a directory is not answering. Please try again shortly.', status: 503 };
+  return { message: 'Sign-in failed: the username or password is not right, or the account cannot sign in.', status: 401 };
+}
 
 export function interactionRoutes(services: Services, oidc: OpenIdProvider): Router {
   const { config, login } = services;
@@ -131,10 +141,10 @@ export function interactionRoutes(services: Services, oidc: OpenIdProvider): Rou
       await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
       ctx.respond = false;
     } catch (err) {
-      if (!(err instanceof TesseraError) || err.status >= 500) throw err;
-      const message = err.status === 429 ? 'Too many failed attempts. Wait a while and try again.' : SIGN_IN_FAILED;
-      await showSignIn(ctx, details.uid, client?.clientName ?? String(details.params.client_id), message, username);
-      if (err.status === 429) ctx.status = 429;
+      const failure = signInFailure(err);
+      if (!failure) throw err;
+      await showSignIn(ctx, details.uid, client?.clientName ?? String(details.params.client_id), failure.message, username);
+      ctx.status = failure.status;
     }
   });
 

@@ -51,7 +51,7 @@ ${body}
 }
 
 /** Headers for every page: strict CSP (no inline script or style), no framing, no caching. */
-export function setPageHeaders(ctx: Pick<Context, 'set'>, formsLeaveSite = false): void {
+function setPageHeaders(ctx: Pick<Context, 'set'>, formsLeaveSite = false): void {
   const formAction = formsLeaveSite ? '' : " form-action 'self';";
   ctx.set({
     'Content-Security-Policy': `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;${formAction} frame-ancestors 'none'; base-uri 'none'; object-src 'none'`,

@@ -57,7 +57,7 @@ export function csrfToken(ctx: Context): string {
  * Origin header (koajs/koa#1008), so comparing the two always passes. Behind a TLS-terminating
  * proxy this needs `server.trustProxy`, as the Secure cookie does.
  */
-export const siteOrigin = (ctx: Context): string => `${ctx.protocol}://${ctx.host}`;
+const siteOrigin = (ctx: Context): string => `${ctx.protocol}://${ctx.host}`;
 
 /**
  * Throws Forbidden when the browser says a form comes from another origin. `Sec-Fetch-Site` is

@@ -53,9 +53,11 @@ export async function startTestGateway(
     redisUrl?: string;
     /** Listen on a fixed free port and use http://127.0.0.1:<port> as the issuer, for real OAuth clients. */
     reachableIssuer?: boolean;
+    /** Share another gateway's Redis keys (a second instance of the same deployment). */
+    prefix?: string;
   } = {},
 ): Promise<TestGateway> {
-  const prefix = `tessera-test:${randomUUID()}:`;
+  const prefix = options.prefix ?? `tessera-test:${randomUUID()}:`;
   const redisUrl = options.redisUrl ?? REDIS_URL;
   const port = options.reachableIssuer ? await freePort() : 0;
   const raw = {

@@ -95,6 +95,13 @@ describe('login sessions (POST /api/v1/login) on Redis', () => {
     expect((await gw.api('POST', '/api/v1/login', { body: { username: 'erin', password: 'erin-password' } })).status).toBe(200);
   });
 
+  it('successful logins take their attempt back: they never add up to a lock', async () => {
+    // maxFailuresPerAccount is 6 and maxFailuresPerAccountAndIp 3 here.
+    for (let i = 0; i < 10; i++) {
+      expect((await gw.api('POST', '/api/v1/login', { body: { username: 'bob', password: 'bob-password' } })).status).toBe(200);
+    }
+  });
+
   it('a disabled user cannot log in and their sessions end at once', async () => {
     const token = await gw.login('carol', 'carol-password');
     expect((await gw.api('PATCH', '/api/v1/users/carol', { token: admin, body: { enabled: false } })).status).toBe(200);

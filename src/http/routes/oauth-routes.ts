@@ -56,7 +56,7 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
     const token = stringField(body, 'token', true);
     if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx);
     const caller = await client(ctx, body);
-    await introspection.revoke(caller, token, ctx.ip);
+    await introspection.revoke(caller, token);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 200;
     ctx.body = '';

@@ -27,7 +27,7 @@ interface CachedMetadata {
 }
 
 /** The IdP's signing certificates (base64 DER, as in the metadata). */
-export function signingCertificates(idp: IdentityProvider): string[] {
+function signingCertificates(idp: IdentityProvider): string[] {
   const found = idp.entityMeta.getX509Certificate('signing') as string | string[] | null;
   return ([] as string[]).concat(found ?? []).map((c) => c.replace(/\s+/g, ''));
 }

@@ -10,7 +10,7 @@ import { Forbidden, TesseraError } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { readForm, stringField } from '../../http/body.js';
 import { html } from '../html.js';
-import { signInForm } from '../interactions.js';
+import { signInFailure, signInForm } from '../interactions.js';
 import { renderPage } from '../layout.js';
 import { safeReturnPath } from '../return-path.js';
 import { assertSameOrigin, checkCsrf, endWebSession, startWebSession, webPrincipal } from '../session.js';
@@ -27,14 +27,6 @@ export function redirectSourcesFor(services: Services, returnTo: string): { disp
   return services.samlSources.map((s) => ({ displayName: s.displayName, href: `/saml/${s.id}/login?return=${encodeURIComponent(returnTo)}` }));
 }
 
-// The same words whatever went wrong: a page must not reveal which usernames exist.
-const SIGN_IN_FAILED = 'Sign-in failed: the username or password is not right, or the account cannot sign in.';
-
-function failureMessage(err: TesseraError): string {
-  if (err.status === 429) return 'Too many failed attempts. Please wait a few minutes and try again.';
-  if (err.status === 503) return 'Signing in is not possible right now because a directory is not answering. Please try again shortly.';
-  return SIGN_IN_FAILED;
-}
 
 interface SignInState {
   returnTo?: string;
@@ -114,9 +106,10 @@ export function signInPages(services: Services): Router {
     try {
       user = await services.login.login(username, stringField(form, 'password') ?? '', ctx.ip, stringField(form, 'source'));
     } catch (err) {
-      if (!(err instanceof TesseraError) || (err.status >= 500 && err.status !== 503)) throw err;
-      ctx.set(err.headers);
-      return showSignIn(ctx, services, { returnTo, username, error: failureMessage(err), status: err.status === 400 ? 401 : err.status });
+      const failure = signInFailure(err);
+      if (!failure) throw err;
+      ctx.set((err as TesseraError).headers);
+      return showSignIn(ctx, services, { returnTo, username, error: failure.message, status: failure.status });
     }
     // Signing in as someone else ends the previous session rather than leaving it behind.
     if (await webPrincipal(ctx, services)) await endWebSession(ctx, services);
