@@ -51,7 +51,10 @@ export class UserService {
     return hashPassword(password, this.config.passwords.scryptCost);
   }
 
-  /** Creates a built-in (local) user. */
+  /**
+   * Creates a built-in (local) user. Names are unique ignoring case and width (`Admin` is
+   * `admin`): the store refuses a variant with Conflict.
+   */
   async create(input: NewUser): Promise<UserRecord> {
     if (!validUsername(input.username)) {
       throw new InvalidRequest('username: 1-128 characters, letters, digits and . _ @ + - (not starting with a symbol)');
@@ -90,10 +93,11 @@ export class UserService {
    * gateway is never left without the admin who was working on it.
    */
   async update(username: string, patch: UserPatch, actor?: string): Promise<UserRecord> {
-    if (actor === username && (patch.role === 'normal' || patch.enabled === false)) {
+    const user = await this.get(username);
+    // By the stored name: `ADMIN` in the path is the same account as the actor `admin`.
+    if (actor === user.username && (patch.role === 'normal' || patch.enabled === false)) {
       throw new InvalidRequest('admins cannot demote or disable themselves');
     }
-    const user = await this.get(username);
     const now = this.clock();
     if (patch.password !== undefined) {
       if (user.source !== 'local') throw new InvalidRequest(`${username} signs in through ${user.source}; its password is not Tessera's to set`);
@@ -111,8 +115,8 @@ export class UserService {
   }
 
   async delete(username: string, by: string): Promise<void> {
-    if (username === by) throw new InvalidRequest('admins cannot delete themselves');
     const user = await this.get(username);
+    if (user.username === by) throw new InvalidRequest('admins cannot delete themselves');
     await this.store.deleteUser(user.id, by, this.clock());
   }
 

@@ -140,6 +140,25 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect((await store.listUsers()).map((u) => u.id)).toEqual([first.id]);
       });
 
+      it('usernames are one name whatever their case or width: a variant is refused, any spelling finds the user', async () => {
+        const first = await createUser({ username: `Mixed-${base62(8)}` });
+        const lower = first.username.toLowerCase();
+        for (const variant of [lower, first.username.toUpperCase(), ` ${lower} `]) {
+          expect(await store.findUserByName(variant)).toEqual(first);
+          await expect(store.createUser(newUser({ username: variant.trim() }))).rejects.toBeInstanceOf(Conflict);
+        }
+        // NFKC: full-width letters are the same name as their ASCII forms.
+        const wide = [...first.username].map((c) => (/[A-Za-z]/.test(c) ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c)).join('');
+        expect(await store.findUserByName(wide)).toEqual(first);
+        await expect(store.createUser(newUser({ username: wide }))).rejects.toBeInstanceOf(Conflict);
+        expect((await store.listUsers()).map((u) => u.id)).toEqual([first.id]);
+        // The name is free again once its holder is deleted, in any spelling.
+        await store.deleteUser(first.id, 'admin', now);
+        expect(await store.findUserByName(lower)).toBeNull();
+        const next = await createUser({ username: lower });
+        expect(await store.findUserByName(first.username)).toEqual(next);
+      });
+
       it('refuses creating the same user twice and keeps it intact', async () => {
         const user = await createUser();
         await expect(store.createUser(user)).rejects.toBeInstanceOf(Conflict);

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type Command } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
+import { Conflict } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { usernameKey } from '../../src/store/usernames.js';
 import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { AUDIT_RETENTION_MS, DAY, HOUR, MINUTE, base62, hex64, storeContract } from './contract.js';
@@ -179,7 +181,7 @@ describe('RedisStore specifics', () => {
         `${tag}r:${session.refreshHash}`,
       ].sort(),
     );
-    expect(await admin.hget(`${prefix}users`, user.username)).toBe(user.id);
+    expect(await admin.hget(`${prefix}users`, usernameKey(user.username))).toBe(user.id);
     expect(await admin.zscore(`${tag}tokens`, token.id)).toBe(String(token.createdAt));
   });
 
@@ -302,6 +304,35 @@ describe('RedisStore specifics', () => {
     await admin.hset(`${prefix}users`, user.username, user.id); // index without record
     expect(await store.findUserByName(user.username)).toBeNull();
     expect(await store.listUsers()).toEqual([]);
+  });
+
+  it('upgrades an index written before names ignored case; old clashes keep their exact spelling', async () => {
+    const alice = newUser({ username: 'Alice' });
+    const shout = newUser({ username: 'ALICE' });
+    const bob = newUser({ username: 'Bob' });
+    // The index as an older Tessera wrote it: one field per exact spelling.
+    for (const user of [alice, shout, bob]) {
+      await admin.set(`${prefix}{${user.id}}:user`, JSON.stringify(user));
+      await admin.hset(`${prefix}users`, user.username, user.id);
+    }
+    expect(await store.findUserByName('bob')).toEqual(bob);
+    expect(await store.findUserByName('BOB')).toEqual(bob);
+    await expect(store.createUser(newUser({ username: 'bob' }))).rejects.toBeInstanceOf(Conflict);
+    // The clash: each old name is still found by its own spelling; other spellings find the one
+    // that took the shared key. Neither is lost from the listing.
+    expect(await store.findUserByName('Alice')).toEqual(alice);
+    expect(await store.findUserByName('ALICE')).toEqual(shout);
+    const holder = await store.findUserByName('alice');
+    expect([alice.id, shout.id]).toContain(holder!.id);
+    await expect(store.createUser(newUser({ username: 'alice' }))).rejects.toBeInstanceOf(Conflict);
+    expect((await store.listUsers()).map((u) => u.username).sort()).toEqual(['ALICE', 'Alice', 'Bob']);
+    expect(Object.keys(await admin.hgetall(`${prefix}users`)).sort()).toEqual([holder!.id === alice.id ? 'ALICE' : 'Alice', 'alice', 'bob'].sort());
+    // Deleting one of the pair leaves the other found by every spelling.
+    await store.deleteUser(holder!.id, 'admin', now);
+    const other = holder!.id === alice.id ? shout : alice;
+    expect(await store.findUserByName(other.username)).toEqual(other);
+    expect(await store.findUserByName(other.username.toLowerCase())).toEqual(other);
+    expect((await store.listUsers()).map((u) => u.id).sort()).toEqual([bob.id, other.id].sort());
   });
 
   it('treats user ids that cannot be a hash tag as unknown', async () => {

@@ -6,6 +6,7 @@
 import { Conflict, NotFound } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
+import { usernameKey } from '../usernames.js';
 
 interface AccessEntry {
   sessionId: string;
@@ -68,9 +69,9 @@ export class MemoryStore implements Store {
 
   // ---- users ---------------------------------------------------------------------------------
   async createUser(user: UserRecord): Promise<void> {
-    if (this.usernames.has(user.username) || this.users.has(user.id)) throw new Conflict(`user ${user.username} already exists`);
+    if (this.usernames.has(usernameKey(user.username)) || this.users.has(user.id)) throw new Conflict(`user ${user.username} already exists (usernames ignore case)`);
     this.users.set(user.id, copy(user));
-    this.usernames.set(user.username, user.id);
+    this.usernames.set(usernameKey(user.username), user.id);
   }
 
   async getUser(id: string): Promise<UserRecord | null> {
@@ -79,7 +80,7 @@ export class MemoryStore implements Store {
   }
 
   async findUserByName(username: string): Promise<UserRecord | null> {
-    const id = this.usernames.get(username);
+    const id = this.usernames.get(usernameKey(username));
     return id ? this.getUser(id) : null;
   }
 
@@ -94,7 +95,7 @@ export class MemoryStore implements Store {
     if (!user) throw new NotFound('user not found');
     await this.revokeUserTokens(id, by, now);
     this.users.delete(id);
-    this.usernames.delete(user.username);
+    this.usernames.delete(usernameKey(user.username));
   }
 
   async listUsers(): Promise<UserRecord[]> {

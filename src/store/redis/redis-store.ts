@@ -14,7 +14,9 @@
  *   P{U}:s:<sid>     login session record (JSON)              PXAT session expiresAt
  *   P{U}:a:<hash>    login access token → JSON {sid, exp}     PXAT exp
  *   P{U}:r:<hash>    refresh token hash → sid, every rotation PXAT session expiresAt (reuse detection)
- *   Pusers           hash: username → user id                 global
+ *   Pusers           hash: usernameKey(username) → user id    global (see `upgradeUsernameIndex`
+ *                                                             for fields written before names were
+ *                                                             compared ignoring case)
  *   Pc:<key>         counter, hash {n: count, r: resetAt}     PXAT resetAt
  *   Po:<Model>:<id>  oidc-provider record, hash {p: JSON, c: consumed}   EX the model's TTL
  *   Po:g:<grantId>   set of the record keys of one grant      EX the longest member's TTL
@@ -46,6 +48,7 @@ import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
+import { usernameKey } from '../usernames.js';
 
 export type { RedisConnectOptions } from './redis-client.js';
 
@@ -75,6 +78,7 @@ const SCRIPTS = {
   revokeUserTokens: [scripts.REVOKE_USER_TOKENS, 1],
   deleteUser: [scripts.DELETE_USER, 2],
   unindexUser: [scripts.UNINDEX_USER, 1],
+  rekeyUsername: [scripts.REKEY_USERNAME, 1],
   putUser: [scripts.PUT_USER, 1],
   createSession: [scripts.CREATE_SESSION, 3],
   useAccessToken: [scripts.USE_ACCESS_TOKEN, 2],
@@ -123,6 +127,9 @@ export class RedisStore implements Store {
   private readonly script: Record<ScriptName, ScriptFn>;
   /** Set at the first 'ready': from then on a client that is not ready means Redis is down. */
   private connectedOnce = false;
+  private usernameIndexUpgrade?: Promise<void>;
+  /** Old fields the upgrade had to leave under their exact spelling (see upgradeUsernameIndex). */
+  private usernameClashes = 0;
 
   constructor(options: RedisStoreOptions) {
     if (/[{}]/.test(options.keyPrefix)) throw new RangeError('keyPrefix must not contain { or } (Redis Cluster hash tags)');
@@ -208,10 +215,11 @@ export class RedisStore implements Store {
     // no name resolves to, never an index entry without its record.
     const created = await this.call('createUser', () => this.redis.set(key, toJson(user), 'NX'));
     if (created === null) throw new Conflict(`user ${user.id} already exists`);
-    const claimed = await this.call('createUser', () => this.redis.hsetnx(this.usersKey, user.username, user.id));
+    await this.upgradeUsernameIndex();
+    const claimed = await this.call('createUser', () => this.redis.hsetnx(this.usersKey, usernameKey(user.username), user.id));
     if (claimed === 0) {
       await this.call('createUser', () => this.redis.del(key));
-      throw new Conflict(`user ${user.username} already exists`);
+      throw new Conflict(`user ${user.username} already exists (usernames ignore case)`);
     }
   }
 
@@ -222,12 +230,18 @@ export class RedisStore implements Store {
   }
 
   async findUserByName(username: string): Promise<UserRecord | null> {
-    const id = await this.call('findUserByName', () => this.redis.hget(this.usersKey, username));
-    if (id === null) return null;
-    const user = await this.getUser(id);
-    // Between the two steps of createUser/deleteUser the index may point at a record that is not
-    // (or no longer) this username's.
-    return user && user.username === username ? user : null;
+    await this.upgradeUsernameIndex();
+    const key = usernameKey(username);
+    // The exact spelling first: it is only still a field of its own for a name that clashed with
+    // another when the index was upgraded, and then it must keep finding its own user.
+    const [exact, folded] = await this.call('findUserByName', () => this.redis.hmget(this.usersKey, username, key));
+    for (const id of key === username ? [folded] : [exact, folded]) {
+      const user = id ? await this.getUser(id) : null;
+      // Between the two steps of createUser/deleteUser the index may point at a record that is
+      // not (or no longer) this username's.
+      if (user && usernameKey(user.username) === key) return user;
+    }
+    return null;
   }
 
   async putUser(user: UserRecord): Promise<void> {
@@ -241,17 +255,48 @@ export class RedisStore implements Store {
     const base = this.base(id);
     const username = await this.run('deleteUser', `${base}user`, `${base}tokens`, base, by, now, this.retention);
     if (typeof username !== 'string') throw new NotFound('user not found');
-    await this.run('unindexUser', this.usersKey, username, id);
+    await this.run('unindexUser', this.usersKey, usernameKey(username), id);
+    if (usernameKey(username) !== username) await this.run('unindexUser', this.usersKey, username, id);
+    // The key is free again: an old clashing spelling left under its own field may now take it.
+    if (this.usernameClashes) {
+      this.usernameIndexUpgrade = undefined;
+      await this.upgradeUsernameIndex();
+    }
   }
 
   async listUsers(): Promise<UserRecord[]> {
     const index = await this.call('listUsers', () => this.redis.hgetall(this.usersKey));
     // One GET per user: the records are spread over the cluster's slots, so no MGET.
-    const users = await Promise.all(Object.entries(index).map(async ([username, id]) => {
+    const users = await Promise.all(Object.entries(index).map(async ([field, id]) => {
       const user = await this.getUser(id);
-      return user && user.username === username ? user : null;
+      return user && usernameKey(user.username) === usernameKey(field) ? user : null;
     }));
-    return users.filter((u): u is UserRecord => u !== null).sort((a, b) => a.username.localeCompare(b.username));
+    // By id: a user whose old field is being moved to its new key may show under both for a moment.
+    const byId = new Map(users.filter((u): u is UserRecord => u !== null).map((u) => [u.id, u]));
+    return [...byId.values()].sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  /**
+   * Stores written before usernames were compared ignoring case index each user under its exact
+   * spelling. Once per process, before the index is used, such fields move to their
+   * `usernameKey`, so every spelling finds the user and a case variant cannot be created beside
+   * it. Two old names that differ only in case cannot share the key: the first keeps it, the
+   * other stays under its exact spelling, found by that spelling only, until one is deleted
+   * (deleteUser then runs the upgrade again).
+   */
+  private upgradeUsernameIndex(): Promise<void> {
+    this.usernameIndexUpgrade ??= (async () => {
+      const index = await this.call('upgradeUsernameIndex', () => this.redis.hgetall(this.usersKey));
+      let clashes = 0;
+      for (const [field, id] of Object.entries(index)) {
+        if (usernameKey(field) !== field && (await this.run('rekeyUsername', this.usersKey, field, usernameKey(field), id)) === -1) clashes++;
+      }
+      this.usernameClashes = clashes;
+    })().catch((err: unknown) => {
+      this.usernameIndexUpgrade = undefined; // try again on the next call
+      throw err;
+    });
+    return this.usernameIndexUpgrade;
   }
 
   // ---- tokens --------------------------------------------------------------------------------

@@ -237,6 +237,20 @@ return 0
 `;
 
 /**
+ * Moves a username index field written under the exact spelling to its case-folded key, unless
+ * another user already holds that key (then the old field stays). Idempotent, so gateways
+ * upgrading at once agree. KEYS[1] = users (hash).  ARGV = exact field, folded key, user id.
+ */
+export const REKEY_USERNAME = `
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[3] then return 0 end
+local holder = redis.call('HGET', KEYS[1], ARGV[2])
+if holder and holder ~= ARGV[3] then return -1 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
  * putUser — replaces the record only if it exists with the same username.
  * KEYS[1] = user.  ARGV = new JSON (stored as given), username.  Returns 1 if replaced, else 0.
  */
