@@ -110,6 +110,18 @@ export class TooManyRequests extends TesseraError {
 }
 
 /**
+ * 429 for a sign-in refused because too many attempts for the same account, address or device
+ * are being checked at this moment, not because any failed. Each attempt is counted before its
+ * password is checked (so parallel guesses cannot overshoot a limit); a client sending many at
+ * once is told to retry in a moment, in words that do not claim failures that never happened.
+ */
+export class TooManyConcurrentAttempts extends TooManyRequests {
+  constructor() {
+    super(1, 'too many sign-in attempts at the same time, try again in a moment');
+  }
+}
+
+/**
  * 503 `temporarily_unavailable` (RFC 6749 §4.1.2.1): the store or a directory is unreachable.
  * Raised instead of guessing, so a dead Redis never turns into an "active" token.
  */

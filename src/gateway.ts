@@ -6,12 +6,14 @@ import { systemClock, type Clock } from './clock.js';
 import type { TesseraConfig } from './config/schema.js';
 import { LdapSource } from './identity/ldap/ldap-source.js';
 import { LocalSource } from './identity/local/local-source.js';
+import { DeviceTrust } from './identity/devices.js';
 import { LoginService } from './identity/login.js';
 import { SamlSource } from './identity/saml/saml-source.js';
 import { SamlSignIns } from './identity/saml/sign-ins.js';
 import { LoginThrottle } from './identity/throttle.js';
 import { UserService } from './identity/users.js';
 import { ClientRegistry } from './oauth/clients.js';
+import { cookieKeys } from './oauth/keys.js';
 import { Introspection } from './oauth/introspection.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import { RedisStore } from './store/redis/redis-store.js';
@@ -58,6 +60,18 @@ function openStore(config: TesseraConfig): Store {
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
 }
 
+/** The cookie keys, read once from config or the store (where the first instance generates them). */
+function sharedCookieKeys(store: Store, config: TesseraConfig): () => Promise<string[]> {
+  let keys: Promise<string[]> | undefined;
+  return () => {
+    keys ??= cookieKeys(store, config.oidc.cookieKeys).catch((err: unknown) => {
+      keys = undefined; // the store was unreachable: ask again next time
+      throw err;
+    });
+    return keys;
+  };
+}
+
 export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? openStore(config);
@@ -66,7 +80,8 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
   const samlSignIns = new SamlSignIns(store, clock);
   const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
-  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle);
+  const devices = new DeviceTrust(sharedCookieKeys(store, config), config.auth.lockout.deviceTtl, clock);
+  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle, devices);
   const sessions = new SessionService(store, config.auth, clock);
   const pats = new PatService(store, users, config.tokens, clock);
   const bearer = new BearerAuthenticator(pats, sessions);

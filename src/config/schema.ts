@@ -74,6 +74,20 @@ const lockout = z.strictObject({
    * never lock them out for longer than this after the attack stops.
    */
   window: duration('15m'),
+  /**
+   * Failures from one known device (a browser or CLI that signed in to the account before and
+   * holds its device credential) before that device alone is throttled. A known device is not
+   * subject to the account-wide, address and account+address limits, which only count unknown
+   * sources: failures from elsewhere never lock the owner's own browser out. A stolen device
+   * credential buys this many guesses per window and no more.
+   */
+  maxFailuresPerDevice: z.number().int().min(1).default(10),
+  /**
+   * How long a device stays known after its last successful sign-in (each sign-in renews it).
+   * Long: a device that is forgotten falls back to the limits for unknown sources, which an
+   * attacker can trip.
+   */
+  deviceTtl: duration('180d'),
 });
 
 const auth = z.strictObject({

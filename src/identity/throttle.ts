@@ -1,16 +1,62 @@
 /**
  * Failed-login throttling, counted in the store so every gateway instance sees the same numbers.
- * Three windowed counters:
- *   - account + client IP: the tight limit; a victim on another IP is unaffected by it;
- *   - account, any IP: a looser limit against distributed guessing;
- *   - client IP, any account: against password spraying.
- * Every lock ends when its window does, so an attacker can slow a victim down but never lock
- * them out for longer than one window after the attack stops.
+ *
+ * Who is counted depends on whether the client is a known device for the account (it holds a
+ * valid device credential, devices.ts):
+ *   - known device: its failures count against that device alone; nothing else applies to it, so
+ *     failures from other addresses never lock the owner's own browser or CLI out;
+ *   - unknown source, three windowed counters:
+ *       account + client IP: the tight limit; a victim on another IP is unaffected by it;
+ *       account, unknown sources only: a looser limit against distributed guessing; it locks out
+ *         every unknown source (a botnet) but no known device;
+ *       client IP, any account: against password spraying.
+ * Every lock ends when its window does, so an attacker can slow unknown sources down but never
+ * lock them out for longer than one window after the attack stops.
+ *
+ * Only failed guesses count. Each counter is a pair: `login:<c>` holds confirmed failures and
+ * `login:inflight:<c>` the attempts being checked right now. An attempt first joins the
+ * in-flight count and goes ahead only while failures + in flight stay within the limit, so
+ * guesses sent in parallel cannot overshoot it. It then leaves the in-flight count, adding a
+ * failure only if the password was wrong: a refusal, a correct password or an unreachable
+ * directory adds nothing, so a client retrying correct logins can never lock anyone out.
  */
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
-import { TooManyRequests } from '../errors.js';
+import { TooManyConcurrentAttempts, TooManyRequests } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { usernameKey } from '../store/usernames.js';
+
+/**
+ * How long an attempt may stay counted as in flight. A gateway that dies mid-check never takes
+ * its attempt back; the count heals after this. Longer than any password check (scrypt, or an
+ * LDAP bind bounded by its timeouts).
+ */
+const IN_FLIGHT_WINDOW_MS = 60_000;
+
+export interface LoginAttempt {
+  username: string;
+  ip: string;
+  /** Device id of a valid device credential for this account (DeviceTrust.recognise), or null. */
+  knownDevice: string | null;
+}
+
+/** The verdict on an attempt that was let through; exactly one must be given. */
+export interface AttemptTicket {
+  /** The password was wrong: the failure counts. */
+  failed(): Promise<void>;
+  /** The password was right. The account+address (or device) failures are forgotten. */
+  succeeded(): Promise<void>;
+  /** Nothing was learnt about the password (a directory did not answer): nothing counts. */
+  undecided(): Promise<void>;
+}
+
+interface Limit {
+  /** Counter name, under `login:` (failures) and `login:inflight:` (attempts being checked). */
+  name: string;
+  max: number;
+  /** A correct password from here proves the earlier failures were the owner's typos. */
+  clearedBySuccess: boolean;
+}
 
 export class LoginThrottle {
   constructor(
@@ -19,38 +65,63 @@ export class LoginThrottle {
     private readonly clock: Clock,
   ) {}
 
-  private keys(name: string, ip: string) {
-    // Directories match names case- and space-insensitively: so must the counters, or `Alice`,
+  private limitsFor({ username, ip, knownDevice }: LoginAttempt): Limit[] {
+    if (knownDevice) return [{ name: `device:${knownDevice}`, max: this.limits.maxFailuresPerDevice, clearedBySuccess: true }];
+    // Directories match names case- and width-insensitively: so must the counters, or `Alice`,
     // `ALICE` and ` alice` would each get a fresh allowance.
-    const username = name.normalize('NFKC').trim().toLowerCase();
+    const account = usernameKey(username);
     return [
-      { key: `login:pair:${ip}:${username}`, max: this.limits.maxFailuresPerAccountAndIp },
-      { key: `login:acct:${username}`, max: this.limits.maxFailuresPerAccount },
-      { key: `login:ip:${ip}`, max: this.limits.maxFailuresPerIp },
+      { name: `pair:${ip}:${account}`, max: this.limits.maxFailuresPerAccountAndIp, clearedBySuccess: true },
+      { name: `acct:${account}`, max: this.limits.maxFailuresPerAccount, clearedBySuccess: false },
+      { name: `ip:${ip}`, max: this.limits.maxFailuresPerIp, clearedBySuccess: false },
     ];
   }
 
   /**
-   * Counts the attempt before the password is checked, then refuses (TooManyRequests with
-   * Retry-After) if any counter went past its limit. Counting first is what makes the limit hold
-   * for guesses sent in parallel: each one is counted atomically before any is verified.
+   * Lets the attempt through, or throws TooManyRequests (with Retry-After) when failures reached
+   * a limit, or TooManyConcurrentAttempts when the attempts in flight would take it past one.
    */
-  async attempt(username: string, ip: string): Promise<void> {
+  async begin(attempt: LoginAttempt): Promise<AttemptTicket> {
+    const limits = this.limitsFor(attempt);
     const now = this.clock();
-    const counters = await Promise.all(
-      this.keys(username, ip).map(async (k) => ({ ...k, ...(await this.store.hitCounter(k.key, this.limits.window, now)) })),
+    // Joining the in-flight count before reading the failures is what keeps the sum honest: a
+    // concurrent attempt adds its failure before it leaves the in-flight count, so it is always
+    // seen in one or the other.
+    const seen = await Promise.all(
+      limits.map(async (limit) => {
+        const inFlight = await this.store.hitCounter(`login:inflight:${limit.name}`, IN_FLIGHT_WINDOW_MS, now);
+        const failures = await this.store.getCounter(`login:${limit.name}`, now);
+        return { limit, inFlight: inFlight.count, failures };
+      }),
     );
-    const blocked = counters.filter((c) => c.count > c.max);
-    if (blocked.length) throw new TooManyRequests(Math.max(...blocked.map((c) => c.ttlMs)) / 1000);
+    const locked = seen.filter((s) => s.failures.count >= s.limit.max);
+    const crowded = seen.filter((s) => s.failures.count + s.inFlight > s.limit.max);
+    const ticket = this.ticket(limits);
+    if (locked.length) {
+      await ticket.undecided();
+      throw new TooManyRequests(Math.max(...locked.map((s) => s.failures.ttlMs)) / 1000);
+    }
+    if (crowded.length) {
+      await ticket.undecided();
+      throw new TooManyConcurrentAttempts();
+    }
+    return ticket;
   }
 
-  /**
-   * A correct password: the pair counter is cleared, and the attempt is taken back from the
-   * account and IP counters (it proves nothing about other IPs, but was no guess either).
-   */
-  async success(username: string, ip: string): Promise<void> {
-    const [pair, ...others] = this.keys(username, ip);
-    const now = this.clock();
-    await Promise.all([this.store.deleteCounter(pair!.key), ...others.map((k) => this.store.hitCounter(k.key, this.limits.window, now, -1))]);
+  private ticket(limits: Limit[]): AttemptTicket {
+    let settled = false;
+    const leave = async (record: () => Promise<unknown>) => {
+      if (settled) return;
+      settled = true;
+      // The verdict is recorded before the attempt leaves the in-flight count (see begin).
+      await record();
+      const now = this.clock();
+      await Promise.all(limits.map((l) => this.store.hitCounter(`login:inflight:${l.name}`, IN_FLIGHT_WINDOW_MS, now, -1)));
+    };
+    return {
+      failed: () => leave(() => Promise.all(limits.map((l) => this.store.hitCounter(`login:${l.name}`, this.limits.window, this.clock())))),
+      succeeded: () => leave(() => Promise.all(limits.filter((l) => l.clearedBySuccess).map((l) => this.store.deleteCounter(`login:${l.name}`)))),
+      undecided: () => leave(async () => {}),
+    };
   }
 }

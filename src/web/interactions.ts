@@ -9,10 +9,11 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { TesseraError } from '../errors.js';
+import { TesseraError, TooManyConcurrentAttempts } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { readForm, stringField } from '../http/body.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
+import { signInWithDevice } from './device-cookie.js';
 import { html } from './html.js';
 import { renderPage } from './layout.js';
 
@@ -61,6 +62,7 @@ export function signInForm(view: SignInView) {
  */
 export function signInFailure(err: unknown): { message: string; status: number } | null {
   if (!(err instanceof TesseraError) || (err.status >= 500 && err.status !== 503)) return null;
+  if (err instanceof TooManyConcurrentAttempts) return { message: 'Too many sign-in attempts are running at the same time. Please try again in a moment.', status: 429 };
   if (err.status === 429) return { message: 'Too many failed attempts. Please wait a few minutes and try again.', status: 429 };
   if (err.status === 503) return { message: 'Signing in is not possible right now because a directory is not answering. Please try again shortly.', status: 503 };
   return { message: 'Sign-in failed: the username or password is not right, or the account cannot sign in.', status: 401 };
@@ -137,7 +139,7 @@ export function interactionRoutes(services: Services, oidc: OpenIdProvider): Rou
     const username = stringField(body, 'username') ?? '';
     const client = await provider.Client.find(details.params.client_id as string);
     try {
-      const user = await login.login(username, stringField(body, 'password') ?? '', ctx.ip, stringField(body, 'source'));
+      const user = await signInWithDevice(ctx, services, { username, password: stringField(body, 'password') ?? '', source: stringField(body, 'source') });
       await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
       ctx.respond = false;
     } catch (err) {

@@ -23,9 +23,12 @@ export function sessionRoutes(services: Services): Router {
     const body = await readJson(ctx, limit);
     const username = stringField(body, 'username', true);
     const password = stringField(body, 'password', true);
-    const user = await login.login(username, password, ctx.ip, stringField(body, 'source'));
+    // `device_token`: the device credentials a previous login returned. A client that keeps and
+    // sends them back is a known device for the account, which failures from elsewhere cannot
+    // lock out (src/identity/throttle.ts).
+    const { user, device } = await login.signIn({ username, password, ip: ctx.ip, source: stringField(body, 'source'), device: stringField(body, 'device_token') });
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = await sessions.start(user, ctx.ip);
+    ctx.body = { ...(await sessions.start(user, ctx.ip)), device_token: device };
   });
 
   router.post('/login/refresh', async (ctx) => {

@@ -10,6 +10,8 @@ import { Forbidden, TesseraError } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { readForm, stringField } from '../../http/body.js';
 import { html } from '../html.js';
+import { signInWithDevice } from '../device-cookie.js';
+import { hostCookie } from '../host-cookies.js';
 import { signInFailure, signInForm } from '../interactions.js';
 import { renderPage } from '../layout.js';
 import { safeReturnPath } from '../return-path.js';
@@ -39,21 +41,23 @@ interface SignInState {
 /**
  * Login CSRF: before a session exists there is no session-bound token, so the sign-in form gets a
  * double-submit one: a random value in a cookie (HttpOnly, SameSite=Lax) and in the form. Another
- * site can neither read the cookie nor set it for us, so it cannot post a matching form.
+ * site can neither read the cookie nor set it for us (`__Host-` on https: host-cookies.ts), so it
+ * cannot post a matching form.
  */
-const LOGIN_CSRF_COOKIE = 'tessera_login_csrf';
+const loginCsrfCookie = (services: Services) => hostCookie(services, 'tessera_login_csrf', '/login');
 
-function loginCsrf(ctx: Context): string {
-  let value = ctx.cookies.get(LOGIN_CSRF_COOKIE);
+function loginCsrf(ctx: Context, services: Services): string {
+  const cookie = loginCsrfCookie(services);
+  let value = cookie.get(ctx);
   if (!value || !/^[A-Za-z0-9_-]{32}$/.test(value)) {
     value = randomBytes(24).toString('base64url');
-    ctx.cookies.set(LOGIN_CSRF_COOKIE, value, { httpOnly: true, sameSite: 'lax', secure: ctx.secure, path: '/login', overwrite: true });
+    cookie.set(ctx, value);
   }
   return value;
 }
 
-function checkLoginCsrf(ctx: Context, form: Record<string, unknown>): void {
-  const cookie = ctx.cookies.get(LOGIN_CSRF_COOKIE) ?? '';
+function checkLoginCsrf(ctx: Context, services: Services, form: Record<string, unknown>): void {
+  const cookie = loginCsrfCookie(services).get(ctx) ?? '';
   const given = typeof form._csrf === 'string' ? form._csrf : '';
   if (!cookie || cookie.length !== given.length || !timingSafeEqual(Buffer.from(cookie), Buffer.from(given))) {
     throw new Forbidden('The sign-in form has expired or came from another site. Reload the page and sign in again.');
@@ -62,7 +66,7 @@ function checkLoginCsrf(ctx: Context, form: Record<string, unknown>): void {
 
 function showSignIn(ctx: Context, services: Services, state: SignInState): void {
   const returnTo = state.returnTo ?? HOME;
-  const hidden = html`<input type="hidden" name="_csrf" value="${loginCsrf(ctx)}">${state.returnTo ? html`<input type="hidden" name="return" value="${state.returnTo}">` : ''}`;
+  const hidden = html`<input type="hidden" name="_csrf" value="${loginCsrf(ctx, services)}">${state.returnTo ? html`<input type="hidden" name="return" value="${state.returnTo}">` : ''}`;
   renderPage(ctx, {
     title: 'Sign in',
     status: state.status ?? 200,
@@ -99,12 +103,12 @@ export function signInPages(services: Services): Router {
     // own cross-site verdict where it gives one, and the double-submit token always.
     assertSameOrigin(ctx, 'Sign-in forms from other sites are refused.');
     const form = await readForm(ctx, services.config.server.bodyLimitBytes);
-    checkLoginCsrf(ctx, form);
+    checkLoginCsrf(ctx, services, form);
     const username = stringField(form, 'username') ?? '';
     const returnTo = safeReturnPath(form.return) ?? undefined;
     let user;
     try {
-      user = await services.login.login(username, stringField(form, 'password') ?? '', ctx.ip, stringField(form, 'source'));
+      user = await signInWithDevice(ctx, services, { username, password: stringField(form, 'password') ?? '', source: stringField(form, 'source') });
     } catch (err) {
       const failure = signInFailure(err);
       if (!failure) throw err;
