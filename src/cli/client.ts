@@ -16,6 +16,8 @@ export interface LoginTokens {
   token_type: string;
   expires_in: number;
   refresh_expires_in: number;
+  /** Device credentials (POST /api/v1/login only), kept in the credentials file. */
+  device_token?: string;
 }
 
 export interface ClientOptions {

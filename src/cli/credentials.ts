@@ -45,6 +45,12 @@ export type Credential = SessionCredential | TokenCredential | DeviceCredential;
 export interface CredentialsFile {
   current?: string;
   servers: Record<string, Credential>;
+  /**
+   * Per server URL, the device credentials the gateway returned at the last password login
+   * (`device_token`). Sent back with the next one, they make this machine a known device, which
+   * failed logins from elsewhere cannot lock out. They grant no access, so logout keeps them.
+   */
+  devices?: Record<string, string>;
 }
 
 export function credentialsPath(env: Record<string, string | undefined>): string {
@@ -81,7 +87,7 @@ export class CredentialStore {
     }
     try {
       const parsed = JSON.parse(text) as CredentialsFile;
-      return { current: parsed.current, servers: parsed.servers ?? {} };
+      return { current: parsed.current, servers: parsed.servers ?? {}, devices: parsed.devices };
     } catch {
       throw new CliError(`${this.path} is not valid JSON: delete it and run tessera login`);
     }
@@ -95,6 +101,16 @@ export class CredentialStore {
     const file = this.read();
     file.servers[server] = credential;
     if (makeCurrent) file.current = server;
+    this.write(file);
+  }
+
+  deviceToken(server: string): string | undefined {
+    return this.read().devices?.[server];
+  }
+
+  rememberDevice(server: string, deviceToken: string): void {
+    const file = this.read();
+    file.devices = { ...file.devices, [server]: deviceToken };
     this.write(file);
   }
 

@@ -75,10 +75,12 @@ async function loginWithPassword(ctx: CliContext, server: string): Promise<void>
 
   const client = ctx.client();
   const started = Date.now();
-  const tokens = await client.call<LoginTokens>('POST', '/api/v1/login', { body: { username, password, source: ctx.args.string('source') } });
+  const device_token = ctx.store.deviceToken(server);
+  const tokens = await client.call<LoginTokens>('POST', '/api/v1/login', { body: { username, password, source: ctx.args.string('source'), device_token } });
   // The gateway's spelling of the name, which may differ in case from what was typed.
   const me = await client.call<Me>('GET', '/api/v1/me', { bearer: tokens.access_token });
   ctx.store.put(server, sessionFromTokens(me.username, tokens, started), true);
+  if (tokens.device_token) ctx.store.rememberDevice(server, tokens.device_token);
   ctx.print(`Logged in to ${server} as ${me.username}.`);
 }
 
