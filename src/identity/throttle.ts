@@ -14,7 +14,7 @@
  * lock them out for longer than one window after the attack stops.
  *
  * Only failed guesses count. Each counter is a pair: `login:<c>` holds confirmed failures and
- * `login:inflight:<c>` the attempts being checked right now. An attempt first joins the
+ * `login:inflight:<c>:<minute>` the attempts being checked right now. An attempt first joins the
  * in-flight count and goes ahead only while failures + in flight stay within the limit, so
  * guesses sent in parallel cannot overshoot it. It then leaves the in-flight count, adding a
  * failure only if the password was wrong: a refusal, a correct password or an unreachable
@@ -27,11 +27,13 @@ import type { Store } from '../store/store.js';
 import { usernameKey } from '../store/usernames.js';
 
 /**
- * How long an attempt may stay counted as in flight. A gateway that dies mid-check never takes
- * its attempt back; the count heals after this. Longer than any password check (scrypt, or an
- * LDAP bind bounded by its timeouts).
+ * In-flight attempts are counted in one-minute buckets (`login:inflight:<c>:<minute>`), each kept
+ * for two minutes; the in-flight count is the current bucket plus the one before. An attempt
+ * leaves the bucket it joined, so a bucket expiring never lets a finished attempt take another's
+ * place. A gateway that dies mid-check never takes its attempt back; the count heals within two
+ * minutes. Longer than any password check (scrypt, or an LDAP bind bounded by its timeouts).
  */
-const IN_FLIGHT_WINDOW_MS = 60_000;
+const IN_FLIGHT_BUCKET_MS = 60_000;
 
 export interface LoginAttempt {
   username: string;
@@ -84,19 +86,21 @@ export class LoginThrottle {
   async begin(attempt: LoginAttempt): Promise<AttemptTicket> {
     const limits = this.limitsFor(attempt);
     const now = this.clock();
-    // Joining the in-flight count before reading the failures is what keeps the sum honest: a
-    // concurrent attempt adds its failure before it leaves the in-flight count, so it is always
-    // seen in one or the other.
+    // Reading the in-flight counts before the failures, one after the other, is what keeps the
+    // sum honest: a concurrent attempt adds its failure before it leaves the in-flight count, so
+    // it is always seen in one or the other.
+    const bucket = Math.floor(now / IN_FLIGHT_BUCKET_MS);
     const seen = await Promise.all(
       limits.map(async (limit) => {
-        const inFlight = await this.store.hitCounter(`login:inflight:${limit.name}`, IN_FLIGHT_WINDOW_MS, now);
+        const joined = await this.store.hitCounter(`login:inflight:${limit.name}:${bucket}`, 2 * IN_FLIGHT_BUCKET_MS, now);
+        const before = await this.store.getCounter(`login:inflight:${limit.name}:${bucket - 1}`, now);
         const failures = await this.store.getCounter(`login:${limit.name}`, now);
-        return { limit, inFlight: inFlight.count, failures };
+        return { limit, inFlight: joined.count + before.count, failures };
       }),
     );
     const locked = seen.filter((s) => s.failures.count >= s.limit.max);
     const crowded = seen.filter((s) => s.failures.count + s.inFlight > s.limit.max);
-    const ticket = this.ticket(limits);
+    const ticket = this.ticket(limits, bucket);
     if (locked.length) {
       await ticket.undecided();
       throw new TooManyRequests(Math.max(...locked.map((s) => s.failures.ttlMs)) / 1000);
@@ -108,7 +112,7 @@ export class LoginThrottle {
     return ticket;
   }
 
-  private ticket(limits: Limit[]): AttemptTicket {
+  private ticket(limits: Limit[], bucket: number): AttemptTicket {
     let settled = false;
     const leave = async (record: () => Promise<unknown>) => {
       if (settled) return;
@@ -116,7 +120,7 @@ export class LoginThrottle {
       // The verdict is recorded before the attempt leaves the in-flight count (see begin).
       await record();
       const now = this.clock();
-      await Promise.all(limits.map((l) => this.store.hitCounter(`login:inflight:${l.name}`, IN_FLIGHT_WINDOW_MS, now, -1)));
+      await Promise.all(limits.map((l) => this.store.hitCounter(`login:inflight:${l.name}:${bucket}`, 2 * IN_FLIGHT_BUCKET_MS, now, -1)));
     };
     return {
       failed: () => leave(() => Promise.all(limits.map((l) => this.store.hitCounter(`login:${l.name}`, this.limits.window, this.clock())))),
