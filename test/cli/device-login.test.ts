@@ -10,8 +10,14 @@ import { cliUser, type CliUser } from './helpers.js';
 describe('tessera login as a known device', () => {
   let gw: TestGateway;
   const users: CliUser[] = [];
+  let cli: CliUser;
+  let stranger: CliUser;
 
   beforeAll(async () => {
+    // Builds the CLI when the sources changed: in the hook, whose time limit is longer.
+    cli = cliUser();
+    stranger = cliUser();
+    users.push(cli, stranger);
     gw = await startTestGateway({ config: { auth: { lockout: { maxFailuresPerAccountAndIp: 3, maxFailuresPerAccount: 50, maxFailuresPerIp: 100, window: '15m' } } } });
     const admin = await gw.login('admin', ADMIN_PASSWORD);
     await gw.api('POST', '/api/v1/users', { token: admin, body: { username: 'alice', password: 'alice-password' } });
@@ -22,9 +28,6 @@ describe('tessera login as a known device', () => {
   });
 
   it('stores the device token, keeps it over logout, and signs in while others are locked out', async () => {
-    const cli = cliUser();
-    const stranger = cliUser();
-    users.push(cli, stranger);
     const login = (who: CliUser) => who.run(['login', '--server', gw.url, '-u', 'alice', '--password-stdin'], { input: 'alice-password' });
 
     expect((await login(cli)).code).toBe(0);
