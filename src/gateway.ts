@@ -15,6 +15,7 @@ import { ClientRegistry } from './oauth/clients.js';
 import { Introspection } from './oauth/introspection.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import { RedisStore } from './store/redis/redis-store.js';
+import { StoreMonitor } from './store/monitor.js';
 import type { Store } from './store/store.js';
 import { BearerAuthenticator } from './tokens/bearer.js';
 import { PatService } from './tokens/pat-service.js';
@@ -37,13 +38,15 @@ export interface Services {
   bearer: BearerAuthenticator;
   clients: ClientRegistry;
   introspection: Introspection;
+  /** The store's durability checks: run at start-up and every store.checkInterval; /readyz reads it. */
+  storeMonitor: StoreMonitor;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
 export const redisConfigured = ({ store }: TesseraConfig): boolean => Boolean(store.redisUrl || store.clusterNodes?.length || store.sentinel);
 
 /** Redis when configured, else the embedded in-memory store. */
-function openStore(config: TesseraConfig): Store {
+function openStore(config: TesseraConfig, log?: (line: string) => void): Store {
   const { store, tokens } = config;
   if (redisConfigured(config)) {
     return RedisStore.connect({
@@ -53,6 +56,9 @@ function openStore(config: TesseraConfig): Store {
       keyPrefix: store.keyPrefix,
       auditRetentionMs: tokens.auditRetention,
       commandTimeoutMs: store.commandTimeout,
+      replicaAcks: store.replicaAcks,
+      replicaAckTimeoutMs: store.replicaAckTimeout,
+      log,
     });
   }
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
@@ -60,7 +66,7 @@ function openStore(config: TesseraConfig): Store {
 
 export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config);
+  const store = options.store ?? openStore(config, options.log);
   const users = new UserService(store, config, clock);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
@@ -72,5 +78,6 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
+  const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.log(line)) });
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor };
 }

@@ -74,6 +74,13 @@ describe('RedisStore through Redis Sentinel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-replica-'));
     replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port), '--dir', dir] });
     sentinel = await startSentinel(primary.port);
+    // Writes wait for this replica (replicated acknowledgement): let its first sync finish.
+    const { Redis } = await import('ioredis');
+    const probe = new Redis({ port: replica.port, host: '127.0.0.1' });
+    for (let i = 0; i < 200 && !(await probe.info('replication')).includes('master_link_status:up'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    probe.disconnect();
   });
   afterAll(async () => {
     for (const store of stores) await store.close();
