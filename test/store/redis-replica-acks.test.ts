@@ -1,0 +1,205 @@
+/**
+ * Replicated acknowledgement through the real gateway on real replicated Redis (Sentinel, and
+ * Cluster with one replica per master):
+ * - replica up: a revoke answers 200, and after `kill -9` of the primary and promotion of its
+ *   replica the token is still revoked and a token whose creation was acknowledged still works;
+ * - replica stopped (SIGSTOP: the link stays open, nothing is confirmed): the revoke answers 503
+ *   temporarily_unavailable with a log line, and after a forced failover the token is revoked;
+ * - the bearer check sends no WAIT (counted in the primary's INFO commandstats).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { startGateway, type RunningGateway } from '../../src/server.js';
+import { onNode, startReplicatedCluster, startSentinelDeployment, waitForClusterOk } from '../helpers/redis-replicated.js';
+
+const ADMIN_PASSWORD = 'admin-password-for-tests';
+const RS = { id: 'rs', secret: 'rs-secret-0123456789abcdef' };
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+interface Deployed {
+  gateway: RunningGateway;
+  logs: string[];
+  api(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: any }>;
+  introspect(token: string): Promise<{ status: number; body: any }>;
+  /** Introspection retried through a failover (503 while the store is switching). */
+  introspectAfterFailover(token: string): Promise<any>;
+  /** The admin's PAT creation, acknowledged with 201. */
+  newToken(access: string, name: string): Promise<{ id: string; token: string }>;
+}
+
+async function deploy(store: Record<string, unknown>): Promise<Deployed> {
+  const logs: string[] = [];
+  const config = parseConfig({
+    server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' },
+    passwords: { scryptCost: 1024, minLength: 8 },
+    clients: [{ ...RS, resourceServer: true }],
+    store: { ...store, replicaAckTimeout: 0.5, commandTimeout: 2 },
+  });
+  const gateway = await startGateway(config, { adminPassword: ADMIN_PASSWORD, log: (line) => void logs.push(line) });
+  cleanups.push(() => gateway.close());
+  const api: Deployed['api'] = async (method, path, token, body) => {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(gateway.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const introspect: Deployed['introspect'] = async (token) => {
+    const res = await fetch(`${gateway.url}/oauth2/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${RS.id}:${RS.secret}`).toString('base64')}` },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  return {
+    gateway,
+    logs,
+    api,
+    introspect,
+    async introspectAfterFailover(token) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const res = await introspect(token);
+        if (res.status === 200) return res.body;
+        expect(res.status).toBe(503);
+        if (Date.now() > deadline) throw new Error('introspection never answered after the failover');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async newToken(access, name) {
+      const created = await api('POST', '/api/v1/tokens', access, { name, expires_in: '1d' });
+      expect(created.status).toBe(201);
+      return { id: created.body.id, token: created.body.token };
+    },
+  };
+}
+
+async function login(d: Deployed): Promise<string> {
+  const res = await d.api('POST', '/api/v1/login', undefined, { username: 'admin', password: ADMIN_PASSWORD });
+  expect(res.status).toBe(200);
+  return res.body.access_token;
+}
+
+const waitCalls = async (port: number): Promise<number> =>
+  Number(/cmdstat_wait:calls=(\d+)/.exec(await onNode(port, (r) => r.info('commandstats')))?.[1] ?? 0);
+
+describe('replicated acknowledgement on Sentinel', () => {
+  it('replica up: revoke 200 (bearer checks send no WAIT); revoked and granted tokens survive kill -9 of the primary and promotion', { timeout: 120_000 }, async () => {
+    const redis = await startSentinelDeployment();
+    cleanups.push(() => redis.stop());
+    const d = await deploy({ sentinel: { nodes: [`127.0.0.1:${redis.sentinel.port}`], name: 'primary' } });
+    const access = await login(d);
+    const doomed = await d.newToken(access, 'doomed');
+    const kept = await d.newToken(access, 'kept');
+
+    const before = await waitCalls(redis.primary.port);
+    for (let i = 0; i < 5; i++) {
+      expect((await d.api('GET', `/api/v1/tokens/${kept.id}`, kept.token)).status).toBe(200);
+      expect((await d.introspect(kept.token)).body.active).toBe(true);
+    }
+    expect(await waitCalls(redis.primary.port)).toBe(before);
+
+    expect((await d.api('DELETE', `/api/v1/tokens/${doomed.id}`, access)).status).toBe(200);
+    expect(await waitCalls(redis.primary.port)).toBeGreaterThan(before);
+    expect((await d.introspect(doomed.token)).body).toEqual({ active: false });
+
+    await redis.primary.stop(); // SIGKILL
+    await redis.waitForPrimary(redis.replica.port);
+    expect(await d.introspectAfterFailover(doomed.token)).toEqual({ active: false });
+    expect(await d.introspectAfterFailover(kept.token)).toMatchObject({ active: true, username: 'admin' });
+  });
+
+  it('replica stopped: revoke answers 503 temporarily_unavailable and logs it; after a forced failover the token is revoked', { timeout: 120_000 }, async () => {
+    const redis = await startSentinelDeployment();
+    cleanups.push(() => redis.stop());
+    const d = await deploy({ sentinel: { nodes: [`127.0.0.1:${redis.sentinel.port}`], name: 'primary' } });
+    const access = await login(d);
+    const doomed = await d.newToken(access, 'doomed');
+
+    redis.replica.process.kill('SIGSTOP');
+    try {
+      const revoke = await d.api('DELETE', `/api/v1/tokens/${doomed.id}`, access);
+      expect(revoke.status).toBe(503);
+      expect(revoke.body.error).toBe('temporarily_unavailable');
+      expect(d.logs.some((l) => /revokeToken was applied on the primary but confirmed by 0 of 1 replicas/.test(l))).toBe(true);
+      expect(d.logs.join('\n')).not.toContain(doomed.token);
+      // Applied on the primary all the same: never "active" while it is there.
+      expect((await d.introspect(doomed.token)).body).toEqual({ active: false });
+      await redis.primary.stop();
+    } finally {
+      redis.replica.process.kill('SIGCONT');
+    }
+    await redis.waitForPrimary(redis.replica.port);
+    expect(await d.introspectAfterFailover(doomed.token)).toEqual({ active: false });
+  });
+});
+
+describe('replicated acknowledgement on Cluster (one replica per master)', () => {
+  /** Index of the master holding the admin's keys (all of a user's keys share one slot). */
+  async function adminsMaster(d: Deployed, ports: number[]): Promise<number> {
+    const admin = await d.gateway.services.store.findUserByName('admin');
+    const key = `tessera:{${admin!.id}}:user`;
+    for (const [i, port] of ports.entries()) {
+      if ((await onNode(port, (r) => r.exists(key)).catch(() => 0)) === 1) return i;
+    }
+    throw new Error('no master holds the admin');
+  }
+
+  async function takeover(cluster: Awaited<ReturnType<typeof startReplicatedCluster>>, i: number): Promise<void> {
+    await cluster.masters[i]!.stop(); // SIGKILL
+    // The replica may already have promoted itself (cluster-node-timeout): then there is nothing to take over.
+    await onNode(cluster.replicas[i]!.port, (r) => r.cluster('FAILOVER', 'TAKEOVER')).catch(() => {});
+    const alive = [...cluster.masters.filter((_, j) => j !== i), ...cluster.replicas].map((s) => s.port);
+    await waitForClusterOk(alive, 60_000);
+  }
+
+  it('replica up: revoke 200; revoked and granted tokens survive kill -9 of the slot owner and CLUSTER FAILOVER TAKEOVER', { timeout: 180_000 }, async () => {
+    const cluster = await startReplicatedCluster(3);
+    cleanups.push(() => cluster.stop());
+    const d = await deploy({ clusterNodes: cluster.nodes });
+    const access = await login(d);
+    const doomed = await d.newToken(access, 'doomed');
+    const kept = await d.newToken(access, 'kept');
+    const owner = await adminsMaster(d, cluster.masters.map((s) => s.port));
+
+    const before = await waitCalls(cluster.masters[owner]!.port);
+    expect((await d.api('DELETE', `/api/v1/tokens/${doomed.id}`, access)).status).toBe(200);
+    // The WAIT went to the master owning the token's slot, not to some other node.
+    expect(await waitCalls(cluster.masters[owner]!.port)).toBeGreaterThan(before);
+
+    await takeover(cluster, owner);
+    expect(await d.introspectAfterFailover(doomed.token)).toEqual({ active: false });
+    expect(await d.introspectAfterFailover(kept.token)).toMatchObject({ active: true, username: 'admin' });
+  });
+
+  it('replica stopped: revoke answers 503; after kill -9 of the master and takeover the token is revoked', { timeout: 180_000 }, async () => {
+    const cluster = await startReplicatedCluster(3);
+    cleanups.push(() => cluster.stop());
+    const d = await deploy({ clusterNodes: cluster.nodes });
+    const access = await login(d);
+    const doomed = await d.newToken(access, 'doomed');
+    const owner = await adminsMaster(d, cluster.masters.map((s) => s.port));
+
+    const replica = cluster.replicas[owner]!;
+    replica.process.kill('SIGSTOP');
+    try {
+      const revoke = await d.api('DELETE', `/api/v1/tokens/${doomed.id}`, access);
+      expect(revoke.status).toBe(503);
+      expect(revoke.body.error).toBe('temporarily_unavailable');
+      expect(d.logs.some((l) => /revokeToken was applied on the primary but confirmed by 0 of 1 replicas/.test(l))).toBe(true);
+      expect((await d.introspect(doomed.token)).body).toEqual({ active: false });
+      await cluster.masters[owner]!.stop();
+    } finally {
+      replica.process.kill('SIGCONT');
+    }
+    await onNode(replica.port, (r) => r.cluster('FAILOVER', 'TAKEOVER')).catch(() => {}); // unless it already promoted itself
+    await waitForClusterOk([...cluster.masters.filter((_, j) => j !== owner), ...cluster.replicas].map((s) => s.port), 60_000);
+    expect(await d.introspectAfterFailover(doomed.token)).toEqual({ active: false });
+  });
+});
