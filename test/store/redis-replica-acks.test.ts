@@ -10,7 +10,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
-import { onNode, startReplicatedCluster, startSentinelDeployment, waitForClusterOk } from '../helpers/redis-replicated.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { startRedisServer } from '../helpers/redis-server.js';
+import { onNode, startReplicatedCluster, startSentinelDeployment, waitForClusterOk, waitForSync } from '../helpers/redis-replicated.js';
+import { sampleUser } from './contract.js';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const RS = { id: 'rs', secret: 'rs-secret-0123456789abcdef' };
@@ -201,5 +207,77 @@ describe('replicated acknowledgement on Cluster (one replica per master)', () =>
     await onNode(replica.port, (r) => r.cluster('FAILOVER', 'TAKEOVER')).catch(() => {}); // unless it already promoted itself
     await waitForClusterOk([...cluster.masters.filter((_, j) => j !== owner), ...cluster.replicas].map((s) => s.port), 60_000);
     expect(await d.introspectAfterFailover(doomed.token)).toEqual({ active: false });
+  });
+});
+
+describe('replicated acknowledgement in the store (primary + replica, no Sentinel)', () => {
+  async function primaryWithReplica() {
+    const primary = await startRedisServer({ args: ['--repl-diskless-sync-delay', '0'] });
+    cleanups.push(() => primary.stop());
+    const replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port), '--dir', mkdtempSync(join(tmpdir(), 'tessera-replica-'))] });
+    cleanups.push(() => replica.stop());
+    await waitForSync(replica.port);
+    return { primary, replica };
+  }
+
+  async function storeOn(url: string, options: { replicaAcks?: number } = {}) {
+    const logs: string[] = [];
+    const store = RedisStore.connect({ url, keyPrefix: 'acks:', auditRetentionMs: 86_400_000, commandTimeoutMs: 2000, replicaAckTimeoutMs: 300, log: (l) => void logs.push(l), ...options });
+    cleanups.push(() => store.close());
+    return { store, logs };
+  }
+
+
+  it('while replicas do not confirm, one WAIT at a time probes; writes answer 503 meanwhile and succeed again once the replica is back', { timeout: 60_000 }, async () => {
+    const { primary, replica } = await primaryWithReplica();
+    const { store } = await storeOn(primary.url);
+    const user = sampleUser(Date.now());
+    await store.createUser(user);
+
+    replica.process.kill('SIGSTOP');
+    try {
+      await expect(store.putUser({ ...user, enabled: false })).rejects.toMatchObject({ status: 503, code: 'temporarily_unavailable' });
+      const before = await waitCalls(primary.port);
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => store.putUser({ ...user, displayName: `try ${i}` })));
+      expect(results.every((r) => r.status === 'rejected' && (r.reason as { status?: number }).status === 503)).toBe(true);
+      expect((await waitCalls(primary.port)) - before).toBeLessThanOrEqual(1);
+      expect((await store.getUser(user.id))?.displayName).toMatch(/^try \d$/); // applied on the primary all the same
+    } finally {
+      replica.process.kill('SIGCONT');
+    }
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const outcome = await store.putUser({ ...user, enabled: false }).then(() => 'ok', (e: { status?: number }) => e.status);
+      if (outcome === 'ok') break;
+      expect(outcome).toBe(503);
+      if (Date.now() > deadline) throw new Error('writes never confirmed again after the replica came back');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await store.getUser(user.id))?.enabled).toBe(false);
+  });
+
+  it('replicaAcks: 0 opts out (no WAIT); more than the replicas there answers 503 and the check says so', { timeout: 60_000 }, async () => {
+    const { primary } = await primaryWithReplica();
+    const off = await storeOn(primary.url, { replicaAcks: 0 });
+    const before = await waitCalls(primary.port);
+    await off.store.createUser(sampleUser(Date.now()));
+    expect(await waitCalls(primary.port)).toBe(before);
+
+    const two = await storeOn(primary.url, { replicaAcks: 2 });
+    await expect(two.store.createUser(sampleUser(Date.now()))).rejects.toMatchObject({ status: 503 });
+    expect(two.logs.some((l) => l.includes('confirmed by 1 of 2 replicas'))).toBe(true);
+    const findings = await two.store.checkDurability();
+    expect(findings.some((f) => f.setting === 'store.replicaAcks' && f.level === 'warning' && f.message.includes('need 2 replica(s)'))).toBe(true);
+  });
+
+  it('with replicas by default: every replica seen counts, also after it died', { timeout: 60_000 }, async () => {
+    const { primary, replica } = await primaryWithReplica();
+    const { store } = await storeOn(primary.url);
+    const user = sampleUser(Date.now());
+    await store.createUser(user);
+    expect(await store.checkDurability()).not.toContainEqual(expect.objectContaining({ setting: 'store.replicaAcks' }));
+    await replica.stop();
+    await expect(store.revokeUserTokens(user.id, 'admin', Date.now())).rejects.toMatchObject({ status: 503 });
+    expect(await store.checkDurability()).toContainEqual(expect.objectContaining({ setting: 'store.replicaAcks', level: 'warning' }));
   });
 });
