@@ -14,7 +14,7 @@ import { startGateway, type RunningGateway } from '../../src/server.js';
 import { UnsafeStore } from '../../src/store/monitor.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { builtCli } from '../cli/helpers.js';
-import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisCluster, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { DAY } from './contract.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -141,5 +141,22 @@ describe('store checks on a running gateway', () => {
 
     await admin.config('SET', 'maxmemory', '0');
     expect((await readyz(gateway)).status).toBe(200);
+  });
+});
+
+describe('store checks on Redis Cluster', () => {
+  it('checks every master: one evicting master is reported by its address', { timeout: 60_000 }, async () => {
+    const cluster = await startRedisCluster(3);
+    cleanups.push(() => cluster.stop());
+    const [first, second] = cluster.nodes as [string, string];
+    await side(`redis://${second}`).config('SET', 'maxmemory-policy', 'volatile-ttl');
+    const store = RedisStore.connect({ clusterNodes: [first], keyPrefix: 'durable:', auditRetentionMs: DAY, commandTimeoutMs: 2000 });
+    cleanups.push(() => store.close());
+    await store.ping();
+    const findings = await store.checkDurability();
+    const fatal = findings.filter((f) => f.level === 'fatal');
+    expect(fatal.map((f) => [f.setting, f.node])).toEqual([['maxmemory-policy', second]]);
+    // Persistence is off on all three throwaway masters: one warning each.
+    expect(new Set(findings.filter((f) => f.setting === 'appendonly').map((f) => f.node))).toEqual(new Set(cluster.nodes));
   });
 });

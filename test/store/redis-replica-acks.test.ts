@@ -43,7 +43,8 @@ async function deploy(store: Record<string, unknown>): Promise<Deployed> {
     server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' },
     passwords: { scryptCost: 1024, minLength: 8 },
     clients: [{ ...RS, resourceServer: true }],
-    store: { ...store, replicaAckTimeout: 0.5, commandTimeout: 2 },
+    // Generous: on a loaded test machine a healthy replica can take a while to be scheduled.
+    store: { ...store, replicaAckTimeout: 3, commandTimeout: 2 },
   });
   const gateway = await startGateway(config, { adminPassword: ADMIN_PASSWORD, log: (line) => void logs.push(line) });
   cleanups.push(() => gateway.close());
@@ -119,6 +120,9 @@ describe('replicated acknowledgement on Sentinel', () => {
     await redis.waitForPrimary(redis.replica.port);
     expect(await d.introspectAfterFailover(doomed.token)).toEqual({ active: false });
     expect(await d.introspectAfterFailover(kept.token)).toMatchObject({ active: true, username: 'admin' });
+    // The store checks now look at the promoted primary (its persistence is off in this test).
+    const findings = await (d.gateway.services.store as RedisStore).checkDurability();
+    expect(findings.filter((f) => f.setting === 'appendonly').map((f) => f.node)).toEqual([`127.0.0.1:${redis.replica.port}`]);
   });
 
   it('replica stopped: revoke answers 503 temporarily_unavailable and logs it; after a forced failover the token is revoked', { timeout: 120_000 }, async () => {
@@ -222,7 +226,7 @@ describe('replicated acknowledgement in the store (primary + replica, no Sentine
 
   async function storeOn(url: string, options: { replicaAcks?: number } = {}) {
     const logs: string[] = [];
-    const store = RedisStore.connect({ url, keyPrefix: 'acks:', auditRetentionMs: 86_400_000, commandTimeoutMs: 2000, replicaAckTimeoutMs: 300, log: (l) => void logs.push(l), ...options });
+    const store = RedisStore.connect({ url, keyPrefix: 'acks:', auditRetentionMs: 86_400_000, commandTimeoutMs: 2000, replicaAckTimeoutMs: 1500, log: (l) => void logs.push(l), ...options });
     cleanups.push(() => store.close());
     return { store, logs };
   }

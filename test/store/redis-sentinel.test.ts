@@ -25,6 +25,7 @@ describe('RedisStore through Redis Sentinel', () => {
       keyPrefix: `tessera-test:${base62(8)}:`,
       auditRetentionMs: AUDIT_RETENTION_MS,
       commandTimeoutMs: 300,
+      replicaAckTimeoutMs: 3000, // a loaded test machine may be slow to schedule the replica
     });
     stores.push(store);
     return store;
