@@ -44,7 +44,7 @@ async function gatewayOn(url: string, store: Record<string, unknown> = {}): Prom
     store: { redisUrl: url, keyPrefix: 'durable:', ...store },
   });
   const log = (line: string): void => void logs.push(line);
-  const redis = RedisStore.connect({ url, keyPrefix: 'durable:', auditRetentionMs: DAY, commandTimeoutMs: 1000, log });
+  const redis = RedisStore.connect({ url, keyPrefix: 'durable:', auditRetentionMs: DAY, commandTimeoutMs: 1000, replicaAcks: config.store.replicaAcks, log });
   const gateway = await startGateway(config, { store: redis, adminPassword: 'admin-password-for-tests', log });
   cleanups.push(() => gateway.close());
   return { gateway, logs };
@@ -110,6 +110,19 @@ describe('store checks at start-up', () => {
     const unverified = logs.filter((l) => l.includes('store check') && l.includes('could not'));
     expect(unverified.some((l) => l.includes('could not read maxmemory-policy') && l.includes('maxmemory-policy noeviction'))).toBe(true);
     expect(unverified.some((l) => l.includes('appendonly yes'))).toBe(true);
+    expect((await readyz(gateway)).status).toBe(200);
+  });
+});
+
+describe('store checks where an ACL refuses INFO too', () => {
+  it('says replicas cannot be counted and how to set store.replicaAcks; with replicaAcks: 0 it starts', async () => {
+    // As a managed Redis's ACL may have it: no CONFIG, no INFO.
+    const redis = await server(['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-info', '-config']);
+    const error = await gatewayOn(redis.url).then(() => null, (e: unknown) => e);
+    expect(error).toMatchObject({ status: 503 }); // the bootstrap admin's write cannot know how many replicas to wait for
+    const { gateway, logs } = await gatewayOn(redis.url, { replicaAcks: 0 });
+    expect(logs.some((l) => l.includes('could not count the replicas') && l.includes('set store.replicaAcks'))).toBe(true);
+    expect(logs.some((l) => l.includes('could not read the persistence settings'))).toBe(true);
     expect((await readyz(gateway)).status).toBe(200);
   });
 });

@@ -53,7 +53,6 @@ export async function checkPrimary(node: Redis): Promise<DurabilityFinding[]> {
     .info('persistence')
     .exec()) ?? []) as Reply[];
   const [policyReply, saveReply, fsyncReply, infoReply] = replies as [Reply, Reply, Reply, Reply];
-  if (infoReply[0]) throw infoReply[0];
   const findings: DurabilityFinding[] = [];
   const finding = (level: DurabilityFinding['level'], setting: string, message: string): void => {
     findings.push({ level, node: name, setting, message: `redis ${name}: ${message}` });
@@ -66,6 +65,10 @@ export async function checkPrimary(node: Redis): Promise<DurabilityFinding[]> {
     finding('fatal', 'maxmemory-policy', `maxmemory-policy is ${policy}: under memory pressure Redis may evict Tessera's keys (volatile-* policies evict keys with an expiry, which most token and session records have), and revoked tokens could become active again. Fix: ${POLICY_FIX}.`);
   }
 
+  if (infoReply[0]) {
+    finding('unverified', 'appendonly', `could not read the persistence settings (INFO refused: ${infoReply[0].message}): if neither AOF nor RDB is on, a Redis restart loses every user and token. Fix: ${PERSISTENCE_FIX}.`);
+    return findings;
+  }
   const aof = infoField(String(infoReply[1]), 'aof_enabled') === '1';
   if (aof) {
     const fsync = configValue(fsyncReply);

@@ -607,7 +607,14 @@ export class RedisStore implements Store, DurabilityChecks {
   // ---- durability (DurabilityChecks) ----------------------------------------------------------
   /** Eviction policy and persistence of every primary (checks.ts); refreshes the replica count. */
   async checkDurability(): Promise<DurabilityFinding[]> {
-    const [findings, replicas] = await this.call('checkDurability', () => Promise.all([checkRedis(this.redis), connectedReplicas(this.redis)]));
+    const [findings, replicas] = await this.call('checkDurability', () =>
+      Promise.all([checkRedis(this.redis), connectedReplicas(this.redis).catch((error: Error) => error)]),
+    );
+    if (replicas instanceof Error) {
+      // Without INFO the default (every replica seen) cannot be known, and writes that need it fail closed.
+      findings.push({ level: 'unverified', node: 'primaries', setting: 'store.replicaAcks', message: `redis: could not count the replicas (INFO refused: ${replicas.message}): set store.replicaAcks to the number of replicas each write must reach (0 for none)` });
+      return findings;
+    }
     this.replicas.observe(replicas);
     const needed = await this.replicas.required();
     const fewest = Math.min(...replicas);
