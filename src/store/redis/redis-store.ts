@@ -39,6 +39,12 @@
  * lost, a command not answered within `commandTimeoutMs`, an error reply — into
  * `TemporarilyUnavailable`, so a dead or slow Redis never yields an answer the store did not check.
  * How that stays fast is described at `createRedisClient` (redis-client.ts).
+ *
+ * Replicated acknowledgement (the rule: `DurabilityChecks` in store.ts; the mechanics:
+ * replication.ts): every write that grants or takes away access goes through `replicated()`,
+ * which sends it with a `WAIT` on a second connection. Scripts do so unless listed in
+ * `UNREPLICATED` (the bearer checks); the plain-command writes (createUser, provider records,
+ * settings) call `replicated()` themselves.
  */
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { createRedisClient, type RedisConnectOptions } from './redis-client.js';
@@ -125,7 +131,6 @@ function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v));
 }
 
-const scriptCommand = (name: string): string => `tessera${name[0]!.toUpperCase()}${name.slice(1)}`;
 
 /** A second client to the same deployment, same options, with a longer per-command timeout. */
 function duplicateFor(redis: Redis | Cluster, commandTimeout: number): Redis | Cluster {
@@ -175,9 +180,8 @@ export class RedisStore implements Store, DurabilityChecks {
     const client = this.redis as unknown as Record<string, ScriptFn>;
     const bound: Partial<Record<ScriptName, ScriptFn>> = {};
     for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS) as [ScriptName, readonly [string, number]][]) {
-      const command = scriptCommand(name);
+      const command = `tessera${name[0]!.toUpperCase()}${name.slice(1)}`;
       this.redis.defineCommand(command, { lua, numberOfKeys });
-      this.acking.defineCommand(command, { lua, numberOfKeys });
       bound[name] = (...args) => client[command]!(...args);
     }
     this.script = bound as Record<ScriptName, ScriptFn>;
@@ -237,7 +241,10 @@ export class RedisStore implements Store, DurabilityChecks {
 
   private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     if (!UNREPLICATED.has(name)) {
-      return this.replicated(name, (p) => (p as unknown as Record<string, ScriptFn>)[scriptCommand(name)]!(...args)).then(([reply]) => reply);
+      // Plain EVAL, not ioredis's EVALSHA-with-retry: a retry after NOSCRIPT would be sent after
+      // the WAIT and not be covered by it. Redis caches the script by its hash all the same.
+      const [lua, numberOfKeys] = SCRIPTS[name];
+      return this.replicated(name, (p) => p.eval(lua, numberOfKeys, ...args)).then(([reply]) => reply);
     }
     return this.call(name, () => this.script[name](...args));
   }
