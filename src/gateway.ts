@@ -58,7 +58,7 @@ function openStore(config: TesseraConfig, log?: (line: string) => void): Store {
       commandTimeoutMs: store.commandTimeout,
       replicaAcks: store.replicaAcks,
       replicaAckTimeoutMs: store.replicaAckTimeout,
-      log,
+      log: log ?? ((line) => console.warn(line)),
     });
   }
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
@@ -78,6 +78,6 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.log(line)) });
+  const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.warn(line)) });
   return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor };
 }
