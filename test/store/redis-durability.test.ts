@@ -85,6 +85,20 @@ describe('store checks at start-up', () => {
     expect(output).not.toContain('listening on');
   });
 
+  it('`tessera serve` exits 2 the same way', { timeout: 120_000 }, async () => {
+    const redis = await server(['--maxmemory-policy', 'allkeys-random']);
+    const child = spawn(process.execPath, [builtCli(), 'serve'], {
+      env: { PATH: process.env.PATH!, HOME: tmpdir(), PORT: '0', REDIS_URL: redis.url, TESSERA_ADMIN_PASSWORD: 'admin-password-for-tests' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(output).toContain('maxmemory-policy is allkeys-random');
+  });
+
   it('refuses volatile-lru too (token and session records carry an expiry), and changes nothing', async () => {
     const redis = await server(['--maxmemory-policy', 'volatile-lru']);
     const error = await gatewayOn(redis.url).then(() => null, (e: unknown) => e);
