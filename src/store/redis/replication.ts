@@ -12,7 +12,9 @@
  * How many replicas: `store.replicaAcks` when set; otherwise every replica seen connected to a
  * primary since start (the high-water mark, refreshed by the periodic checks), so a replica that
  * dies still counts and its absence answers 503 instead of silently acknowledging writes that
- * live on the primary alone. With no replica ever seen, no `WAIT` is sent.
+ * live on the primary alone. With no replica ever seen, no `WAIT` is sent. On Cluster it is one
+ * number for all masters (the most any had): a master with fewer replicas than its peers makes
+ * its writes answer 503, which the periodic check reports as a warning.
  *
  * While replicas fail to confirm, only one `WAIT` is in flight at a time (the probe that finds
  * out when they are back); other writes are applied and answered 503 at once, so a dead replica
