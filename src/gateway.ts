@@ -17,6 +17,7 @@ import { cookieKeys } from './oauth/keys.js';
 import { Introspection } from './oauth/introspection.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import { RedisStore } from './store/redis/redis-store.js';
+import { StoreMonitor } from './store/monitor.js';
 import type { Store } from './store/store.js';
 import { BearerAuthenticator } from './tokens/bearer.js';
 import { PatService } from './tokens/pat-service.js';
@@ -39,13 +40,15 @@ export interface Services {
   bearer: BearerAuthenticator;
   clients: ClientRegistry;
   introspection: Introspection;
+  /** The store's durability checks: run at start-up and every store.checkInterval; /readyz reads it. */
+  storeMonitor: StoreMonitor;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
 export const redisConfigured = ({ store }: TesseraConfig): boolean => Boolean(store.redisUrl || store.clusterNodes?.length || store.sentinel);
 
 /** Redis when configured, else the embedded in-memory store. */
-function openStore(config: TesseraConfig): Store {
+function openStore(config: TesseraConfig, log?: (line: string) => void): Store {
   const { store, tokens } = config;
   if (redisConfigured(config)) {
     return RedisStore.connect({
@@ -55,6 +58,9 @@ function openStore(config: TesseraConfig): Store {
       keyPrefix: store.keyPrefix,
       auditRetentionMs: tokens.auditRetention,
       commandTimeoutMs: store.commandTimeout,
+      replicaAcks: store.replicaAcks,
+      replicaAckTimeoutMs: store.replicaAckTimeout,
+      log: log ?? ((line) => console.warn(line)),
     });
   }
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
@@ -74,7 +80,7 @@ function sharedCookieKeys(store: Store, config: TesseraConfig): () => Promise<st
 
 export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config);
+  const store = options.store ?? openStore(config, options.log);
   const users = new UserService(store, config, clock);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
@@ -87,5 +93,6 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
+  const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.warn(line)) });
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor };
 }

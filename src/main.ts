@@ -4,6 +4,7 @@
  */
 import { ConfigError, loadConfig } from './config/load.js';
 import { startGateway } from './server.js';
+import { UnsafeStore } from './store/monitor.js';
 
 async function main(): Promise<void> {
   let config;
@@ -28,5 +29,6 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   console.error(`tessera: failed to start: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+  // A store that may lose data is a configuration problem, like an invalid config file.
+  process.exit(err instanceof UnsafeStore ? 2 : 1);
 });

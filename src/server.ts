@@ -37,6 +37,12 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     log('WARNING: no REDIS_URL set: using the embedded in-memory store. All users, tokens and sessions are lost on restart, and this gateway cannot share state with others.');
   }
   await services.store.ping();
+  // Refuses (UnsafeStore, exit code 2) a store that may evict keys; warnings are logged.
+  await services.storeMonitor.checkAtStart().catch(async (error: unknown) => {
+    await services.store.close();
+    throw error;
+  });
+  services.storeMonitor.start();
 
   const generated = options.adminPassword === undefined;
   const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');
@@ -76,6 +82,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
         server.closeAllConnections();
       });
       oidc.stop();
+      await services.storeMonitor.stop();
       await Promise.all(services.ldapSources.map((source) => source.close()));
       await services.store.close();
     },

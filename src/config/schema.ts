@@ -60,6 +60,25 @@ const store = z.strictObject({
    * fails closed, so a timeout never reports a token active.
    */
   commandTimeout: duration('1s'),
+  /**
+   * Replicas that must confirm (Redis `WAIT`) every write that grants or takes away access (token
+   * and session creation, revocations, disables, password changes, deletions) before the caller
+   * is told it is done. Unconfirmed: the caller gets 503 and may retry (those writes are
+   * idempotent). Unset: every replica the primary has had connected since this gateway started,
+   * so a revoke acknowledged with 200 survives a failover; 0 turns the wait off (a failover right
+   * after a revoke may then bring the token back).
+   */
+  replicaAcks: z.number().int().min(0).max(100).optional(),
+  /**
+   * How long such a write waits for its replicas. Added to `commandTimeout` for those writes
+   * only; the bearer check never waits for replicas.
+   */
+  replicaAckTimeout: duration('500ms'),
+  /**
+   * How often a running gateway re-checks Redis's eviction policy and persistence (and probes a
+   * write): a setting changed at run time turns /readyz to 503 within this interval.
+   */
+  checkInterval: duration('30s'),
 });
 
 const lockout = z.strictObject({

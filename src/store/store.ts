@@ -146,3 +146,40 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+// ---- durability (a capability of stores that can lose data behind our back: Redis) ----------
+
+/**
+ * What a store found wrong with its own durability. `fatal`: data can silently disappear (Redis
+ * may evict keys): the gateway refuses to start and /readyz answers 503. `warning`: data is at
+ * risk on a crash (no persistence). `unverified`: the store could not look (managed Redis without
+ * CONFIG), so the operator must make sure. Every message names the setting and the fix.
+ */
+export interface DurabilityFinding {
+  level: 'fatal' | 'warning' | 'unverified';
+  /** Which server, e.g. `127.0.0.1:6379`. */
+  node: string;
+  /** The server setting concerned, e.g. `maxmemory-policy`. */
+  setting: string;
+  message: string;
+}
+
+/**
+ * Replicated acknowledgement: a store with replicas confirms every write that grants or takes
+ * away access (token and session creation; revocations, disables, password changes, deletions)
+ * only once the replicas have it, and throws `TemporarilyUnavailable` when they do not confirm
+ * in time. The write has still been applied on the primary and may or may not survive a
+ * failover, so the caller is told "not done" and retries: every such write is idempotent. The
+ * price is one replication round trip on those writes; the bearer check (`useToken`,
+ * `useAccessToken`, their sliding expiry and last-used writes) never waits, because losing a
+ * last-used time takes no access away.
+ */
+export interface DurabilityChecks {
+  /** Looks at the server settings that decide whether acknowledged data can be lost. */
+  checkDurability(): Promise<DurabilityFinding[]>;
+  /** A cheap write on a key of its own: throws `TemporarilyUnavailable` when writes are refused (e.g. OOM). */
+  probeWrite(): Promise<void>;
+}
+
+export const hasDurabilityChecks = (store: Store): store is Store & DurabilityChecks =>
+  typeof (store as Partial<DurabilityChecks>).checkDurability === 'function';

@@ -3,53 +3,15 @@
  * failover: while the primary is gone, calls fail closed (TemporarilyUnavailable); after the
  * sentinel promotes the replica, the store works again without a restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TemporarilyUnavailable } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
-import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { startSentinel, waitForSync } from '../helpers/redis-replicated.js';
 import { AUDIT_RETENTION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
-
-async function startSentinel(primaryPort: number): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-sentinel-'));
-  const conf = join(dir, 'sentinel.conf');
-  writeFileSync(
-    conf,
-    [
-      `port ${port}`,
-      'bind 127.0.0.1',
-      `dir ${dir}`,
-      `sentinel monitor primary 127.0.0.1 ${primaryPort} 1`,
-      'sentinel down-after-milliseconds primary 500',
-      'sentinel failover-timeout primary 2000',
-    ].join('\n') + '\n',
-  );
-  const child: ChildProcess = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const { Redis } = await import('ioredis');
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  probe.disconnect();
-  return {
-    port,
-    async stop() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 describe('RedisStore through Redis Sentinel', () => {
   let primary: RedisServer;
@@ -63,6 +25,7 @@ describe('RedisStore through Redis Sentinel', () => {
       keyPrefix: `tessera-test:${base62(8)}:`,
       auditRetentionMs: AUDIT_RETENTION_MS,
       commandTimeoutMs: 300,
+      replicaAckTimeoutMs: 3000, // a loaded test machine may be slow to schedule the replica
     });
     stores.push(store);
     return store;
@@ -74,6 +37,8 @@ describe('RedisStore through Redis Sentinel', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-replica-'));
     replica = await startRedisServer({ args: ['--replicaof', '127.0.0.1', String(primary.port), '--dir', dir] });
     sentinel = await startSentinel(primary.port);
+    // Writes wait for this replica (replicated acknowledgement): let its first sync finish.
+    await waitForSync(replica.port);
   });
   afterAll(async () => {
     for (const store of stores) await store.close();

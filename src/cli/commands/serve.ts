@@ -23,7 +23,11 @@ const serve: Command = {
       if (err instanceof ConfigError) throw new CliError(err.message, 2);
       throw err;
     }
-    const gateway = await startGateway(config, { adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined });
+    const { UnsafeStore } = await import('../../store/monitor.js');
+    const gateway = await startGateway(config, { adminPassword: env.TESSERA_ADMIN_PASSWORD || undefined }).catch((err: unknown) => {
+      // A store that may lose data is a configuration problem: exit code 2, like a bad config.
+      throw err instanceof UnsafeStore ? new CliError(err.message, 2) : err;
+    });
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         console.log(`Received ${signal}, shutting down`);

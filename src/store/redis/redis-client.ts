@@ -18,6 +18,11 @@ export interface RedisConnectOptions {
   auditRetentionMs: number;
   /** A command not answered within this time fails with `TemporarilyUnavailable`. */
   commandTimeoutMs: number;
+  /** Replicated acknowledgement (replication.ts): replicas to wait for (default: every one seen) and for how long. */
+  replicaAcks?: number;
+  replicaAckTimeoutMs?: number;
+  /** Where the store reports writes its replicas did not confirm. */
+  log?: (line: string) => void;
 }
 
 /**

@@ -41,11 +41,19 @@
  * lost, a command not answered within `commandTimeoutMs`, an error reply — into
  * `TemporarilyUnavailable`, so a dead or slow Redis never yields an answer the store did not check.
  * How that stays fast is described at `createRedisClient` (redis-client.ts).
+ *
+ * Replicated acknowledgement (the rule: `DurabilityChecks` in store.ts; the mechanics:
+ * replication.ts): every write that grants or takes away access goes through `replicated()`,
+ * which sends it with a `WAIT` on a second connection. Scripts do so unless listed in
+ * `UNREPLICATED` (the bearer checks); the plain-command writes (createUser, provider records,
+ * settings) call `replicated()` themselves.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { createRedisClient, type RedisConnectOptions } from './redis-client.js';
 import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
-import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { Counter, DurabilityChecks, DurabilityFinding, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import { checkRedis, connectedReplicas } from './checks.js';
+import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 import { usernameKey } from '../usernames.js';
@@ -64,6 +72,11 @@ export interface RedisStoreOptions {
    * Default 1000 ms.
    */
   commandTimeoutMs?: number;
+  /** Replicas that must confirm access-changing writes; default every replica seen (replication.ts). */
+  replicaAcks?: number;
+  /** How long those writes wait for replicas (on top of commandTimeoutMs). Default 500 ms. */
+  replicaAckTimeoutMs?: number;
+  log?: (line: string) => void;
 }
 
 
@@ -88,6 +101,14 @@ const SCRIPTS = {
 } as const satisfies Record<string, readonly [string, number]>;
 
 type ScriptName = keyof typeof SCRIPTS;
+
+/**
+ * Scripts whose writes are not held for replicas: the bearer checks (their sliding expiry and
+ * last-used updates take no access away, and they are the hot path), listing (prunes only
+ * expired members) and the login-failure counters. Every other script grants or takes away
+ * access and is acknowledged only once replicated, including scripts added later: the safe default.
+ */
+const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useAccessToken', 'listTokens', 'hitCounter']);
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -114,12 +135,22 @@ function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v));
 }
 
+
+/** A second client to the same deployment, same options, with a longer per-command timeout. */
+function duplicateFor(redis: Redis | Cluster, commandTimeout: number): Redis | Cluster {
+  if ((redis as Cluster).isCluster) {
+    const cluster = redis as Cluster;
+    return cluster.duplicate([], { redisOptions: { ...cluster.options.redisOptions, commandTimeout } });
+  }
+  return (redis as Redis).duplicate({ commandTimeout });
+}
+
 const byCreation = (a: TokenRecord, b: TokenRecord): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
 
 /** A user id can only be a hash tag if it has no braces; such an id cannot exist in the store. */
 const taggable = (userId: string): boolean => userId.length > 0 && !/[{}]/.test(userId);
 
-export class RedisStore implements Store {
+export class RedisStore implements Store, DurabilityChecks {
   private readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly retention: number;
@@ -130,6 +161,11 @@ export class RedisStore implements Store {
   private usernameIndexUpgrade?: Promise<void>;
   /** Old fields the upgrade had to leave under their exact spelling (see upgradeUsernameIndex). */
   private usernameClashes = 0;
+  /** Connection for writes followed by WAIT, which blocks the connection it runs on. */
+  private readonly acking: Redis | Cluster;
+  private ackingConnectedOnce = false;
+  private readonly replicas: ReplicaAcks;
+  private readonly ackTimeoutMs: number;
 
   constructor(options: RedisStoreOptions) {
     if (/[{}]/.test(options.keyPrefix)) throw new RangeError('keyPrefix must not contain { or } (Redis Cluster hash tags)');
@@ -143,6 +179,11 @@ export class RedisStore implements Store {
     this.timeoutMs = options.commandTimeoutMs ?? 1000;
     this.connectedOnce = this.redis.status === 'ready';
     this.redis.on('ready', () => (this.connectedOnce = true));
+    this.ackTimeoutMs = options.replicaAckTimeoutMs ?? 500;
+    this.acking = duplicateFor(this.redis, this.timeoutMs + this.ackTimeoutMs);
+    this.acking.on('error', () => {});
+    this.acking.on('ready', () => (this.ackingConnectedOnce = true));
+    this.replicas = new ReplicaAcks(this.acking, { required: options.replicaAcks, timeoutMs: this.ackTimeoutMs, log: options.log ?? (() => {}) });
     const client = this.redis as unknown as Record<string, ScriptFn>;
     const bound: Partial<Record<ScriptName, ScriptFn>> = {};
     for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS) as [ScriptName, readonly [string, number]][]) {
@@ -163,6 +204,9 @@ export class RedisStore implements Store {
       keyPrefix: opts.keyPrefix,
       auditRetentionMs: opts.auditRetentionMs,
       commandTimeoutMs: opts.commandTimeoutMs,
+      replicaAcks: opts.replicaAcks,
+      replicaAckTimeoutMs: opts.replicaAckTimeoutMs,
+      log: opts.log,
     });
   }
 
@@ -180,7 +224,7 @@ export class RedisStore implements Store {
    * Runs one Redis interaction. Any failure or a reply slower than `commandTimeoutMs` becomes
    * `TemporarilyUnavailable` (the original error is its `cause`).
    */
-  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, run: () => Promise<T>, extraMs = 0): Promise<T> {
     // Only the first connect may queue commands. Once Redis has been up, a client that is not
     // ready (reconnecting, or closed) fails at once: no wait, no queue growing for as long as the
     // outage lasts, no command replayed after the reconnect that its caller already saw fail.
@@ -189,7 +233,7 @@ export class RedisStore implements Store {
     }
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs + 50);
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs + extraMs} ms`)), this.timeoutMs + extraMs + 50);
     });
     try {
       return await Promise.race([run(), deadline]);
@@ -203,7 +247,30 @@ export class RedisStore implements Store {
   }
 
   private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
+    if (!UNREPLICATED.has(name)) {
+      // Plain EVAL, not ioredis's EVALSHA-with-retry: a retry after NOSCRIPT would be sent after
+      // the WAIT and not be covered by it. Redis caches the script by its hash all the same.
+      const [lua, numberOfKeys] = SCRIPTS[name];
+      return this.replicated(name, (p) => p.eval(lua, numberOfKeys, ...args)).then(([reply]) => reply);
+    }
     return this.call(name, () => this.script[name](...args));
+  }
+
+  /**
+   * A write acknowledged only once replicated (see `DurabilityChecks` in store.ts): `build`'s
+   * commands (one slot) plus WAIT, on the acking connection, bounded by commandTimeout plus
+   * replicaAckTimeout.
+   */
+  private async replicated(what: string, build: (pipeline: ChainableCommander) => void): Promise<unknown[]> {
+    if (this.ackingConnectedOnce && this.acking.status !== 'ready') {
+      throw new TemporarilyUnavailable(`redis: ${what} failed: not connected (${this.acking.status})`);
+    }
+    try {
+      return await this.call(what, () => this.replicas.write(what, build), this.ackTimeoutMs);
+    } catch (error) {
+      // The replicas' own verdict is already a TemporarilyUnavailable with the full story.
+      throw (error as { cause?: unknown }).cause instanceof TemporarilyUnavailable ? (error as { cause: unknown }).cause : error;
+    }
   }
 
   // ---- users ---------------------------------------------------------------------------------
@@ -213,12 +280,12 @@ export class RedisStore implements Store {
     // Record first (NX: never overwrite an existing user), then claim the name. If the name is
     // taken, remove the record just written. A crash in between leaves an unindexed record that
     // no name resolves to, never an index entry without its record.
-    const created = await this.call('createUser', () => this.redis.set(key, toJson(user), 'NX'));
+    const [created] = await this.replicated('createUser', (p) => p.set(key, toJson(user), 'NX'));
     if (created === null) throw new Conflict(`user ${user.id} already exists`);
     await this.upgradeUsernameIndex();
-    const claimed = await this.call('createUser', () => this.redis.hsetnx(this.usersKey, usernameKey(user.username), user.id));
+    const [claimed] = await this.replicated('createUser', (p) => p.hsetnx(this.usersKey, usernameKey(user.username), user.id));
     if (claimed === 0) {
-      await this.call('createUser', () => this.redis.del(key));
+      await this.replicated('createUser', (p) => p.del(key));
       throw new Conflict(`user ${user.username} already exists (usernames ignore case)`);
     }
   }
@@ -495,29 +562,31 @@ export class RedisStore implements Store {
   async providerUpsert(model: string, id: string, payload: ProviderPayload, ttlSeconds?: number): Promise<void> {
     const key = this.providerKey(model, id);
     const ttl = ttlSeconds === undefined ? undefined : Math.max(1, Math.ceil(ttlSeconds));
-    const commands: Promise<unknown>[] = [];
-    await this.call('providerUpsert', async () => {
-      const pipeline = this.redis.pipeline();
-      pipeline.del(key);
-      pipeline.hset(key, 'p', JSON.stringify(payload));
-      if (ttl) pipeline.expire(key, ttl);
-      await pipeline.exec().then((results) => results?.forEach(([err]) => { if (err) throw err; }));
-      if (payload.grantId) {
-        const grantKey = `${this.prefix}o:g:${payload.grantId}`;
-        commands.push(this.redis.sadd(grantKey, key));
-        // The grant index lives as long as its longest-lived member.
-        if (ttl) commands.push(this.redis.expire(grantKey, ttl, 'NX'), this.redis.expire(grantKey, ttl, 'GT'));
-        else commands.push(this.redis.persist(grantKey));
-      }
-      for (const index of ['userCode', 'uid'] as const) {
-        const value = payload[index];
-        if (typeof value === 'string') {
-          const indexKey = `${this.prefix}o:${model}:${index}:${value}`;
-          commands.push(ttl ? this.redis.set(indexKey, id, 'EX', ttl) : this.redis.set(indexKey, id));
-        }
-      }
-      await Promise.all(commands);
+    // Provider tokens and grants are grants of access, and the grant index is what revoking a
+    // grant finds its tokens by: all replicated. One pipeline per key (they hash to any slot).
+    await this.replicated('providerUpsert', (p) => {
+      p.del(key);
+      p.hset(key, 'p', JSON.stringify(payload));
+      if (ttl) p.expire(key, ttl);
     });
+    const indexes: Promise<unknown>[] = [];
+    if (payload.grantId) {
+      const grantKey = `${this.prefix}o:g:${payload.grantId}`;
+      indexes.push(this.replicated('providerUpsert', (p) => {
+        p.sadd(grantKey, key);
+        // The grant index lives as long as its longest-lived member.
+        if (ttl) p.expire(grantKey, ttl, 'NX').expire(grantKey, ttl, 'GT');
+        else p.persist(grantKey);
+      }));
+    }
+    for (const index of ['userCode', 'uid'] as const) {
+      const value = payload[index];
+      if (typeof value === 'string') {
+        const indexKey = `${this.prefix}o:${model}:${index}:${value}`;
+        indexes.push(this.replicated('providerUpsert', (p) => (ttl ? p.set(indexKey, id, 'EX', ttl) : p.set(indexKey, id))));
+      }
+    }
+    await Promise.all(indexes);
   }
 
   async providerFind(model: string, id: string): Promise<ProviderPayload | null> {
@@ -536,25 +605,23 @@ export class RedisStore implements Store {
   async providerConsume(model: string, id: string, consumedAt: number): Promise<boolean> {
     const key = this.providerKey(model, id);
     // HSETNX on a separate field: atomic (only one caller sets it), and the record's TTL is untouched.
-    return this.call('providerConsume', async () => {
-      if (!(await this.redis.hsetnx(key, 'c', String(consumedAt)))) return false;
-      if (await this.redis.hexists(key, 'p')) return true;
-      await this.redis.del(key); // there was no record: do not leave a stray field behind
-      return false;
-    });
+    // Replicated: a consumption lost in a failover would let the code be redeemed again.
+    const [set, exists] = await this.replicated('providerConsume', (p) => p.hsetnx(key, 'c', String(consumedAt)).hexists(key, 'p'));
+    if (!set) return false;
+    if (exists) return true;
+    await this.call('providerConsume', () => this.redis.del(key)); // there was no record: do not leave a stray field behind
+    return false;
   }
 
   async providerDestroy(model: string, id: string): Promise<void> {
-    await this.call('providerDestroy', () => this.redis.del(this.providerKey(model, id)));
+    await this.replicated('providerDestroy', (p) => p.del(this.providerKey(model, id)));
   }
 
   async providerRevokeByGrantId(grantId: string): Promise<void> {
     const grantKey = `${this.prefix}o:g:${grantId}`;
-    await this.call('providerRevokeByGrantId', async () => {
-      const members = await this.redis.smembers(grantKey);
-      await Promise.all(members.map((key) => this.redis.del(key)));
-      await this.redis.del(grantKey);
-    });
+    const members = await this.call('providerRevokeByGrantId', () => this.redis.smembers(grantKey));
+    await Promise.all(members.map((key) => this.replicated('providerRevokeByGrantId', (p) => p.del(key))));
+    await this.replicated('providerRevokeByGrantId', (p) => p.del(grantKey));
   }
 
   // ---- settings ------------------------------------------------------------------------------
@@ -564,14 +631,12 @@ export class RedisStore implements Store {
 
   async initSetting(name: string, value: string): Promise<string> {
     const key = `${this.prefix}set:${name}`;
-    return this.call('initSetting', async () => {
-      await this.redis.set(key, value, 'NX');
-      return (await this.redis.get(key)) ?? value;
-    });
+    const [, current] = await this.replicated('initSetting', (p) => p.set(key, value, 'NX').get(key));
+    return (current as string | null) ?? value;
   }
 
   async setSetting(name: string, value: string): Promise<void> {
-    await this.call('setSetting', () => this.redis.set(`${this.prefix}set:${name}`, value));
+    await this.replicated('setSetting', (p) => p.set(`${this.prefix}set:${name}`, value));
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -579,14 +644,45 @@ export class RedisStore implements Store {
     await this.call('ping', () => this.redis.ping());
   }
 
-  /** Closes the client (the store owns it, also when it was passed to the constructor). */
+  /** Closes the clients (the store owns them, also one passed to the constructor). */
   async close(): Promise<void> {
     try {
-      await this.call('close', () => this.redis.quit());
+      await this.call('close', () => Promise.all([this.redis.quit(), this.acking.quit()]));
     } catch {
       // Unreachable Redis: nothing to say goodbye to.
     } finally {
       this.redis.disconnect();
+      this.acking.disconnect();
     }
+  }
+
+  // ---- durability (DurabilityChecks) ----------------------------------------------------------
+  /** Eviction policy and persistence of every primary (checks.ts); refreshes the replica count. */
+  async checkDurability(): Promise<DurabilityFinding[]> {
+    const [findings, replicas] = await this.call('checkDurability', () =>
+      Promise.all([checkRedis(this.redis), connectedReplicas(this.redis).catch((error: Error) => error)]),
+    );
+    if (replicas instanceof Error) {
+      // Without INFO the default (every replica seen) cannot be known, and writes that need it fail closed.
+      findings.push({ level: 'unverified', node: 'primaries', setting: 'store.replicaAcks', message: `redis: could not count the replicas (INFO refused: ${replicas.message}): set store.replicaAcks to the number of replicas each write must reach (0 for none)` });
+      return findings;
+    }
+    this.replicas.observe(replicas);
+    const needed = await this.replicas.required();
+    const fewest = Math.min(...replicas);
+    if (needed > fewest) {
+      findings.push({
+        level: 'warning',
+        node: 'primaries',
+        setting: 'store.replicaAcks',
+        message: `redis: writes that grant or take away access need ${needed} replica(s) to confirm, but a primary has ${fewest} connected: they answer 503 until replicas are back (store.replicaAcks: 0 turns the wait off, at the risk of losing them in a failover)`,
+      });
+    }
+    return findings;
+  }
+
+  /** SET on a key of its own: fails (TemporarilyUnavailable) when Redis refuses writes, e.g. OOM under noeviction. */
+  async probeWrite(): Promise<void> {
+    await this.call('probeWrite', () => this.redis.set(`${this.prefix}probe`, String(Date.now()), 'PX', 60_000));
   }
 }
