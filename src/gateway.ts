@@ -3,6 +3,8 @@
  * app, the CLI's `serve` and the tests all start here, so there is one way to wire Tessera.
  */
 import { systemClock, type Clock } from './clock.js';
+import { AuditTrail } from './audit/trail.js';
+import { jsonLinesToStdout, type AuditSink } from './audit/sinks.js';
 import type { TesseraConfig } from './config/schema.js';
 import { LdapSource } from './identity/ldap/ldap-source.js';
 import { LocalSource } from './identity/local/local-source.js';
@@ -37,6 +39,8 @@ export interface Services {
   bearer: BearerAuthenticator;
   clients: ClientRegistry;
   introspection: Introspection;
+  /** The audit trail: every service records its security-relevant actions here. */
+  audit: AuditTrail;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -58,19 +62,20 @@ function openStore(config: TesseraConfig): Store {
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
 }
 
-export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
+export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void; auditSinks?: AuditSink[] } = {}): Services {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? openStore(config);
-  const users = new UserService(store, config, clock);
+  const audit = new AuditTrail({ store, clock, retentionMs: config.audit.retention, sinks: options.auditSinks ?? [jsonLinesToStdout] });
+  const users = new UserService(store, config, clock, audit);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
   const samlSignIns = new SamlSignIns(store, clock);
   const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
-  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle);
-  const sessions = new SessionService(store, config.auth, clock);
-  const pats = new PatService(store, users, config.tokens, clock);
+  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle, audit);
+  const sessions = new SessionService(store, config.auth, clock, audit);
+  const pats = new PatService(store, users, config.tokens, clock, audit);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, audit };
 }

@@ -13,6 +13,7 @@ import { signInPages } from '../web/pages/sign-in.js';
 import { tokenPages } from '../web/pages/tokens.js';
 import { staticRoutes } from '../web/static.js';
 import { errorHandler } from './errors.js';
+import { requestContext } from './request-context.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -27,6 +28,7 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
   // Koa prints every error itself unless told not to; errorHandler decides what is logged.
   app.silent = true;
+  app.use(requestContext);
   app.use(errorHandler);
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');

@@ -2,7 +2,10 @@
  * Password login across the configured sources, behind the failure throttle. Every failure,
  * whatever its cause (unknown user, wrong password, disabled account), is the same 401.
  */
-import { InvalidRequest, TemporarilyUnavailable, Unauthorized } from '../errors.js';
+import { userTarget } from '../audit/actors.js';
+import type { AuditRecord } from '../audit/event.js';
+import type { AuditTrail } from '../audit/trail.js';
+import { InvalidRequest, TemporarilyUnavailable, TooManyRequests, Unauthorized } from '../errors.js';
 import type { UserRecord } from '../store/records.js';
 import type { Identity, PasswordSource } from './source.js';
 import type { LoginThrottle } from './throttle.js';
@@ -13,6 +16,7 @@ export class LoginService {
     private readonly sources: PasswordSource[],
     private readonly users: UserService,
     private readonly throttle: LoginThrottle,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The Tessera user for a verified identity; null when the name belongs to another source. */
@@ -40,10 +44,14 @@ export class LoginService {
     const sources = sourceId ? this.sources.filter((s) => s.id === sourceId) : this.sources;
     if (sourceId && sources.length === 0) throw new InvalidRequest(`unknown identity source: ${sourceId}`);
 
-    await this.throttle.attempt(username, ip);
+    await this.throttle.attempt(username, ip).catch(async (err) => {
+      if (err instanceof TooManyRequests) await this.audit.record({ type: 'login.throttled', outcome: 'failed', reason: 'too_many_failures', target: { username }, source: sourceId });
+      throw err;
+    });
     // A source that cannot be reached does not stop the others; it matters only if no source
     // recognised the user, and then the answer is 503 rather than a misleading 401.
     let unavailable: unknown;
+    let failure: AuditRecord = { type: 'login.failed', outcome: 'failed', reason: 'invalid_credentials', target: { username }, source: sourceId };
     for (const source of sources) {
       let identity;
       try {
@@ -55,11 +63,16 @@ export class LoginService {
       }
       if (!identity) continue;
       const user = await this.userFor(source.id, identity);
-      if (!user?.enabled) break;
+      if (!user?.enabled) {
+        failure = { ...failure, reason: user ? 'user_disabled' : 'name_of_another_source', target: user ? userTarget(user) : { username }, source: source.id };
+        break;
+      }
       await this.throttle.success(username, ip);
+      await this.audit.record({ type: 'login.succeeded', actor: { credential: 'password', userId: user.id, username: user.username }, target: userTarget(user), source: source.id });
       return user;
     }
     if (unavailable) throw unavailable;
+    await this.audit.record(failure);
     throw new Unauthorized('invalid username or password', 'invalid_grant');
   }
 }

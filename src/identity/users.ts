@@ -4,6 +4,9 @@
  * password voids their login sessions at once; disabling or deleting also makes every token they
  * own inactive (the store checks the owner on each bearer check).
  */
+import { userTarget } from '../audit/actors.js';
+import type { AuditType } from '../audit/event.js';
+import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import { InvalidRequest, NotFound } from '../errors.js';
@@ -32,6 +35,13 @@ export interface UserPatch {
   password?: string;
 }
 
+/** The one event a change is recorded as: disabling and password resets are named, the rest is `user.changed`. */
+function changeType(user: UserRecord, patch: UserPatch, by: 'admin' | 'ldap-revalidation'): AuditType {
+  if (patch.enabled === false && user.enabled) return by === 'ldap-revalidation' ? 'ldap.user_disabled_by_revalidation' : 'user.disabled';
+  if (patch.password !== undefined) return 'user.password_reset';
+  return 'user.changed';
+}
+
 export function validUsername(username: unknown): username is string {
   return typeof username === 'string' && USERNAME.test(username);
 }
@@ -41,6 +51,7 @@ export class UserService {
     private readonly store: Store,
     private readonly config: TesseraConfig,
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   private async passwordHash(password: string): Promise<string> {
@@ -71,7 +82,7 @@ export class UserService {
       sessionsNotBefore: 0,
     };
     if (input.password !== undefined) user.passwordHash = await this.passwordHash(input.password);
-    await this.store.createUser(user);
+    await this.audit.around({ type: 'user.created', target: userTarget(user), source: 'local', details: { role: user.role, enabled: user.enabled } }, () => this.store.createUser(user));
     return user;
   }
 
@@ -89,11 +100,12 @@ export class UserService {
    * `actor`: the admin making the change. An admin cannot demote or disable themselves, so a
    * gateway is never left without the admin who was working on it.
    */
-  async update(username: string, patch: UserPatch, actor?: string): Promise<UserRecord> {
+  async update(username: string, patch: UserPatch, actor?: string, by: 'admin' | 'ldap-revalidation' = 'admin'): Promise<UserRecord> {
     if (actor === username && (patch.role === 'normal' || patch.enabled === false)) {
       throw new InvalidRequest('admins cannot demote or disable themselves');
     }
     const user = await this.get(username);
+    const type = changeType(user, patch, by);
     const now = this.clock();
     if (patch.password !== undefined) {
       if (user.source !== 'local') throw new InvalidRequest(`${username} signs in through ${user.source}; its password is not Tessera's to set`);
@@ -106,14 +118,15 @@ export class UserService {
     if (patch.role !== undefined) user.role = patch.role;
     if (patch.enabled !== undefined) user.enabled = patch.enabled;
     user.updatedAt = now;
-    await this.store.putUser(user);
+    const fields = Object.keys(patch).filter((k) => patch[k as keyof UserPatch] !== undefined);
+    await this.audit.around({ type, target: userTarget(user), source: user.source, details: { fields, ...(patch.role ? { role: patch.role } : {}) } }, () => this.store.putUser(user));
     return user;
   }
 
   async delete(username: string, by: string): Promise<void> {
     if (username === by) throw new InvalidRequest('admins cannot delete themselves');
     const user = await this.get(username);
-    await this.store.deleteUser(user.id, by, this.clock());
+    await this.audit.around({ type: 'user.deleted', target: userTarget(user), source: user.source }, () => this.store.deleteUser(user.id, by, this.clock()));
   }
 
   /**
@@ -149,7 +162,7 @@ export class UserService {
       updatedAt: now,
       sessionsNotBefore: 0,
     };
-    await this.store.createUser(user);
+    await this.audit.around({ type: 'user.created', target: userTarget(user), source: user.source, details: { role: user.role } }, () => this.store.createUser(user));
     return user;
   }
 

@@ -195,6 +195,11 @@ export class OpenIdProvider {
       if (err instanceof TemporarilyUnavailable) ctx.state.storeDown = true;
       else console.error(`[tessera] openid provider error: ${err.message}`);
     });
+    // oidc-provider revokes grants itself (refresh token reuse, RFC 7009, logout) and says so after.
+    provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+      const event = { type: 'oidc.grant_revoked' as const, target: { clientId: ctx.oidc?.client?.clientId }, details: { grantId } };
+      this.services.audit.record(event).catch((err: Error) => console.error(`[tessera] audit event oidc.grant_revoked not stored: ${err.message}`));
+    });
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.state.storeDown) return;
@@ -238,8 +243,11 @@ export class OpenIdProvider {
         if (token.length > 512) return;
         const found = (await this.provider.RefreshToken.find(token)) ?? (await this.provider.AccessToken.find(token));
         if (found?.clientId !== CLI_CLIENT_ID || !found.grantId) return;
-        await store.providerRevokeByGrantId(found.grantId);
-        await (await this.provider.Grant.find(found.grantId))?.destroy();
+        const grantId = found.grantId;
+        await this.services.audit.around({ type: 'oidc.grant_revoked', target: { userId: found.accountId, clientId: CLI_CLIENT_ID }, details: { grantId } }, async () => {
+          await store.providerRevokeByGrantId(grantId);
+          await (await this.provider.Grant.find(grantId))?.destroy();
+        });
       },
     };
   }

@@ -2,6 +2,7 @@
  * The revalidator's rules, against the memory store and a scripted directory. The real-directory
  * path is covered by test/identity/ldap.test.ts.
  */
+import { AuditTrail } from '../../../src/audit/trail.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { TemporarilyUnavailable } from '../../../src/errors.js';
@@ -36,7 +37,7 @@ class ScriptedDirectory implements DirectoryLookup {
 
 function setup(intervalMs = 0) {
   const store = new MemoryStore({ auditRetentionMs: 86_400_000 });
-  const users = new UserService(store, parseConfig({}), () => Date.now());
+  const users = new UserService(store, parseConfig({}), () => Date.now(), new AuditTrail({ store, clock: () => Date.now(), retentionMs: 86_400_000, sinks: [] }));
   const directory = new ScriptedDirectory();
   const log: string[] = [];
   const revalidator = new LdapRevalidator(directory, users, store, () => Date.now(), intervalMs, (line) => log.push(line));
