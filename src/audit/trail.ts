@@ -81,7 +81,10 @@ export class AuditTrail {
       throw err;
     }
     const extra = facts ? redact(facts(result)) : {};
-    await this.settle({ ...attempted, outcome: 'succeeded', ...extra, target: { ...attempted.target, ...extra.target } }, entry);
+    const outcome: AuditEvent = { ...attempted, outcome: 'succeeded', ...(extra.actor ? { actor: extra.actor } : {}) };
+    if (extra.target) outcome.target = { ...attempted.target, ...extra.target };
+    if (extra.details) outcome.details = { ...attempted.details, ...extra.details };
+    await this.settle(outcome, entry);
     return result;
   }
 

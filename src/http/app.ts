@@ -15,6 +15,7 @@ import { staticRoutes } from '../web/static.js';
 import { errorHandler } from './errors.js';
 import { requestContext } from './request-context.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
@@ -44,6 +45,7 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
     userRoutes(services),
     tokenRoutes(services),
     adminRoutes(services, oidc),
+    auditRoutes(services),
     interactionRoutes(services, oidc),
     samlRoutes(services, oidc),
     signInPages(services),
