@@ -1,11 +1,14 @@
 /**
  * Reading an audit query from URL parameters, shared by the REST API and the admin page so both
- * accept the same filters: `actor`, `user`, `token`, `type`, `since`, `until` (ISO 8601, or a
+ * accept the same filters: `actor`, `user`, `token`, `type`, `outcome`, `since`, `until` (ISO 8601, or a
  * duration back from now such as `24h` or `7d`), `before` / `after` (cursors), `limit`.
  */
 import { parseDuration } from '../config/duration.js';
 import { InvalidRequest } from '../errors.js';
+import type { AuditOutcome } from './event.js';
 import { checkCursor, MAX_PAGE, type AuditPageRequest } from './query.js';
+
+const OUTCOMES: AuditOutcome[] = ['succeeded', 'failed', 'attempted'];
 
 type Query = Record<string, string | string[] | undefined>;
 
@@ -34,8 +37,10 @@ export function auditPageRequest(query: Query, now: number, defaultLimit = 50): 
   const since = instant(one(query, 'since'), 'since', now);
   const until = instant(one(query, 'until'), 'until', now);
   if (since !== undefined && until !== undefined && since > until) throw new InvalidRequest('since is after until');
+  const outcome = one(query, 'outcome');
+  if (outcome !== undefined && !OUTCOMES.includes(outcome as AuditOutcome)) throw new InvalidRequest(`outcome is one of ${OUTCOMES.join(', ')}`);
   return {
-    filter: { actor: one(query, 'actor'), user: one(query, 'user'), tokenId: one(query, 'token'), type: one(query, 'type'), since, until },
+    filter: { actor: one(query, 'actor'), user: one(query, 'user'), tokenId: one(query, 'token'), type: one(query, 'type'), since, until, outcome: outcome as AuditOutcome | undefined },
     before: checkCursor(one(query, 'before'), 'before'),
     after: checkCursor(one(query, 'after'), 'after'),
     limit,

@@ -20,6 +20,7 @@ export interface AuditFilter {
   /** Epoch ms, inclusive. */
   since?: number;
   until?: number;
+  outcome?: AuditEvent['outcome'];
   /** Events where this user id is the actor or the target (a user's own security log). */
   involving?: string;
 }
@@ -57,6 +58,7 @@ function matches(event: AuditEvent, f: AuditFilter): boolean {
   if (f.user !== undefined && !is(event.target, f.user)) return false;
   if (f.tokenId !== undefined && event.target?.tokenId !== f.tokenId && event.actor.tokenId !== f.tokenId) return false;
   if (f.type !== undefined && !event.type.startsWith(f.type)) return false;
+  if (f.outcome !== undefined && event.outcome !== f.outcome) return false;
   if (f.involving !== undefined && event.actor.userId !== f.involving && event.target?.userId !== f.involving) return false;
   const time = Date.parse(event.time);
   if (f.since !== undefined && time < f.since) return false;

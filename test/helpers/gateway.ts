@@ -57,6 +57,8 @@ export async function startTestGateway(
     reachableIssuer?: boolean;
     /** Share another gateway's Redis keys (a second instance of the same deployment). */
     prefix?: string;
+    /** Wraps the real store, e.g. to inject a failure into one operation. */
+    wrapStore?: (store: Store) => Store;
   } = {},
 ): Promise<TestGateway> {
   const prefix = options.prefix ?? `tessera-test:${randomUUID()}:`;
@@ -70,10 +72,11 @@ export async function startTestGateway(
   };
   const config = parseConfig(raw);
   const clock: TestClock = { now: Date.now(), advance(ms) { this.now += ms; } };
-  const store: Store =
+  const realStore: Store =
     options.store === 'memory'
       ? new MemoryStore({ auditRetentionMs: config.tokens.auditRetention })
       : RedisStore.connect({ url: redisUrl, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 500 });
+  const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
   const auditLines: Record<string, any>[] = [];
   const auditSinks = [{ info: (obj: object) => void auditLines.push(obj as Record<string, any>) }];
   const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {}, auditSinks });
