@@ -53,7 +53,7 @@ const who = (p: { username?: string; userId?: string; tokenId?: string; clientId
   return [name, via && `(${via})`].filter(Boolean).join(' ') || (credential ?? '-');
 };
 
-const what = (e: Event): string => [e.target?.tokenId && !e.actor.tokenId ? `token ${e.target.tokenId}` : '', who(e.target)].filter((s) => s && s !== '-').join(' ') || '-';
+const what = (e: Event): string => [who(e.target), e.target?.tokenId ? `token ${e.target.tokenId}` : ''].filter((s) => s && s !== '-').join(' ') || '-';
 
 function rows(events: Event[]): string[][] {
   return events.map((e) => [
