@@ -4,7 +4,7 @@
  */
 const CLASSES: [RegExp, string][] = [
   [/replay|already been (used|answered)/i, 'replay'],
-  [/signature|cannot be verified|verify/i, 'signature'],
+  [/signature|signed|cannot be verified|verify/i, 'signature'],
   [/expired|not yet valid|unknown|RelayState|does not belong/i, 'unknown_or_expired_request'],
   [/disabled/i, 'user_disabled'],
   [/another source/i, 'name_of_another_source'],

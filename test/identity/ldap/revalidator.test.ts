@@ -50,7 +50,7 @@ describe('LdapRevalidator', () => {
   afterEach(() => stop?.());
 
   it('disables users gone from the directory and re-enables them when they return', async () => {
-    const { users, directory, revalidator, signIn } = setup();
+    const { store, users, directory, revalidator, signIn } = setup();
     await signIn('alice');
     await signIn('bob');
     directory.entries.delete('bob');
@@ -58,6 +58,13 @@ describe('LdapRevalidator', () => {
     expect(await revalidator.runOnce()).toMatchObject({ checked: 2, disabled: ['bob'], enabled: [] });
     expect((await users.get('bob')).enabled).toBe(false);
     expect((await users.get('alice')).enabled).toBe(true);
+    // Recorded as the directory's doing, by the system, not as an admin's user.disabled.
+    const events = (await store.auditRead({ count: 100 })).map((e) => JSON.parse(e.event));
+    expect(events.find((e) => e.target?.username === 'bob' && e.outcome === 'succeeded' && e.type.includes('disabled'))).toMatchObject({
+      type: 'ldap.user_disabled_by_revalidation',
+      actor: { credential: 'system' },
+      source: 'corp',
+    });
     // Still gone: nothing more to do.
     expect(await revalidator.runOnce()).toMatchObject({ disabled: [], enabled: [] });
 
