@@ -210,6 +210,8 @@ describe('OpenID Provider', () => {
 
     const wrongSecret = await client.discovery(issuer, SERVICE.id, 'not-the-secret-0123456789', undefined, { execute: [client.allowInsecureRequests] });
     await expect(client.clientCredentialsGrant(wrongSecret, { resource: RESOURCE })).rejects.toMatchObject({ error: 'invalid_client' });
+    expect(await auditEvents('type=client.auth_failed')).toContainEqual(expect.objectContaining({ outcome: 'failed', target: { clientId: SERVICE.id } }));
+    expect(JSON.stringify(await auditEvents('limit=200'))).not.toContain('not-the-secret-0123456789');
   });
 
   it('client credentials: opaque token introspected by its resource server, JWT (RFC 9068) token verified offline', async () => {
