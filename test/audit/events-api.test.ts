@@ -75,6 +75,9 @@ describe('audit events from the REST API', () => {
     for (let i = 0; i < 6; i++) await api('POST', '/api/v1/login', { body: { username: 'carol', password: `guess-number-${i}` } });
     secrets.push(...Array.from({ length: 6 }, (_, i) => `guess-number-${i}`));
 
+    // Client-supplied text that carries a secret (a token pasted as username, in the user agent) is redacted.
+    await api('POST', '/api/v1/login', { body: { username: created[2].token, password: 'x-password' }, headers: { 'user-agent': `curl/8.5 ${created[2].token}` } });
+
     let cursor: string | null = null;
     do {
       const page: any = await api('GET', `/api/v1/audit?limit=200${cursor ? `&before=${cursor}` : ''}`, { token: admin });
@@ -125,6 +128,7 @@ describe('audit events from the REST API', () => {
     expect(secrets.length).toBeGreaterThan(15);
     for (const secret of secrets) expect(everything.includes(secret), `secret ${secret.slice(0, 6)}… leaked`).toBe(false);
     expect(everything).not.toMatch(/Bearer |Basic /);
+    expect(find('login.failed', (e) => e.target.username === '[redacted]')).toMatchObject({ userAgent: 'curl/8.5 [redacted]' });
   });
 
   it('carries the request id: a well-formed one is kept and echoed, a malformed one replaced', async () => {
