@@ -17,11 +17,16 @@ export const jsonLinesToStdout: AuditSink = {
   },
 };
 
-/** The log line of an event: the event itself under `audit: true`, so log pipelines can route it. */
+/**
+ * The log line of an event: its fields at the top level with `audit: true`, so log pipelines can
+ * route it. Its time is `eventTime`: `time` is the logger's own (pino writes it), and one line
+ * must not carry the key twice.
+ */
 export function shipEvent(sinks: readonly AuditSink[], event: AuditEvent): void {
+  const { time, ...rest } = event;
   for (const sink of sinks) {
     try {
-      sink.info({ audit: true, ...event }, `audit ${event.type} ${event.outcome}`);
+      sink.info({ audit: true, ...rest, eventTime: time }, `audit ${event.type} ${event.outcome}`);
     } catch {
       // A broken sink must not fail the action: the event is already in the store.
     }

@@ -146,7 +146,10 @@ export class UserService {
         role: identity.role ?? existing.role,
         updatedAt: now,
       };
-      await this.store.putUser(user);
+      // A directory changing someone's role or groups changes what they may do: recorded.
+      const fields = (['displayName', 'email', 'groups', 'role'] as const).filter((k) => JSON.stringify(user[k]) !== JSON.stringify(existing[k]));
+      if (!fields.length) await this.store.putUser(user);
+      else await this.audit.around({ type: 'user.changed', actor: { credential: 'system' }, target: userTarget(user), source: user.source, details: { fields, role: user.role } }, () => this.store.putUser(user));
       return user;
     }
     const user: UserRecord = {

@@ -120,7 +120,10 @@ describe('audit events from the REST API', () => {
   it('writes every stored event as one log line with the same type', () => {
     const logged = new Set(gw.auditLines.map((l) => l.id));
     for (const event of events) expect(logged.has(event.id), event.type).toBe(true);
-    for (const line of gw.auditLines) expect(line).toMatchObject({ audit: true, type: expect.any(String) });
+    for (const line of gw.auditLines) {
+      expect(line).toMatchObject({ audit: true, type: expect.any(String), outcome: expect.any(String), eventTime: expect.any(String) });
+      expect(line).not.toHaveProperty('time'); // the logger's own key
+    }
   });
 
   it('puts no secret in any event or log line', () => {

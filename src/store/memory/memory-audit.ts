@@ -18,7 +18,15 @@ export class MemoryAuditLog {
     const ms = last && last.ms >= now ? last.ms : now;
     const seq = last && last.ms === ms ? last.seq + 1 : 0;
     const id = `${ms}-${seq}`;
-    if (replaces !== undefined) this.entries = this.entries.filter((e) => e.entry.id !== replaces);
+    // The entry replaced is an action's own "attempted" one: found from the newest end.
+    if (replaces !== undefined) {
+      for (let i = this.entries.length - 1; i >= 0; i--) {
+        if (this.entries[i]!.entry.id === replaces) {
+          this.entries.splice(i, 1);
+          break;
+        }
+      }
+    }
     this.entries.push({ ms, seq, entry: { id, event } });
     const horizon = now - retentionMs;
     const firstKept = this.entries.findIndex((e) => e.ms >= horizon);

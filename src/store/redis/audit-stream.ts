@@ -44,6 +44,7 @@ export class RedisAuditStream {
   }
 
   async read(range: AuditRange): Promise<AuditEntry[]> {
+    if (range.before === '0-0') return []; // nothing is older, and Redis refuses "(0-0" as an end
     const end = range.before !== undefined ? `(${range.before}` : '+';
     const start = range.after !== undefined ? `(${range.after}` : '-';
     const rows = await this.call('auditRead', () => this.redis.xrevrange(this.key, end, start, 'COUNT', range.count));

@@ -73,6 +73,16 @@ describe('LdapRevalidator', () => {
     expect((await users.get('bob')).enabled).toBe(true);
   });
 
+  it('records a directory change of groups or role as user.changed, and a sign-in that changes nothing as nothing', async () => {
+    const { store, signIn } = setup();
+    await signIn('dora');
+    await signIn('dora');
+    await signIn('dora', ['ops']);
+    const events = (await store.auditRead({ count: 100 })).map((e) => JSON.parse(e.event)).filter((e) => e.target?.username === 'dora');
+    expect(events.map((e) => e.type)).toEqual(['user.changed', 'user.created']);
+    expect(events[0]).toMatchObject({ outcome: 'succeeded', actor: { credential: 'system' }, source: 'corp', details: { fields: ['groups'] } });
+  });
+
   it('leaves alone users of other sources and users an admin disabled', async () => {
     const { users, directory, revalidator, signIn } = setup();
     await users.create({ username: 'local-user', password: 'local-password' });
