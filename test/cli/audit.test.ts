@@ -23,7 +23,7 @@ describe('tessera audit', () => {
     const created = await alice.run(['token', 'create', '--name', 'from-cli', '--quiet']);
     expect(created.code, created.stderr).toBe(0);
     secrets.push(created.stdout.trim());
-  });
+  }, 120_000); // four CLI processes (and maybe the CLI build) on a loaded machine
   afterAll(async () => {
     admin?.dispose();
     alice?.dispose();
