@@ -3,6 +3,8 @@
  * app, the CLI's `serve` and the tests all start here, so there is one way to wire Tessera.
  */
 import { systemClock, type Clock } from './clock.js';
+import { AuditTrail } from './audit/trail.js';
+import { jsonLinesToStdout, type AuditSink } from './audit/sinks.js';
 import type { TesseraConfig } from './config/schema.js';
 import { LdapSource } from './identity/ldap/ldap-source.js';
 import { LocalSource } from './identity/local/local-source.js';
@@ -42,6 +44,8 @@ export interface Services {
   introspection: Introspection;
   /** The store's durability checks: run at start-up and every store.checkInterval; /readyz reads it. */
   storeMonitor: StoreMonitor;
+  /** The audit trail: every service records its security-relevant actions here. */
+  audit: AuditTrail;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -78,21 +82,22 @@ function sharedCookieKeys(store: Store, config: TesseraConfig): () => Promise<st
   };
 }
 
-export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
+export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void; auditSinks?: AuditSink[] } = {}): Services {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? openStore(config, options.log);
-  const users = new UserService(store, config, clock);
+  const audit = new AuditTrail({ store, clock, retentionMs: config.audit.retention, sinks: options.auditSinks ?? [jsonLinesToStdout] });
+  const users = new UserService(store, config, clock, audit);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
   const samlSignIns = new SamlSignIns(store, clock);
   const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
   const devices = new DeviceTrust(sharedCookieKeys(store, config), config.auth.lockout.deviceTtl, clock);
-  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle, devices);
-  const sessions = new SessionService(store, config.auth, clock);
-  const pats = new PatService(store, users, config.tokens, clock);
+  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle, devices, audit);
+  const sessions = new SessionService(store, config.auth, clock, audit);
+  const pats = new PatService(store, users, config.tokens, clock, audit);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
   const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.warn(line)) });
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor };
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit };
 }

@@ -11,6 +11,8 @@ import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store/store.js';
+import { configFacts } from './audit/config-facts.js';
+import type { AuditSink } from './audit/sinks.js';
 
 export interface RunningGateway {
   services: Services;
@@ -27,6 +29,8 @@ export interface StartOptions {
   /** Password for the bootstrap `admin`; generated and printed when absent. */
   adminPassword?: string;
   log?: (line: string) => void;
+  /** Where audit events are logged besides the store (default: JSON lines on stdout). */
+  auditSinks?: AuditSink[];
 }
 
 export async function startGateway(config: TesseraConfig, options: StartOptions = {}): Promise<RunningGateway> {
@@ -43,6 +47,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     throw error;
   });
   services.storeMonitor.start();
+  await services.audit.record({ type: 'config.loaded', actor: { credential: 'system' }, details: configFacts(config) });
 
   const generated = options.adminPassword === undefined;
   const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');

@@ -232,6 +232,15 @@ const web = z.strictObject({
   sessionTtl: duration('12h'),
 });
 
+const audit = z.strictObject({
+  /**
+   * How long audit events are kept (the store trims older ones). Independent of
+   * `tokens.auditRetention`: a revoked token's record goes after that, its history stays this long.
+   * 90 days covers a quarterly access review; SIEMs keep longer from the log stream.
+   */
+  retention: duration('90d'),
+});
+
 export const configSchema = z.strictObject({
   server: server.default(server.parse({})),
   store: store.default(store.parse({})),
@@ -252,6 +261,8 @@ export const configSchema = z.strictObject({
   web: web.default(web.parse({})),
   /** Text shown above the web sign-in form (the seeds' login banner). */
   loginBanner: z.string().optional(),
+  /** The audit trail: who did what, from where (README: Audit trail). */
+  audit: audit.default(audit.parse({})),
 }).superRefine((c, ctx) => {
   // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
   const ldapIds = new Set(c.ldap.map((s) => s.id));

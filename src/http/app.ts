@@ -13,7 +13,9 @@ import { signInPages } from '../web/pages/sign-in.js';
 import { tokenPages } from '../web/pages/tokens.js';
 import { staticRoutes } from '../web/static.js';
 import { errorHandler } from './errors.js';
+import { requestContext } from './request-context.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
@@ -27,6 +29,7 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
   // Koa prints every error itself unless told not to; errorHandler decides what is logged.
   app.silent = true;
+  app.use(requestContext);
   app.use(errorHandler);
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -42,6 +45,7 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
     userRoutes(services),
     tokenRoutes(services),
     adminRoutes(services, oidc),
+    auditRoutes(services),
     interactionRoutes(services, oidc),
     samlRoutes(services, oidc),
     signInPages(services),

@@ -2,6 +2,8 @@
  * Middleware that puts the caller (`ctx.state.principal`) on the context, or refuses.
  */
 import type { Context, Next } from 'koa';
+import { actorOf } from '../audit/actors.js';
+import { setRequestActor } from '../audit/context.js';
 import { Forbidden, InvalidToken, Unauthorized } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { isAdmin, type Principal } from '../tokens/principal.js';
@@ -20,6 +22,7 @@ export async function principalOf(services: Services, ctx: Context): Promise<Pri
       ? await services.bearer.authenticate(presented.token, ctx.ip)
       : await services.bearer.authenticateBasic(presented.username, presented.password, ctx.ip);
   if (!principal) throw new InvalidToken();
+  setRequestActor(actorOf(principal));
   return principal;
 }
 

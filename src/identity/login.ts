@@ -5,7 +5,10 @@
  * What counts toward lockout (throttle.ts) is a wrong password and nothing else: not a refusal,
  * not a correct password (even for a disabled account), not a directory that did not answer.
  */
-import { InvalidRequest, NotFound, TemporarilyUnavailable, Unauthorized } from '../errors.js';
+import { userTarget } from '../audit/actors.js';
+import type { AuditRecord } from '../audit/event.js';
+import type { AuditTrail } from '../audit/trail.js';
+import { InvalidRequest, NotFound, TemporarilyUnavailable, TooManyRequests, Unauthorized } from '../errors.js';
 import type { UserRecord } from '../store/records.js';
 import type { DeviceTrust } from './devices.js';
 import type { Identity, PasswordSource } from './source.js';
@@ -33,7 +36,7 @@ export interface SignedIn {
 type Verdict =
   | { kind: 'user'; user: UserRecord }
   /** The password was right, but the account cannot sign in (disabled, or another source's name). */
-  | { kind: 'refused' }
+  | { kind: 'refused'; failure: AuditRecord }
   | { kind: 'wrong' }
   /** No source recognised the password and at least one could not be asked. */
   | { kind: 'unavailable'; error: unknown; answered: Set<string> };
@@ -46,6 +49,7 @@ export class LoginService {
     private readonly users: UserService,
     private readonly throttle: LoginThrottle,
     private readonly devices: DeviceTrust,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The Tessera user for a verified identity; null when the name belongs to another source. */
@@ -80,7 +84,10 @@ export class LoginService {
     if (attempt.source && sources.length === 0) throw new InvalidRequest(`unknown identity source: ${attempt.source}`);
 
     const knownDevice = await this.devices.recognise(attempt.device, username);
-    const ticket = await this.throttle.begin({ username, ip, knownDevice });
+    const ticket = await this.throttle.begin({ username, ip, knownDevice }).catch(async (err: unknown) => {
+      if (err instanceof TooManyRequests) await this.audit.record({ type: 'login.throttled', outcome: 'failed', reason: 'too_many_failures', target: { username }, source: attempt.source });
+      throw err;
+    });
     let verdict: Verdict;
     try {
       verdict = await this.check(sources, username, password);
@@ -90,14 +97,19 @@ export class LoginService {
       throw err;
     }
     switch (verdict.kind) {
-      case 'user':
+      case 'user': {
         await ticket.succeeded();
-        return { user: verdict.user, device: await this.devices.remember(attempt.device, username) };
+        const { user } = verdict;
+        await this.audit.record({ type: 'login.succeeded', actor: { credential: 'password', userId: user.id, username: user.username }, target: userTarget(user), source: user.source });
+        return { user, device: await this.devices.remember(attempt.device, username) };
+      }
       case 'refused':
         await ticket.undecided();
+        await this.audit.record(verdict.failure);
         throw failure();
       case 'wrong':
         await ticket.failed();
+        await this.audit.record({ type: 'login.failed', outcome: 'failed', reason: 'invalid_credentials', target: { username }, source: attempt.source });
         throw failure();
       case 'unavailable':
         await ticket.undecided();
@@ -122,7 +134,9 @@ export class LoginService {
       answered.add(source.id);
       if (!identity) continue;
       const user = await this.userFor(source.id, identity);
-      return user?.enabled ? { kind: 'user', user } : { kind: 'refused' };
+      if (user?.enabled) return { kind: 'user', user };
+      const reason = user ? 'user_disabled' : 'name_of_another_source';
+      return { kind: 'refused', failure: { type: 'login.failed', outcome: 'failed', reason, target: user ? userTarget(user) : { username }, source: source.id } };
     }
     return unavailable ? { kind: 'unavailable', error: unavailable, answered } : { kind: 'wrong' };
   }

@@ -4,6 +4,9 @@
  * password voids their login sessions at once; disabling or deleting also makes every token they
  * own inactive (the store checks the owner on each bearer check).
  */
+import { userTarget } from '../audit/actors.js';
+import type { AuditType } from '../audit/event.js';
+import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import { InvalidRequest, NotFound } from '../errors.js';
@@ -32,6 +35,13 @@ export interface UserPatch {
   password?: string;
 }
 
+/** The one event a change is recorded as: disabling and password resets are named, the rest is `user.changed`. */
+function changeType(user: UserRecord, patch: UserPatch, by: 'admin' | 'ldap-revalidation'): AuditType {
+  if (patch.enabled === false && user.enabled) return by === 'ldap-revalidation' ? 'ldap.user_disabled_by_revalidation' : 'user.disabled';
+  if (patch.password !== undefined) return 'user.password_reset';
+  return 'user.changed';
+}
+
 export function validUsername(username: unknown): username is string {
   return typeof username === 'string' && USERNAME.test(username);
 }
@@ -41,6 +51,7 @@ export class UserService {
     private readonly store: Store,
     private readonly config: TesseraConfig,
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   private async passwordHash(password: string): Promise<string> {
@@ -74,7 +85,7 @@ export class UserService {
       sessionsNotBefore: 0,
     };
     if (input.password !== undefined) user.passwordHash = await this.passwordHash(input.password);
-    await this.store.createUser(user);
+    await this.audit.around({ type: 'user.created', target: userTarget(user), source: 'local', details: { role: user.role, enabled: user.enabled } }, () => this.store.createUser(user));
     return user;
   }
 
@@ -92,12 +103,13 @@ export class UserService {
    * `actor`: the admin making the change. An admin cannot demote or disable themselves, so a
    * gateway is never left without the admin who was working on it.
    */
-  async update(username: string, patch: UserPatch, actor?: string): Promise<UserRecord> {
+  async update(username: string, patch: UserPatch, actor?: string, by: 'admin' | 'ldap-revalidation' = 'admin'): Promise<UserRecord> {
     const user = await this.get(username);
     // By the stored name: `ADMIN` in the path is the same account as the actor `admin`.
     if (actor === user.username && (patch.role === 'normal' || patch.enabled === false)) {
       throw new InvalidRequest('admins cannot demote or disable themselves');
     }
+    const type = changeType(user, patch, by);
     const now = this.clock();
     if (patch.password !== undefined) {
       if (user.source !== 'local') throw new InvalidRequest(`${username} signs in through ${user.source}; its password is not Tessera's to set`);
@@ -110,14 +122,15 @@ export class UserService {
     if (patch.role !== undefined) user.role = patch.role;
     if (patch.enabled !== undefined) user.enabled = patch.enabled;
     user.updatedAt = now;
-    await this.store.putUser(user);
+    const fields = Object.keys(patch).filter((k) => patch[k as keyof UserPatch] !== undefined);
+    await this.audit.around({ type, target: userTarget(user), source: user.source, details: { fields, ...(patch.role ? { role: patch.role } : {}) } }, () => this.store.putUser(user));
     return user;
   }
 
   async delete(username: string, by: string): Promise<void> {
     const user = await this.get(username);
     if (user.username === by) throw new InvalidRequest('admins cannot delete themselves');
-    await this.store.deleteUser(user.id, by, this.clock());
+    await this.audit.around({ type: 'user.deleted', target: userTarget(user), source: user.source }, () => this.store.deleteUser(user.id, by, this.clock()));
   }
 
   /**
@@ -137,7 +150,10 @@ export class UserService {
         role: identity.role ?? existing.role,
         updatedAt: now,
       };
-      await this.store.putUser(user);
+      // A directory changing someone's role or groups changes what they may do: recorded.
+      const fields = (['displayName', 'email', 'groups', 'role'] as const).filter((k) => JSON.stringify(user[k]) !== JSON.stringify(existing[k]));
+      if (!fields.length) await this.store.putUser(user);
+      else await this.audit.around({ type: 'user.changed', actor: { credential: 'system' }, target: userTarget(user), source: user.source, details: { fields, role: user.role } }, () => this.store.putUser(user));
       return user;
     }
     const user: UserRecord = {
@@ -153,7 +169,7 @@ export class UserService {
       updatedAt: now,
       sessionsNotBefore: 0,
     };
-    await this.store.createUser(user);
+    await this.audit.around({ type: 'user.created', target: userTarget(user), source: user.source, details: { role: user.role } }, () => this.store.createUser(user));
     return user;
   }
 

@@ -24,6 +24,9 @@ const CLAIMS = {
   groups: ['groups'],
 };
 
+/** oidc-provider's error events of the endpoints where clients authenticate. */
+const CLIENT_AUTH_EVENTS = ['grant.error', 'introspection.error', 'revocation.error', 'device_authorization.error'] as const;
+
 /** Routes under /oauth2, next to Tessera's own /oauth2/introspect and /oauth2/revoke. */
 const ROUTES = {
   authorization: '/oauth2/authorize',
@@ -195,6 +198,12 @@ export class OpenIdProvider {
       if (err instanceof TemporarilyUnavailable) ctx.state.storeDown = true;
       else console.error(`[tessera] openid provider error: ${err.message}`);
     });
+    // oidc-provider revokes grants itself (refresh token reuse, RFC 7009, logout) and says so after.
+    provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
+      const event = { type: 'oidc.grant_revoked' as const, target: { clientId: ctx.oidc?.client?.clientId }, details: { grantId } };
+      this.services.audit.record(event).catch((err: Error) => console.error(`[tessera] audit event oidc.grant_revoked not stored: ${err.message}`));
+    });
+    for (const name of CLIENT_AUTH_EVENTS) provider.on(name as 'grant.error', (ctx: KoaContextWithOIDC, err: { error?: string }) => this.auditClientAuth(ctx, err));
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.state.storeDown) return;
@@ -222,6 +231,14 @@ export class OpenIdProvider {
     clearInterval(this.timer);
   }
 
+  /** A client that failed to authenticate at one of the provider's endpoints (token, introspection, ...). */
+  private auditClientAuth(ctx: KoaContextWithOIDC, err: { error?: string }): void {
+    if (err?.error !== 'invalid_client') return;
+    const claimed = ctx.oidc?.client?.clientId ?? (ctx.oidc?.params?.client_id as string | undefined);
+    const event = { type: 'client.auth_failed' as const, outcome: 'failed' as const, reason: 'invalid_client', actor: { credential: 'anonymous' as const }, target: { clientId: claimed?.slice(0, 200) } };
+    this.services.audit.record(event).catch((e: Error) => console.error(`[tessera] audit event client.auth_failed not stored: ${e.message}`));
+  }
+
   /** Lets the gateway's API accept what the provider issued to the CLI (`tessera login --sso`). */
   cliLogins(): ProviderLogins {
     const { store } = this.services;
@@ -238,8 +255,11 @@ export class OpenIdProvider {
         if (token.length > 512) return;
         const found = (await this.provider.RefreshToken.find(token)) ?? (await this.provider.AccessToken.find(token));
         if (found?.clientId !== CLI_CLIENT_ID || !found.grantId) return;
-        await store.providerRevokeByGrantId(found.grantId);
-        await (await this.provider.Grant.find(found.grantId))?.destroy();
+        const grantId = found.grantId;
+        await this.services.audit.around({ type: 'oidc.grant_revoked', target: { userId: found.accountId, clientId: CLI_CLIENT_ID }, details: { grantId } }, async () => {
+          await store.providerRevokeByGrantId(grantId);
+          await (await this.provider.Grant.find(grantId))?.destroy();
+        });
       },
     };
   }

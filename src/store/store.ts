@@ -14,8 +14,10 @@
  * service is unreachable or slow. A store never answers "active" when it could not check.
  */
 import type { SessionRecord, TokenRecord, UserRecord } from './records.js';
+import type { AuditEntry, AuditRange } from './audit-entries.js';
 
 export type { SessionRecord, TokenRecord, UserRecord } from './records.js';
+export type { AuditEntry, AuditRange } from './audit-entries.js';
 
 export interface TokenLimit {
   /** Active (not revoked, not expired) tokens a user may hold after the insert. */
@@ -140,6 +142,16 @@ export interface Store {
   /** Sets `name` only if it is unset; returns the value in force afterwards (first writer wins). */
   initSetting(name: string, value: string): Promise<string>;
   setSetting(name: string, value: string): Promise<void>;
+
+  // ---- audit trail (audit-entries.ts) --------------------------------------------------------
+  /**
+   * Appends one audit event (JSON) at `now` and returns its entry id. With `replaces`, that entry
+   * is removed in the same atomic step (an "attempted" event becoming its outcome). Entries older
+   * than `now - retentionMs` are dropped. Ids grow: a `now` before the newest entry takes its time.
+   */
+  auditAppend(event: string, now: number, retentionMs: number, replaces?: string): Promise<string>;
+  /** Entries newest first within the range (ids from `auditAppend`). */
+  auditRead(range: AuditRange): Promise<AuditEntry[]>;
 
   // ---- lifecycle ------------------------------------------------------------------------------
   /** Throws `TemporarilyUnavailable` when the store cannot be reached. */

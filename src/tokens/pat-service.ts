@@ -10,6 +10,7 @@
  * A token someone may not see is "not found", so ids of other users' tokens cannot be probed.
  */
 import { timingSafeEqual } from 'node:crypto';
+import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
@@ -83,6 +84,7 @@ export class PatService {
     private readonly users: UserService,
     private readonly config: TesseraConfig['tokens'],
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** The expiry fields of a new token, from the request and the configured bounds. */
@@ -155,7 +157,15 @@ export class PatService {
       ...(caller.via === 'pat' && caller.tokenId ? { parentId: caller.tokenId } : {}),
       ...this.expiry(input, now, caller.expiryCeiling),
     };
-    const { evicted } = await this.store.insertToken(record, { max: this.config.maxPerUser, onLimit: this.config.onLimit }, now);
+    // The creation event is written ahead for the whole atomic insert, evictions included; each
+    // evicted token then gets its own event so its history can be found by its id.
+    const target = { userId: owner.id, username: owner.username, tokenId: record.id };
+    const { evicted } = await this.audit.around(
+      { type: 'token.created', target, details: { name, scope: record.scope, expiration: record.expiration, expiresAt: new Date(record.expiresAt).toISOString() } },
+      () => this.store.insertToken(record, { max: this.config.maxPerUser, onLimit: this.config.onLimit }, now),
+      (result) => ({ details: { evicted: result.evicted } }),
+    );
+    for (const id of evicted) await this.audit.record({ type: 'token.evicted', target: { ...target, tokenId: id }, details: { evictedFor: record.id, limit: this.config.maxPerUser } });
     return { secret, record, owner, evicted };
   }
 
@@ -197,7 +207,10 @@ export class PatService {
       }
     }
     for (const t of all) {
-      if (doomed.has(t.id) && !parentIds.includes(t.id) && t.revokedAt === undefined) await this.store.revokeToken(userId, t.id, by, now);
+      if (doomed.has(t.id) && !parentIds.includes(t.id) && t.revokedAt === undefined) {
+        const event = { type: 'token.revoked' as const, target: { userId, tokenId: t.id }, details: { cascadeFrom: t.parentId ?? null } };
+        await this.audit.around(event, () => this.store.revokeToken(userId, t.id, by, now));
+      }
     }
   }
 
@@ -230,7 +243,10 @@ export class PatService {
     if (patch.name !== undefined && !name) throw new InvalidRequest('name must not be empty');
     if (name === undefined && description === undefined) throw new InvalidRequest('nothing to change: give name and/or description');
     const { owner } = await this.manageable(caller, id);
-    const token = await this.store.updateToken(owner.id, id, { name, description });
+    const fields = [...(name !== undefined ? ['name'] : []), ...(description !== undefined ? ['description'] : [])];
+    const token = await this.audit.around({ type: 'token.edited', target: { userId: owner.id, username: owner.username, tokenId: id }, details: { fields } }, () =>
+      this.store.updateToken(owner.id, id, { name, description }),
+    );
     if (!token) throw new NotFound(`token ${id} not found`);
     return { token, owner };
   }
@@ -238,7 +254,9 @@ export class PatService {
   async revoke(caller: Principal, id: string) {
     const { owner } = await this.manageable(caller, id);
     const now = this.clock();
-    const token = await this.store.revokeToken(owner.id, id, caller.user.username, now);
+    const token = await this.audit.around({ type: 'token.revoked', target: { userId: owner.id, username: owner.username, tokenId: id } }, () =>
+      this.store.revokeToken(owner.id, id, caller.user.username, now),
+    );
     if (!token) throw new NotFound(`token ${id} not found`);
     await this.revokeDescendants(owner.id, [id], caller.user.username, now);
     return { token, owner };
@@ -249,7 +267,11 @@ export class PatService {
     if (username !== caller.user.username && !isAdmin(caller)) throw new Forbidden('only admins revoke other users\' tokens');
     if (caller.scopes !== null) throw new Forbidden('revoking all tokens needs an unscoped credential');
     const owner = username === caller.user.username ? caller.user : await this.users.get(username);
-    return this.store.revokeUserTokens(owner.id, caller.user.username, this.clock());
+    return this.audit.around(
+      { type: 'token.revoked_all_of_user', target: { userId: owner.id, username: owner.username } },
+      () => this.store.revokeUserTokens(owner.id, caller.user.username, this.clock()),
+      (count) => ({ details: { count } }),
+    );
   }
 
   /**
@@ -259,10 +281,13 @@ export class PatService {
   async revokeEverything(caller: Principal): Promise<{ users: number; tokens: number }> {
     if (!isAdmin(caller)) throw new Forbidden('only admins revoke every token');
     const now = this.clock();
-    const users = await this.users.list();
-    let tokens = 0;
-    for (const user of users) tokens += await this.store.revokeUserTokens(user.id, `${caller.user.username} (revoke-all)`, now);
-    return { users: users.length, tokens };
+    const revokeAll = async () => {
+      const users = await this.users.list();
+      let tokens = 0;
+      for (const user of users) tokens += await this.store.revokeUserTokens(user.id, `${caller.user.username} (revoke-all)`, now);
+      return { users: users.length, tokens };
+    };
+    return this.audit.around({ type: 'token.revoked_everything' }, revokeAll, (result) => ({ details: result }));
   }
 
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */
@@ -270,8 +295,14 @@ export class PatService {
     const parsed = parseSecret(secret);
     if (parsed?.kind !== 'pat') return;
     const now = this.clock();
-    if (!(await this.store.revokeTokenByHash(parsed.userId, parsed.hash, by, now))) return;
-    const revoked = (await this.store.listTokens(parsed.userId, now)).find((t) => t.hash === parsed.hash);
+    const revokeIt = async () => {
+      if (!(await this.store.revokeTokenByHash(parsed.userId, parsed.hash, by, now))) return null;
+      return (await this.store.listTokens(parsed.userId, now)).find((t) => t.hash === parsed.hash) ?? null;
+    };
+    const revoked = await this.audit.around({ type: 'token.revoked', target: { userId: parsed.userId } }, revokeIt, (token) => ({
+      target: token ? { tokenId: token.id } : {},
+      details: { found: token !== null },
+    }));
     if (revoked) await this.revokeDescendants(parsed.userId, [revoked.id], by, now);
   }
 

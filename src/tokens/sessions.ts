@@ -4,6 +4,7 @@
  * token; presenting an already-rotated one revokes the whole login (RFC 9700 §4.14.2), because
  * then either the user or a thief holds a copy.
  */
+import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import { InvalidGrant } from '../errors.js';
@@ -26,6 +27,7 @@ export class SessionService {
     private readonly store: Store,
     private readonly config: TesseraConfig['auth'],
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   private answer(access: string, refresh: string, now: number, accessExpiresAt: number, sessionEnd: number): LoginTokens {
@@ -65,7 +67,14 @@ export class SessionService {
     const access = newSecret('access', parsed.userId);
     const refresh = newSecret('refresh', parsed.userId);
     const next = { refreshHash: parseSecret(refresh)!.hash, accessHash: parseSecret(access)!.hash, accessExpiresAt: now + this.config.accessTokenTtl };
-    const result = await this.store.rotateRefreshToken(parsed.userId, parsed.hash, next, now);
+    const rotate = () => this.store.rotateRefreshToken(parsed.userId, parsed.hash, next, now);
+    // Reuse revokes the whole login: a change, so its event is written ahead when the reuse is
+    // visible beforehand (a session whose current refresh token is another one). Only a reuse
+    // racing the legitimate rotation is seen afterwards, and then recorded afterwards.
+    const known = await this.store.findSessionByRefresh(parsed.userId, parsed.hash);
+    const reuse = { type: 'session.refresh_reused' as const, outcome: 'succeeded' as const, target: { userId: parsed.userId }, details: { sessionId: known?.id ?? null } };
+    const result = known && known.refreshHash !== parsed.hash ? await this.audit.around(reuse, rotate) : await rotate();
+    if (result.outcome === 'reused' && known?.refreshHash === parsed.hash) await this.audit.record(reuse);
     if (result.outcome === 'reused') throw new InvalidGrant('refresh token was already used; the whole login has been revoked');
     if (result.outcome === 'invalid') throw new InvalidGrant('refresh token is invalid, expired or revoked');
     // Sessions end absolutely; a rotated access token is clipped to the session's end too.
@@ -79,7 +88,7 @@ export class SessionService {
   }
 
   async revoke(userId: string, sessionId: string): Promise<void> {
-    await this.store.revokeSession(userId, sessionId, this.clock());
+    await this.audit.around({ type: 'logout', target: { userId }, details: { sessionId } }, () => this.store.revokeSession(userId, sessionId, this.clock()));
   }
 
   /** Logout or RFC 7009 with a refresh token: ends the login it belongs to. */
@@ -87,6 +96,6 @@ export class SessionService {
     const parsed = parseSecret(secret);
     if (parsed?.kind !== 'refresh') return;
     const session = await this.store.findSessionByRefresh(parsed.userId, parsed.hash);
-    if (session) await this.store.revokeSession(parsed.userId, session.id, this.clock());
+    if (session) await this.revoke(parsed.userId, session.id);
   }
 }

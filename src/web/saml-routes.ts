@@ -27,6 +27,7 @@ import { html } from './html.js';
 import { renderPage } from './layout.js';
 import { safeReturnPath } from './return-path.js';
 import { startWebSession } from './session.js';
+import { auditSamlRejections } from './saml-audit.js';
 
 const BROWSER_COOKIE = 'tessera_saml_browser';
 const DEFAULT_RETURN = '/manage_tokens';
@@ -124,7 +125,7 @@ export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
     ctx.status = 303;
   });
 
-  router.post('/saml/:id/acs', async (ctx) => {
+  router.post('/saml/:id/acs', auditSamlRejections(services), async (ctx) => {
     const source = sourceOf(ctx);
     const form = await readForm(ctx, config.server.bodyLimitBytes);
     const relayState = stringField(form, 'RelayState');
@@ -145,6 +146,7 @@ export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
     }
     if (!user.enabled) throw new Forbidden('this account is disabled in Tessera');
 
+    await services.audit.record({ type: 'saml.signed_in', actor: { credential: 'saml', userId: user.id, username: user.username }, target: { userId: user.id, username: user.username }, source: source.id });
     const code = await signIns.handOff({
       source: source.id,
       userId: user.id,

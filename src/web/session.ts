@@ -9,6 +9,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
+import { actorOf } from '../audit/actors.js';
+import { setRequestActor } from '../audit/context.js';
 import { Forbidden } from '../errors.js';
 import type { Services } from '../gateway.js';
 import type { UserRecord } from '../store/records.js';
@@ -36,6 +38,7 @@ export async function webPrincipal(ctx: Context, services: Services): Promise<Pr
   const value = ctx.cookies.get(cookieName(ctx));
   const principal = value?.startsWith('tsa_') ? await services.bearer.authenticate(value, ctx.ip) : null;
   ctx.state.webPrincipal = principal;
+  if (principal) setRequestActor(actorOf(principal));
   return principal;
 }
 

@@ -32,6 +32,8 @@ export interface TestGateway extends RunningGateway {
   personalToken(username: string, password: string): Promise<string>;
   introspect(token: string, client?: { id: string; secret: string }): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
+  /** Every audit log line the gateway wrote, as the sink received it. */
+  auditLines: Record<string, any>[];
 }
 
 export async function deleteKeys(url: string, prefix: string): Promise<void> {
@@ -55,6 +57,8 @@ export async function startTestGateway(
     reachableIssuer?: boolean;
     /** Share another gateway's Redis keys (a second instance of the same deployment). */
     prefix?: string;
+    /** Wraps the real store, e.g. to inject a failure into one operation. */
+    wrapStore?: (store: Store) => Store;
   } = {},
 ): Promise<TestGateway> {
   const prefix = options.prefix ?? `tessera-test:${randomUUID()}:`;
@@ -68,11 +72,14 @@ export async function startTestGateway(
   };
   const config = parseConfig(raw);
   const clock: TestClock = { now: Date.now(), advance(ms) { this.now += ms; } };
-  const store: Store =
+  const realStore: Store =
     options.store === 'memory'
       ? new MemoryStore({ auditRetentionMs: config.tokens.auditRetention })
       : RedisStore.connect({ url: redisUrl, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 500 });
-  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {} });
+  const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
+  const auditLines: Record<string, any>[] = [];
+  const auditSinks = [{ info: (obj: object) => void auditLines.push(obj as Record<string, any>) }];
+  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {}, auditSinks });
 
   const api: TestGateway['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
@@ -103,6 +110,7 @@ export async function startTestGateway(
     ...gateway,
     clock,
     prefix,
+    auditLines,
     api,
     login,
     async personalToken(username, password) {

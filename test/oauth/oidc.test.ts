@@ -46,6 +46,8 @@ describe('OpenID Provider', () => {
   });
   afterAll(() => gw?.stop());
 
+  const auditEvents = async (query: string) => (await gw.api('GET', `/api/v1/audit?${query}`, { token: await gw.login('admin', ADMIN_PASSWORD) })).body.events as any[];
+
   /** Authorization code + PKCE through the real sign-in (and consent) pages. Returns the callback URL. */
   async function signIn(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}, user = ['olivia', 'olivia-password']) {
     browser = new CookieBrowser();
@@ -108,6 +110,8 @@ describe('OpenID Provider', () => {
     await expect(client.refreshTokenGrant(web, second.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     const introspected = await client.tokenIntrospection(web, second.access_token);
     expect(introspected.active).toBe(false);
+    // The provider's own revocation of the grant is in the audit trail.
+    expect(await auditEvents('type=oidc.grant_revoked')).toContainEqual(expect.objectContaining({ outcome: 'succeeded', target: { clientId: WEB.id } }));
   });
 
   it('tokens of a user who is disabled, deleted, or had a password reset introspect as inactive', async () => {
@@ -206,6 +210,8 @@ describe('OpenID Provider', () => {
 
     const wrongSecret = await client.discovery(issuer, SERVICE.id, 'not-the-secret-0123456789', undefined, { execute: [client.allowInsecureRequests] });
     await expect(client.clientCredentialsGrant(wrongSecret, { resource: RESOURCE })).rejects.toMatchObject({ error: 'invalid_client' });
+    expect(await auditEvents('type=client.auth_failed')).toContainEqual(expect.objectContaining({ outcome: 'failed', target: { clientId: SERVICE.id } }));
+    expect(JSON.stringify(await auditEvents('limit=200'))).not.toContain('not-the-secret-0123456789');
   });
 
   it('client credentials: opaque token introspected by its resource server, JWT (RFC 9068) token verified offline', async () => {
@@ -275,6 +281,11 @@ describe('OpenID Provider', () => {
     // ...and logout with its refresh token ends the grant.
     expect((await gw.api('POST', '/api/v1/logout', { token: tokens.access_token, body: { refresh_token: tokens.refresh_token } })).status).toBe(204);
     expect((await gw.api('GET', '/api/v1/me', { token: tokens.access_token })).status).toBe(401);
+    // Audited with the SSO login as the credential: the token it made, and the grant it ended.
+    const [made] = await auditEvents(`type=token.created&token=${pat.body.id}`);
+    expect(made.actor).toMatchObject({ username: 'olivia', credential: 'oidc' });
+    const [ended] = await auditEvents('type=oidc.grant_revoked&actor=olivia');
+    expect(ended).toMatchObject({ outcome: 'succeeded', actor: { credential: 'oidc' }, target: { clientId: 'tessera-cli' } });
   });
 
   it('access tokens of other clients are not accepted by the gateway API', async () => {

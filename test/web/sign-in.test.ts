@@ -29,7 +29,7 @@ describe('web sign-in, sign-out and the admin boundary (Chromium)', () => {
     await page.getByLabel('Password').fill('alice-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${gw.url}/account`);
-    expect(await page.getByRole('heading', { level: 2 }).textContent()).toBe('Signed in as alice');
+    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe('Signed in as alice');
     expect(await page.locator('.facts').textContent()).toContain('Built-in');
 
     const cookie = (await page.context().cookies()).find((c) => c.name === 'tessera_session')!;

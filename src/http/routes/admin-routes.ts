@@ -14,7 +14,8 @@ export function adminRoutes(services: Services, oidc: OpenIdProvider): Router {
   // A new key signs from now on; old keys stay in JWKS until config oidc.keyRetirement passes.
   // Other gateway instances pick the change up within 30 s.
   router.post('/keys/rotate', async (ctx) => {
-    const result = await rotateSigningKey(services.store, services.config.oidc.keyRetirement);
+    const rotate = () => rotateSigningKey(services.store, services.config.oidc.keyRetirement);
+    const result = await services.audit.around({ type: 'keys.rotated' }, rotate, (r) => ({ details: { kid: r.kid, retiring: r.retiring } }));
     await oidc.reloadIfChanged();
     ctx.body = { signing_kid: result.kid, retiring: result.retiring };
   });

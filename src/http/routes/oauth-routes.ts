@@ -4,6 +4,7 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { setRequestActor } from '../../audit/context.js';
 import { InvalidClient } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
@@ -33,10 +34,20 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
       throw new InvalidClient('malformed Authorization header');
     }
     if (presented?.scheme === 'bearer') throw new InvalidClient('authenticate the client with Basic or client_secret_post');
-    return clients.authenticate({
-      basic: presented ? { id: formDecode(presented.username), secret: formDecode(presented.password) } : undefined,
-      post: body.client_id !== undefined ? { id: body.client_id, secret: body.client_secret } : undefined,
-    });
+    const claimed = presented?.scheme === 'basic' ? formDecode(presented.username) : typeof body.client_id === 'string' ? body.client_id : undefined;
+    try {
+      const caller = await clients.authenticate({
+        basic: presented ? { id: formDecode(presented.username), secret: formDecode(presented.password) } : undefined,
+        post: body.client_id !== undefined ? { id: body.client_id, secret: body.client_secret } : undefined,
+      });
+      setRequestActor({ credential: 'client', clientId: caller.id });
+      return caller;
+    } catch (err) {
+      if (err instanceof InvalidClient) {
+        await services.audit.record({ type: 'client.auth_failed', outcome: 'failed', reason: 'invalid_client', actor: { credential: 'anonymous' }, target: { clientId: claimed?.slice(0, 200) } });
+      }
+      throw err;
+    }
   }
 
   // Personal access tokens take Tessera's one-round-trip path before anything of oidc-provider's

@@ -7,6 +7,8 @@ import { Conflict, NotFound } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import { usernameKey } from '../usernames.js';
+import type { AuditEntry, AuditRange } from '../audit-entries.js';
+import { MemoryAuditLog } from './memory-audit.js';
 
 interface AccessEntry {
   sessionId: string;
@@ -350,6 +352,17 @@ export class MemoryStore implements Store {
 
   async setSetting(name: string, value: string): Promise<void> {
     this.settings.set(name, value);
+  }
+
+  // ---- audit trail (memory-audit.ts) ---------------------------------------------------------
+  private readonly auditLog = new MemoryAuditLog();
+
+  async auditAppend(event: string, now: number, retentionMs: number, replaces?: string): Promise<string> {
+    return this.auditLog.append(event, now, retentionMs, replaces);
+  }
+
+  async auditRead(range: AuditRange): Promise<AuditEntry[]> {
+    return this.auditLog.read(range);
   }
 
   async ping(): Promise<void> {}

@@ -22,6 +22,7 @@
  *   Po:g:<grantId>   set of the record keys of one grant      EX the longest member's TTL
  *   Po:<Model>:userCode:<code>, Po:<Model>:uid:<uid>  → id    EX the record's TTL
  *   Pset:<name>      shared settings (signing keys, cookie keys)          no expiry
+ *   Paudit           Stream of audit events (audit-stream.ts)             trimmed by MINID on append
  *
  * Provider records are written with single-key commands only (no MULTI, no Lua), so they need
  * no hash tags on Cluster: each key lands wherever it hashes. A grant's members are deleted one
@@ -57,6 +58,8 @@ import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 import { usernameKey } from '../usernames.js';
+import type { AuditEntry, AuditRange } from '../audit-entries.js';
+import { RedisAuditStream } from './audit-stream.js';
 
 export type { RedisConnectOptions } from './redis-client.js';
 
@@ -637,6 +640,21 @@ export class RedisStore implements Store, DurabilityChecks {
 
   async setSetting(name: string, value: string): Promise<void> {
     await this.replicated('setSetting', (p) => p.set(`${this.prefix}set:${name}`, value));
+  }
+
+  // ---- audit trail (audit-stream.ts) ---------------------------------------------------------
+  private auditStream?: RedisAuditStream;
+  private get auditLog(): RedisAuditStream {
+    return (this.auditStream ??= new RedisAuditStream(this.redis, `${this.prefix}audit`, (what, run) => this.call(what, run)));
+  }
+
+  auditAppend(event: string, now: number, retentionMs: number, replaces?: string): Promise<string> {
+    checkTime('now', now);
+    return this.auditLog.append(event, now, retentionMs, replaces);
+  }
+
+  auditRead(range: AuditRange): Promise<AuditEntry[]> {
+    return this.auditLog.read(range);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import Router from '@koa/router';
 import type { Services } from '../../gateway.js';
 import { tokenAdminRoutes } from './admin-tokens.js';
+import { auditAdminRoutes } from './audit.js';
 import { userAdminRoutes } from './admin-users.js';
 import { notFoundPage, showErrorsAsPages } from './error-pages.js';
 import { adminOnly, signedIn } from './guards.js';
@@ -14,6 +15,7 @@ export function adminPages(services: Services): Router {
   router.use(showErrorsAsPages, signedIn(services), adminOnly);
   userAdminRoutes(router, services);
   tokenAdminRoutes(router, services);
+  auditAdminRoutes(router, services);
   router.all('/admin/{*rest}', notFoundPage);
   return router;
 }

@@ -2,6 +2,7 @@
  * The revalidator's rules, against the memory store and a scripted directory. The real-directory
  * path is covered by test/identity/ldap.test.ts.
  */
+import { AuditTrail } from '../../../src/audit/trail.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { TemporarilyUnavailable } from '../../../src/errors.js';
@@ -36,7 +37,7 @@ class ScriptedDirectory implements DirectoryLookup {
 
 function setup(intervalMs = 0) {
   const store = new MemoryStore({ auditRetentionMs: 86_400_000 });
-  const users = new UserService(store, parseConfig({}), () => Date.now());
+  const users = new UserService(store, parseConfig({}), () => Date.now(), new AuditTrail({ store, clock: () => Date.now(), retentionMs: 86_400_000, sinks: [] }));
   const directory = new ScriptedDirectory();
   const log: string[] = [];
   const revalidator = new LdapRevalidator(directory, users, store, () => Date.now(), intervalMs, (line) => log.push(line));
@@ -49,7 +50,7 @@ describe('LdapRevalidator', () => {
   afterEach(() => stop?.());
 
   it('disables users gone from the directory and re-enables them when they return', async () => {
-    const { users, directory, revalidator, signIn } = setup();
+    const { store, users, directory, revalidator, signIn } = setup();
     await signIn('alice');
     await signIn('bob');
     directory.entries.delete('bob');
@@ -57,12 +58,29 @@ describe('LdapRevalidator', () => {
     expect(await revalidator.runOnce()).toMatchObject({ checked: 2, disabled: ['bob'], enabled: [] });
     expect((await users.get('bob')).enabled).toBe(false);
     expect((await users.get('alice')).enabled).toBe(true);
+    // Recorded as the directory's doing, by the system, not as an admin's user.disabled.
+    const events = (await store.auditRead({ count: 100 })).map((e) => JSON.parse(e.event));
+    expect(events.find((e) => e.target?.username === 'bob' && e.outcome === 'succeeded' && e.type.includes('disabled'))).toMatchObject({
+      type: 'ldap.user_disabled_by_revalidation',
+      actor: { credential: 'system' },
+      source: 'corp',
+    });
     // Still gone: nothing more to do.
     expect(await revalidator.runOnce()).toMatchObject({ disabled: [], enabled: [] });
 
     directory.add('bob');
     expect(await revalidator.runOnce()).toMatchObject({ disabled: [], enabled: ['bob'] });
     expect((await users.get('bob')).enabled).toBe(true);
+  });
+
+  it('records a directory change of groups or role as user.changed, and a sign-in that changes nothing as nothing', async () => {
+    const { store, signIn } = setup();
+    await signIn('dora');
+    await signIn('dora');
+    await signIn('dora', ['ops']);
+    const events = (await store.auditRead({ count: 100 })).map((e) => JSON.parse(e.event)).filter((e) => e.target?.username === 'dora');
+    expect(events.map((e) => e.type)).toEqual(['user.changed', 'user.created']);
+    expect(events[0]).toMatchObject({ outcome: 'succeeded', actor: { credential: 'system' }, source: 'corp', details: { fields: ['groups'] } });
   });
 
   it('leaves alone users of other sources and users an admin disabled', async () => {
