@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Conflict, NotFound } from '../../src/errors.js';
 import type { SessionRecord, Store, TokenLimit, TokenRecord, UserRecord } from '../../src/store/store.js';
+import { revocationContract } from './revocation-contract.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -893,5 +894,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         await expect(store.ping()).resolves.toBeUndefined();
       });
     });
+
+    revocationContract(makeStore);
   });
 }
