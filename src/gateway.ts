@@ -17,6 +17,8 @@ import { MemoryStore } from './store/memory/memory-store.js';
 import { RedisStore } from './store/redis/redis-store.js';
 import type { Store } from './store/store.js';
 import { BearerAuthenticator } from './tokens/bearer.js';
+import { CredentialsNotBefore } from './tokens/not-before.js';
+import { CredentialRevocation } from './tokens/revocation.js';
 import { PatService } from './tokens/pat-service.js';
 import { SessionService } from './tokens/sessions.js';
 
@@ -37,6 +39,10 @@ export interface Services {
   bearer: BearerAuthenticator;
   clients: ClientRegistry;
   introspection: Introspection;
+  /** The emergency switch's gateway-wide "not before"; server.ts loads it before listening. */
+  notBefore: CredentialsNotBefore;
+  /** Ends every credential of a user, or of everyone. */
+  revocation: CredentialRevocation;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -67,10 +73,12 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const samlSignIns = new SamlSignIns(store, clock);
   const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle);
-  const sessions = new SessionService(store, config.auth, clock);
-  const pats = new PatService(store, users, config.tokens, clock);
+  const notBefore = new CredentialsNotBefore(store);
+  const sessions = new SessionService(store, config.auth, clock, notBefore);
+  const pats = new PatService(store, users, config.tokens, clock, notBefore);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
+  const revocation = new CredentialRevocation(store, users, notBefore, clock);
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, notBefore, revocation };
 }

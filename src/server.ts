@@ -37,6 +37,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     log('WARNING: no REDIS_URL set: using the embedded in-memory store. All users, tokens and sessions are lost on restart, and this gateway cannot share state with others.');
   }
   await services.store.ping();
+  await services.notBefore.load();
 
   const generated = options.adminPassword === undefined;
   const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');

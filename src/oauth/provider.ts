@@ -38,10 +38,15 @@ const ROUTES = {
   pushed_authorization_request: '/oauth2/par',
 };
 
-/** The user exists, is enabled, and had no password reset after the token was issued (`iat`, s). */
-async function userStillValid(store: Services['store'], accountId: string, iat: number | undefined): Promise<UserRecord | null> {
-  const user = await store.getUser(accountId);
-  if (!user?.enabled || (iat !== undefined && iat * 1000 < user.sessionsNotBefore)) return null;
+/**
+ * The user exists, is enabled, and nothing voided their credentials after the token was issued
+ * (`iat`, s): a password reset, "revoke all of a user's tokens" or the emergency switch. `iat`
+ * has whole seconds, so a token from the same second as the stamp counts as earlier (fail closed).
+ */
+async function userStillValid(services: Services, accountId: string, iat: number | undefined): Promise<UserRecord | null> {
+  const user = await services.store.getUser(accountId);
+  if (!user?.enabled) return null;
+  if (iat !== undefined && (iat * 1000 < user.sessionsNotBefore || !services.notBefore.allows(user, iat * 1000))) return null;
   return user;
 }
 
@@ -52,7 +57,7 @@ export function isProviderPath(path: string): boolean {
 
 function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: string[]): Configuration {
   const { config, store } = services;
-  const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(store, accountId, iat);
+  const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(services, accountId, iat);
   const resources = new Map(config.resources.map((r) => [r.indicator, r]));
   const ttl = (ms: number) => Math.floor(ms / 1000);
 
@@ -82,9 +87,12 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
     },
     // Every refresh rotates; a rotated (consumed) refresh token presented again revokes the grant.
     rotateRefreshToken: () => true,
-    async findAccount(_ctx, sub) {
-      const user = await store.getUser(sub);
-      if (!user || !user.enabled) return undefined;
+    // oidc-provider passes the token being used (refresh, userinfo): one voided by a password
+    // reset or a revoke-all finds no account, which refuses it.
+    async findAccount(_ctx, sub, token) {
+      const iat = (token as { iat?: number } | undefined)?.iat;
+      const user = await userStillValid(services, sub, typeof iat === 'number' ? iat : undefined);
+      if (!user) return undefined;
       return {
         accountId: user.id,
         async claims() {
@@ -136,7 +144,8 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
           if (!mine && (token.kind === 'RefreshToken' || !audiences.some((aud) => typeof aud === 'string' && served.includes(aud)))) return false;
           // oidc-provider does not look at the account here: a disabled or deleted user's tokens,
           // and tokens from before a password reset, must read as inactive like their PATs.
-          return !token.accountId || (await accountStillValid(token.accountId, token.iat)) !== null;
+          if (!token.accountId) return token.iat === undefined || services.notBefore.allowsUnowned(token.iat * 1000);
+          return (await accountStillValid(token.accountId, token.iat)) !== null;
         },
       },
       revocation: {
@@ -232,7 +241,7 @@ export class OpenIdProvider {
         if (!found?.isValid || found.clientId !== CLI_CLIENT_ID || !found.accountId) return null;
         const grant = found.grantId ? await this.provider.Grant.find(found.grantId) : undefined;
         if (!grant) return null;
-        return userStillValid(store, found.accountId, found.iat);
+        return userStillValid(this.services, found.accountId, found.iat);
       },
       revoke: async (token: string): Promise<void> => {
         if (token.length > 512) return;

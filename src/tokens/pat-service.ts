@@ -19,6 +19,7 @@ import type { UserService } from '../identity/users.js';
 import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
 import type { Store, TokenUse } from '../store/store.js';
 import { newSecret, parseSecret } from './format.js';
+import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
 import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
 
@@ -83,6 +84,7 @@ export class PatService {
     private readonly users: UserService,
     private readonly config: TesseraConfig['tokens'],
     private readonly clock: Clock,
+    private readonly notBefore?: CredentialsNotBefore,
   ) {}
 
   /** The expiry fields of a new token, from the request and the configured bounds. */
@@ -244,27 +246,6 @@ export class PatService {
     return { token, owner };
   }
 
-  /** Revokes every active token of `username`. Returns how many. */
-  async revokeAllOfUser(caller: Principal, username: string): Promise<number> {
-    if (username !== caller.user.username && !isAdmin(caller)) throw new Forbidden('only admins revoke other users\' tokens');
-    if (caller.scopes !== null) throw new Forbidden('revoking all tokens needs an unscoped credential');
-    const owner = username === caller.user.username ? caller.user : await this.users.get(username);
-    return this.store.revokeUserTokens(owner.id, caller.user.username, this.clock());
-  }
-
-  /**
-   * The emergency switch: every token of every user. Each user's tokens go atomically; users are
-   * walked one by one, so a failure part-way is safe to retry (already revoked ones are skipped).
-   */
-  async revokeEverything(caller: Principal): Promise<{ users: number; tokens: number }> {
-    if (!isAdmin(caller)) throw new Forbidden('only admins revoke every token');
-    const now = this.clock();
-    const users = await this.users.list();
-    let tokens = 0;
-    for (const user of users) tokens += await this.store.revokeUserTokens(user.id, `${caller.user.username} (revoke-all)`, now);
-    return { users: users.length, tokens };
-  }
-
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */
   async revokeBySecret(secret: string, by: string): Promise<void> {
     const parsed = parseSecret(secret);
@@ -285,6 +266,8 @@ export class PatService {
     if (!parsed || parsed.kind !== 'pat') return null;
     const use = await this.store.useToken(parsed.userId, parsed.hash, this.clock(), ip);
     if (!use || !timingSafeEqual(Buffer.from(use.token.hash, 'hex'), Buffer.from(parsed.hash, 'hex'))) return null;
+    // The store checked the user's own stamp; the emergency switch's is held in memory.
+    if (this.notBefore && !this.notBefore.allows(use.user, use.token.createdAt)) return null;
     return use;
   }
 }
