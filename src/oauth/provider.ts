@@ -14,6 +14,7 @@ import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
 import type { ProviderLogins } from '../tokens/bearer.js';
 import type { UserRecord } from '../store/records.js';
 import { cookieKeys, loadSigningKeys, providerJwks, signingKeysVersion } from './keys.js';
+import { JwtIntrospection, publicKeySet } from './jwt-introspection.js';
 
 const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
@@ -184,8 +185,13 @@ export class OpenIdProvider {
   private handler!: ReturnType<Provider['callback']>;
   private version: string | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private verificationKeys!: ReturnType<typeof publicKeySet>;
+  /** Introspection of the provider's JWT access tokens, which it neither stores nor introspects. */
+  readonly jwts: JwtIntrospection;
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Services) {
+    this.jwts = new JwtIntrospection(services.config.server.issuer!, services.store, services.notBefore, () => this.verificationKeys);
+  }
 
   get current(): Provider {
     return this.provider;
@@ -196,6 +202,7 @@ export class OpenIdProvider {
     const keys = await loadSigningKeys(store);
     this.version = await signingKeysVersion(store);
     const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, providerJwks(keys), await cookieKeys(store, config.oidc.cookieKeys)));
+    this.verificationKeys = publicKeySet(providerJwks(keys));
     provider.proxy = config.server.trustProxy;
     // A store outage inside oidc-provider surfaces as its generic 500 server_error: mark it, and
     // answer 503 temporarily_unavailable instead, as Tessera's own endpoints do. Other server

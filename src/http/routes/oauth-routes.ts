@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { InvalidClient } from '../../errors.js';
 import type { Services } from '../../gateway.js';
+import { looksLikeJwt } from '../../oauth/jwt-introspection.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TESSERA_SECRET } from '../../tokens/bearer.js';
 import { readForm, stringField, type Fields } from '../body.js';
@@ -44,11 +45,13 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
   router.post('/introspect', async (ctx) => {
     const body = await readForm(ctx, limit);
     const token = stringField(body, 'token', true);
-    if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx);
+    // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
+    const jwt = looksLikeJwt(token);
+    if (!jwt && !isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx);
     const caller = await client(ctx, body);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    ctx.body = await introspection.introspect(caller, token, ctx.ip);
+    ctx.body = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
   });
 
   router.post('/revoke', async (ctx) => {
