@@ -73,7 +73,7 @@ export function isProviderPath(path: string): boolean {
 const SESSION_COOKIE = '_session';
 
 /** `oidc.cliClient: { admins: false }`: the CLI's SSO login is not for admins. */
-function cliRefuses(services: Services, clientId: string | undefined, user: UserRecord): boolean {
+export function cliRefuses(services: Services, clientId: string | undefined, user: UserRecord): boolean {
   const policy = services.config.oidc.cliClient;
   return clientId === CLI_CLIENT_ID && typeof policy === 'object' && !policy.admins && user.role === 'admin';
 }

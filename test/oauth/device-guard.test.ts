@@ -157,7 +157,7 @@ describe('the built-in CLI client by config', () => {
       };
       const refused = await approve('admin', ADMIN_PASSWORD);
       expect(refused.access_token).toBeUndefined();
-      expect(refused.error).toBe('invalid_grant');
+      expect(refused.error).toBe('access_denied');
       const allowed = await approve('nina', 'nina-password');
       expect(allowed.access_token).toBeTruthy();
       expect((await gw.api('GET', '/api/v1/me', { token: allowed.access_token })).body.username).toBe('nina');
