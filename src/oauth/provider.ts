@@ -270,14 +270,14 @@ export class OpenIdProvider {
   cliLogins(): ProviderLogins {
     const { store } = this.services;
     return {
-      verify: async (token: string): Promise<UserRecord | null> => {
+      verify: async (token: string): Promise<{ user: UserRecord; issuedAt: number } | null> => {
         if (token.length > 512) return null;
         const found = await this.provider.AccessToken.find(token);
         if (!found?.isValid || found.clientId !== CLI_CLIENT_ID || !found.accountId) return null;
         const grant = found.grantId ? await this.provider.Grant.find(found.grantId) : undefined;
         if (!grant) return null;
         const user = await userStillValid(this.services, found.accountId, found.iat);
-        return user && !cliRefuses(this.services, CLI_CLIENT_ID, user) ? user : null;
+        return user && !cliRefuses(this.services, CLI_CLIENT_ID, user) ? { user, issuedAt: (found.iat ?? 0) * 1000 } : null;
       },
       revoke: async (token: string): Promise<void> => {
         if (token.length > 512) return;

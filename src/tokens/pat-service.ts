@@ -13,7 +13,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
-import { Forbidden, InvalidRequest, NotFound } from '../errors.js';
+import { Forbidden, InvalidRequest, InvalidToken, NotFound } from '../errors.js';
 import { newTokenId, userIdOfTokenId } from '../ids.js';
 import type { UserService } from '../identity/users.js';
 import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
@@ -158,7 +158,21 @@ export class PatService {
       ...this.expiry(input, now, caller.expiryCeiling),
     };
     const { evicted } = await this.store.insertToken(record, { max: this.config.maxPerUser, onLimit: this.config.onLimit }, now);
+    await this.assertCallerNotRevoked(caller, record);
     return { secret, record, owner, evicted };
+  }
+
+  /**
+   * A revoke-all that stamped the caller's user while this request was on its way (after its
+   * bearer check, before the insert) must not leave a token behind: the stamp is read again
+   * after the insert, and a token made with a credential it voids is revoked at once.
+   */
+  private async assertCallerNotRevoked(caller: Principal, record: TokenRecord): Promise<void> {
+    if (caller.issuedAt === undefined || !this.notBefore) return;
+    const current = await this.store.getUser(caller.user.id);
+    if (current && this.notBefore.allows(current, caller.issuedAt)) return;
+    await this.store.revokeToken(record.userId, record.id, 'system:revoke-all', this.clock());
+    throw new InvalidToken();
   }
 
   /** The owner of a token the caller may see, or NotFound. */
