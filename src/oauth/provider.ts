@@ -9,7 +9,6 @@ import type { Context } from 'koa';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { TemporarilyUnavailable, TooManyRequests } from '../errors.js';
 import type { Services } from '../gateway.js';
-import { readProviderForm } from '../http/body.js';
 import {
   renderDeviceConfirm,
   renderDeviceInput,
@@ -290,12 +289,11 @@ export class OpenIdProvider {
   }
 
   /**
-   * Koa middleware: hands the request to the provider (it writes the response itself). The form
-   * body is read here first, with the gateway's size limit (413, not oidc-provider's 400), so
-   * the device-flow guards can look at it before the provider acts.
+   * Hands the request to the provider (it writes the response itself). The HTTP layer has read
+   * the form body already (`readProviderForm`: the gateway's size limit, 413), so the device-flow
+   * and refresh guards look at it before the provider acts.
    */
-  async handle(ctx: Context): Promise<void> {
-    const form = await readProviderForm(ctx, this.services.config.server.bodyLimitBytes);
+  async handle(ctx: Context, form: URLSearchParams | null): Promise<void> {
     if (form && ctx.method === 'POST' && ctx.path === ROUTES.code_verification) {
       // Without the page's session there is nothing to check the form against (oidc-provider
       // would fail with a 500): send the person back to the page.
