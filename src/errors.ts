@@ -130,3 +130,10 @@ export class TemporarilyUnavailable extends TesseraError {
     super(503, 'temporarily_unavailable', description, { 'Retry-After': '1' });
   }
 }
+
+/** 400 `invalid_target` (RFC 8707 §2): a resource the client may not have or that does not exist. */
+export class InvalidTarget extends TesseraError {
+  constructor(description: string) {
+    super(400, 'invalid_target', description);
+  }
+}

@@ -22,6 +22,8 @@ import { RedisStore } from './store/redis/redis-store.js';
 import { StoreMonitor } from './store/monitor.js';
 import type { Store } from './store/store.js';
 import { BearerAuthenticator } from './tokens/bearer.js';
+import { CredentialsNotBefore } from './tokens/not-before.js';
+import { CredentialRevocation } from './tokens/revocation.js';
 import { PatService } from './tokens/pat-service.js';
 import { SessionService } from './tokens/sessions.js';
 
@@ -46,6 +48,10 @@ export interface Services {
   storeMonitor: StoreMonitor;
   /** The audit trail: every service records its security-relevant actions here. */
   audit: AuditTrail;
+  /** The emergency switch's gateway-wide "not before"; server.ts loads it before listening. */
+  notBefore: CredentialsNotBefore;
+  /** Ends every credential of a user, or of everyone. */
+  revocation: CredentialRevocation;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -93,11 +99,13 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
   const devices = new DeviceTrust(sharedCookieKeys(store, config), config.auth.lockout.deviceTtl, clock);
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle, devices, audit);
-  const sessions = new SessionService(store, config.auth, clock, audit);
-  const pats = new PatService(store, users, config.tokens, clock, audit);
+  const notBefore = new CredentialsNotBefore(store);
+  const sessions = new SessionService(store, config.auth, clock, audit, notBefore);
+  const pats = new PatService(store, users, config.tokens, clock, audit, notBefore);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
+  const revocation = new CredentialRevocation(store, users, notBefore, clock, audit);
   const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.warn(line)) });
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit };
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation };
 }

@@ -48,6 +48,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   });
   services.storeMonitor.start();
   await services.audit.record({ type: 'config.loaded', actor: { credential: 'system' }, details: configFacts(config) });
+  await services.notBefore.load();
 
   const generated = options.adminPassword === undefined;
   const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');

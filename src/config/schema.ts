@@ -210,6 +210,13 @@ const resource = z.strictObject({
   accessTokenTtl: duration('1h'),
 });
 
+const deviceCodeGuesses = z.strictObject({
+  perBrowser: z.number().int().positive().default(5),
+  perIp: z.number().int().positive().default(10),
+  perGateway: z.number().int().positive().default(100),
+  window: duration('15m'),
+});
+
 const oidc = z.strictObject({
   /**
    * Keys that sign the provider's cookies (newest first, rotate by prepending). Unset: a key is
@@ -225,6 +232,19 @@ const oidc = z.strictObject({
   sessionTtl: duration('14d'),
   /** How long a retired signing key stays in JWKS after rotation: longer than any token it signed. */
   keyRetirement: duration('2d'),
+  /**
+   * The built-in public client `tessera-cli` (`tessera login --sso`, device flow). Its tokens act
+   * as a full login, so an admin talked into approving an attacker's code hands over everything.
+   * `false` removes the client (the device flow refuses it); `{ admins: false }` keeps it for
+   * everyone but admins, who then sign in to the CLI with a password or a PAT.
+   */
+  cliClient: z.union([z.boolean(), z.strictObject({ admins: z.boolean().default(true) })]).default(true),
+  /**
+   * Wrong user codes on the device verification page (RFC 8628 §5.1): how many each browser,
+   * each IP address and the whole gateway may enter per `window` before the page stops looking
+   * codes up until the window ends. A code has ~34 bits, so these limits make guessing hopeless.
+   */
+  deviceCodeGuesses: deviceCodeGuesses.default(deviceCodeGuesses.parse({})),
 });
 
 const web = z.strictObject({

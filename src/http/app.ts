@@ -12,6 +12,7 @@ import { adminPages } from '../web/pages/admin.js';
 import { signInPages } from '../web/pages/sign-in.js';
 import { tokenPages } from '../web/pages/tokens.js';
 import { staticRoutes } from '../web/static.js';
+import { readProviderForm } from './body.js';
 import { errorHandler } from './errors.js';
 import { requestContext } from './request-context.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -59,7 +60,7 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
     app.use(router.allowedMethods({ throw: true }));
   }
   app.use(async (ctx, next) => {
-    if (isProviderPath(ctx.path)) return oidc.handle(ctx);
+    if (isProviderPath(ctx.path)) return oidc.handle(ctx, await readProviderForm(ctx, services.config.server.bodyLimitBytes));
     await next();
   });
   return app;

@@ -47,6 +47,23 @@ export async function readForm(ctx: Context, limit: number): Promise<Fields> {
   return body;
 }
 
+/**
+ * The form body of a request bound for oidc-provider, read with the gateway's limit and handed
+ * over as `req.body` (which oidc-provider reads when the stream is used up). Null when the
+ * request has no form body. A body already read by a route (`rawForm`) is reused.
+ */
+export async function readProviderForm(ctx: Context, limit: number): Promise<URLSearchParams | null> {
+  const req = ctx.req as typeof ctx.req & { body?: string };
+  if (typeof ctx.state.rawForm === 'string') {
+    req.body = ctx.state.rawForm;
+    return new URLSearchParams(ctx.state.rawForm);
+  }
+  if (ctx.method !== 'POST' || !ctx.is('application/x-www-form-urlencoded')) return null;
+  const params = (await parse(ctx, 'form', limit)) as URLSearchParams;
+  req.body = ctx.state.rawForm as string;
+  return params;
+}
+
 export function stringField(body: Fields, key: string, required: true): string;
 export function stringField(body: Fields, key: string, required?: false): string | undefined;
 export function stringField(body: Fields, key: string, required = false): string | undefined {

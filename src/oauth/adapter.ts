@@ -6,12 +6,18 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ProviderPayload, Store } from '../store/store.js';
 
+/** How long an expired device code is still recognised (seconds). */
+const DEVICE_CODE_GRACE_S = 600;
+
 export function storeAdapter(store: Store) {
   return class StoreAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      await store.providerUpsert(this.model, id, payload as ProviderPayload, expiresIn || undefined);
+      // A device code is kept a while past its expiry so that polling it then answers
+      // `expired_token` (RFC 8628 §3.5, which oidc-provider checks) rather than "not found".
+      const ttl = expiresIn && this.model === 'DeviceCode' ? expiresIn + DEVICE_CODE_GRACE_S : expiresIn;
+      await store.providerUpsert(this.model, id, payload as ProviderPayload, ttl || undefined);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

@@ -17,7 +17,7 @@ function defaultGrants(client: ClientConfig): string[] {
 }
 
 /** Clients configured only with a secret hash serve introspection of Tessera tokens only. */
-export function providerClients(clients: ClientConfig[]): ClientMetadata[] {
+export function providerClients(clients: ClientConfig[], cliClient = true): ClientMetadata[] {
   const list = clients
     .filter((c) => c.public || c.secret)
     .map((c): ClientMetadata => {
@@ -34,7 +34,8 @@ export function providerClients(clients: ClientConfig[]): ClientMetadata[] {
         'tessera:resources': c.resources,
       };
     });
-  if (!clients.some((c) => c.id === CLI_CLIENT_ID)) {
+  // `oidc.cliClient: false` leaves it out: the device flow then refuses it as an unknown client.
+  if (cliClient && !clients.some((c) => c.id === CLI_CLIENT_ID)) {
     list.push({
       client_id: CLI_CLIENT_ID,
       client_name: 'Tessera CLI',

@@ -5,15 +5,28 @@
  * (its users), storage (its store), keys (generated and shared through the store), the login
  * pages (src/web/interactions.ts) and the introspection policy.
  */
+import type { Context } from 'koa';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { TemporarilyUnavailable } from '../errors.js';
+import { TemporarilyUnavailable, TooManyRequests } from '../errors.js';
 import type { Services } from '../gateway.js';
-import { renderDeviceInput, renderDeviceConfirm, renderDeviceSuccess, renderLogout, renderLoggedOut, renderProviderError } from '../web/provider-pages.js';
+import {
+  renderDeviceConfirm,
+  renderDeviceInput,
+  renderDeviceStartAgain,
+  renderDeviceSuccess,
+  renderDeviceThrottled,
+  renderLoggedOut,
+  renderLogout,
+  renderProviderError,
+} from '../web/provider-pages.js';
+import { DEVICE_GRANT, DeviceGuard } from './device-guard.js';
+import { checkRefreshTarget } from './refresh-checks.js';
 import { storeAdapter } from './adapter.js';
 import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
 import type { ProviderLogins } from '../tokens/bearer.js';
 import type { UserRecord } from '../store/records.js';
 import { cookieKeys, loadSigningKeys, providerJwks, signingKeysVersion } from './keys.js';
+import { JwtIntrospection, publicKeySet } from './jwt-introspection.js';
 
 const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
@@ -41,10 +54,15 @@ const ROUTES = {
   pushed_authorization_request: '/oauth2/par',
 };
 
-/** The user exists, is enabled, and had no password reset after the token was issued (`iat`, s). */
-async function userStillValid(store: Services['store'], accountId: string, iat: number | undefined): Promise<UserRecord | null> {
-  const user = await store.getUser(accountId);
-  if (!user?.enabled || (iat !== undefined && iat * 1000 < user.sessionsNotBefore)) return null;
+/**
+ * The user exists, is enabled, and nothing voided their credentials after the token was issued
+ * (`iat`, s): a password reset, "revoke all of a user's tokens" or the emergency switch. `iat`
+ * has whole seconds, so a token from the same second as the stamp counts as earlier (fail closed).
+ */
+async function userStillValid(services: Services, accountId: string, iat: number | undefined): Promise<UserRecord | null> {
+  const user = await services.store.getUser(accountId);
+  if (!user?.enabled) return null;
+  if (iat !== undefined && (iat * 1000 < user.sessionsNotBefore || !services.notBefore.allows(user, iat * 1000))) return null;
   return user;
 }
 
@@ -53,15 +71,24 @@ export function isProviderPath(path: string): boolean {
   return path.startsWith('/oauth2/') || path === '/.well-known/openid-configuration' || path.startsWith('/.well-known/oauth-authorization-server');
 }
 
-function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: string[]): Configuration {
+/** oidc-provider's session cookie: the browser a device-code attempt comes from. */
+const SESSION_COOKIE = '_session';
+
+/** `oidc.cliClient: { admins: false }`: the CLI's SSO login is not for admins. */
+export function cliRefuses(services: Services, clientId: string | undefined, user: UserRecord): boolean {
+  const policy = services.config.oidc.cliClient;
+  return clientId === CLI_CLIENT_ID && typeof policy === 'object' && !policy.admins && user.role === 'admin';
+}
+
+function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: string[], guard: DeviceGuard): Configuration {
   const { config, store } = services;
-  const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(store, accountId, iat);
+  const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(services, accountId, iat);
   const resources = new Map(config.resources.map((r) => [r.indicator, r]));
   const ttl = (ms: number) => Math.floor(ms / 1000);
 
   return {
     adapter: storeAdapter(store),
-    clients: providerClients(config.clients),
+    clients: providerClients(config.clients, config.oidc.cliClient !== false),
     jwks: jwks as Configuration['jwks'],
     cookies: { keys },
     scopes: OIDC_SCOPES,
@@ -85,9 +112,12 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
     },
     // Every refresh rotates; a rotated (consumed) refresh token presented again revokes the grant.
     rotateRefreshToken: () => true,
-    async findAccount(_ctx, sub) {
-      const user = await store.getUser(sub);
-      if (!user || !user.enabled) return undefined;
+    // oidc-provider passes the token being used (refresh, userinfo): one voided by a password
+    // reset or a revoke-all finds no account, which refuses it.
+    async findAccount(ctx, sub, token) {
+      const iat = (token as { iat?: number } | undefined)?.iat;
+      const user = await userStillValid(services, sub, typeof iat === 'number' ? iat : undefined);
+      if (!user || cliRefuses(services, ctx.oidc?.client?.clientId, user)) return undefined;
       return {
         accountId: user.id,
         async claims() {
@@ -122,7 +152,11 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
       clientCredentials: { enabled: true },
       deviceFlow: {
         enabled: true,
-        userCodeInputSource: renderDeviceInput,
+        // A code that matched nothing counts toward the guessing limits (DeviceGuard).
+        userCodeInputSource: async (ctx, form, out, err) => {
+          if ((err as Error | undefined)?.name === 'NotFoundError') await guard.miss(ctx.ip, ctx.cookies.get(SESSION_COOKIE));
+          return renderDeviceInput(ctx, form, out, err as Error & { userCode?: string });
+        },
         userCodeConfirmSource: renderDeviceConfirm,
         successSource: renderDeviceSuccess,
       },
@@ -139,7 +173,8 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
           if (!mine && (token.kind === 'RefreshToken' || !audiences.some((aud) => typeof aud === 'string' && served.includes(aud)))) return false;
           // oidc-provider does not look at the account here: a disabled or deleted user's tokens,
           // and tokens from before a password reset, must read as inactive like their PATs.
-          return !token.accountId || (await accountStillValid(token.accountId, token.iat)) !== null;
+          if (!token.accountId) return token.iat === undefined || services.notBefore.allowsUnowned(token.iat * 1000);
+          return (await accountStillValid(token.accountId, token.iat)) !== null;
         },
       },
       revocation: {
@@ -178,8 +213,15 @@ export class OpenIdProvider {
   private handler!: ReturnType<Provider['callback']>;
   private version: string | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private verificationKeys!: ReturnType<typeof publicKeySet>;
+  private readonly guard: DeviceGuard;
+  /** Introspection of the provider's JWT access tokens, which it neither stores nor introspects. */
+  readonly jwts: JwtIntrospection;
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Services) {
+    this.guard = new DeviceGuard(services.store, services.clock, services.config.oidc.deviceCodeGuesses);
+    this.jwts = new JwtIntrospection(services.config.server.issuer!, services.store, services.notBefore, () => this.verificationKeys);
+  }
 
   get current(): Provider {
     return this.provider;
@@ -189,7 +231,8 @@ export class OpenIdProvider {
     const { store, config } = this.services;
     const keys = await loadSigningKeys(store);
     this.version = await signingKeysVersion(store);
-    const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, providerJwks(keys), await cookieKeys(store, config.oidc.cookieKeys)));
+    const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, providerJwks(keys), await cookieKeys(store, config.oidc.cookieKeys), this.guard));
+    this.verificationKeys = publicKeySet(providerJwks(keys));
     provider.proxy = config.server.trustProxy;
     // A store outage inside oidc-provider surfaces as its generic 500 server_error: mark it, and
     // answer 503 temporarily_unavailable instead, as Tessera's own endpoints do. Other server
@@ -243,13 +286,14 @@ export class OpenIdProvider {
   cliLogins(): ProviderLogins {
     const { store } = this.services;
     return {
-      verify: async (token: string): Promise<UserRecord | null> => {
+      verify: async (token: string): Promise<{ user: UserRecord; issuedAt: number } | null> => {
         if (token.length > 512) return null;
         const found = await this.provider.AccessToken.find(token);
         if (!found?.isValid || found.clientId !== CLI_CLIENT_ID || !found.accountId) return null;
         const grant = found.grantId ? await this.provider.Grant.find(found.grantId) : undefined;
         if (!grant) return null;
-        return userStillValid(store, found.accountId, found.iat);
+        const user = await userStillValid(this.services, found.accountId, found.iat);
+        return user && !cliRefuses(this.services, CLI_CLIENT_ID, user) ? { user, issuedAt: (found.iat ?? 0) * 1000 } : null;
       },
       revoke: async (token: string): Promise<void> => {
         if (token.length > 512) return;
@@ -264,8 +308,30 @@ export class OpenIdProvider {
     };
   }
 
-  /** Koa middleware: hands the request to the provider (it writes the response itself). */
-  async handle(ctx: { req: import('node:http').IncomingMessage; res: import('node:http').ServerResponse; respond?: boolean }): Promise<void> {
+  /**
+   * Hands the request to the provider (it writes the response itself). The HTTP layer has read
+   * the form body already (`readProviderForm`: the gateway's size limit, 413), so the device-flow
+   * and refresh guards look at it before the provider acts.
+   */
+  async handle(ctx: Context, form: URLSearchParams | null): Promise<void> {
+    if (form && ctx.method === 'POST' && ctx.path === ROUTES.code_verification) {
+      // Without the page's session there is nothing to check the form against (oidc-provider
+      // would fail with a 500): send the person back to the page.
+      if (!ctx.cookies.get(SESSION_COOKIE)) return renderDeviceStartAgain(ctx);
+      if (form.get('user_code') && !form.get('confirm') && !form.get('abort')) {
+        try {
+          await this.guard.checkAttempt(ctx.ip, ctx.cookies.get(SESSION_COOKIE));
+        } catch (err) {
+          if (!(err instanceof TooManyRequests)) throw err;
+          ctx.set(err.headers);
+          return renderDeviceThrottled(ctx, err.headers['Retry-After']!);
+        }
+      }
+    }
+    if (form && ctx.method === 'POST' && ctx.path === ROUTES.token) {
+      if (form.get('grant_type') === DEVICE_GRANT) await this.guard.poll(form.get('device_code') ?? '');
+      await checkRefreshTarget(this.services.store, this.services.config, form);
+    }
     ctx.respond = false;
     await this.handler(ctx.req, ctx.res);
   }

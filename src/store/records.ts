@@ -22,6 +22,11 @@ export interface UserRecord {
   updatedAt: number;
   /** Login sessions created before this instant are void (set on password reset / disable). */
   sessionsNotBefore: number;
+  /**
+   * Every credential issued before this instant is void: PATs, login sessions, provider tokens.
+   * Set by "revoke all of a user's tokens" and the emergency switch; checked on each hot path.
+   */
+  credentialsNotBefore?: number;
 }
 
 export type Expiration = 'hard' | 'sliding';

@@ -107,6 +107,8 @@ export interface Store {
   /** Finds the session a refresh token belongs to (any rotation), without changing anything. */
   findSessionByRefresh(userId: string, refreshHash: string): Promise<SessionRecord | null>;
   revokeSession(userId: string, sessionId: string, now: number): Promise<void>;
+  /** Revokes every login session (API and browser) of the user still running at `now`. Returns how many. */
+  revokeUserSessions(userId: string, now: number): Promise<number>;
 
   // ---- throttling -----------------------------------------------------------------------------
   /**
@@ -136,6 +138,12 @@ export interface Store {
   providerDestroy(model: string, id: string): Promise<void>;
   /** Removes every token and code of a grant (refresh token reuse, consent revoked). */
   providerRevokeByGrantId(grantId: string): Promise<void>;
+  /**
+   * Ends everything the provider holds for an account: each Grant with all its tokens and codes
+   * (access, refresh, device codes), and each provider Session (its single sign-on cookie).
+   * Returns how many grants and sessions existed.
+   */
+  providerRevokeByAccountId(accountId: string): Promise<{ grants: number; sessions: number }>;
 
   // ---- settings shared by every gateway instance (signing keys, cookie keys) ----------------
   getSetting(name: string): Promise<string | null>;

@@ -14,8 +14,8 @@ import type { SessionService } from './sessions.js';
  * act as a full login. Supplied by src/oauth once the provider is running.
  */
 export interface ProviderLogins {
-  /** The enabled owner of an active access token issued to the CLI, else null. */
-  verify(token: string): Promise<UserRecord | null>;
+  /** The enabled owner of an active access token issued to the CLI and its issue time (ms), else null. */
+  verify(token: string): Promise<{ user: UserRecord; issuedAt: number } | null>;
   /** Ends the grant of a refresh (or access) token issued to the CLI. */
   revoke(token: string): Promise<void>;
 }
@@ -42,12 +42,12 @@ export class BearerAuthenticator {
 
   async authenticate(secret: string, ip: string): Promise<Principal | null> {
     if (!TESSERA_SECRET.test(secret)) {
-      const user = await this.providerLogins?.verify(secret);
-      return user ? { user, via: 'oidc', scopes: null } : null;
+      const login = await this.providerLogins?.verify(secret);
+      return login ? { user: login.user, via: 'oidc', scopes: null, issuedAt: login.issuedAt } : null;
     }
     if (secret.startsWith('tsa_')) {
       const use = await this.sessions.verifyAccess(secret);
-      return use && { user: use.user, via: 'session', scopes: null, sessionId: use.session.id };
+      return use && { user: use.user, via: 'session', scopes: null, sessionId: use.session.id, issuedAt: use.session.createdAt };
     }
     const use = await this.pats.verify(secret, ip);
     if (!use) return null;
@@ -57,6 +57,7 @@ export class BearerAuthenticator {
       via: 'pat',
       scopes: token.scope ? splitScopes(token.scope) : null,
       tokenId: token.id,
+      issuedAt: token.createdAt,
       // Its current expiry: a sliding token may lapse at the end of this window.
       expiryCeiling: token.expiresAt,
     };

@@ -14,12 +14,13 @@ import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
-import { Forbidden, InvalidRequest, NotFound } from '../errors.js';
+import { Forbidden, InvalidRequest, InvalidToken, NotFound } from '../errors.js';
 import { newTokenId, userIdOfTokenId } from '../ids.js';
 import type { UserService } from '../identity/users.js';
 import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
 import type { Store, TokenUse } from '../store/store.js';
 import { newSecret, parseSecret } from './format.js';
+import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
 import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
 
@@ -85,6 +86,7 @@ export class PatService {
     private readonly config: TesseraConfig['tokens'],
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
+    private readonly notBefore?: CredentialsNotBefore,
   ) {}
 
   /** The expiry fields of a new token, from the request and the configured bounds. */
@@ -166,7 +168,21 @@ export class PatService {
       (result) => ({ details: { evicted: result.evicted } }),
     );
     for (const id of evicted) await this.audit.record({ type: 'token.evicted', target: { ...target, tokenId: id }, details: { evictedFor: record.id, limit: this.config.maxPerUser } });
+    await this.assertCallerNotRevoked(caller, record);
     return { secret, record, owner, evicted };
+  }
+
+  /**
+   * A revoke-all that stamped the caller's user while this request was on its way (after its
+   * bearer check, before the insert) must not leave a token behind: the stamp is read again
+   * after the insert, and a token made with a credential it voids is revoked at once.
+   */
+  private async assertCallerNotRevoked(caller: Principal, record: TokenRecord): Promise<void> {
+    if (caller.issuedAt === undefined || !this.notBefore) return;
+    const current = await this.store.getUser(caller.user.id);
+    if (current && this.notBefore.allows(current, caller.issuedAt)) return;
+    await this.store.revokeToken(record.userId, record.id, 'system:revoke-all', this.clock());
+    throw new InvalidToken();
   }
 
   /** The owner of a token the caller may see, or NotFound. */
@@ -262,34 +278,6 @@ export class PatService {
     return { token, owner };
   }
 
-  /** Revokes every active token of `username`. Returns how many. */
-  async revokeAllOfUser(caller: Principal, username: string): Promise<number> {
-    if (username !== caller.user.username && !isAdmin(caller)) throw new Forbidden('only admins revoke other users\' tokens');
-    if (caller.scopes !== null) throw new Forbidden('revoking all tokens needs an unscoped credential');
-    const owner = username === caller.user.username ? caller.user : await this.users.get(username);
-    return this.audit.around(
-      { type: 'token.revoked_all_of_user', target: { userId: owner.id, username: owner.username } },
-      () => this.store.revokeUserTokens(owner.id, caller.user.username, this.clock()),
-      (count) => ({ details: { count } }),
-    );
-  }
-
-  /**
-   * The emergency switch: every token of every user. Each user's tokens go atomically; users are
-   * walked one by one, so a failure part-way is safe to retry (already revoked ones are skipped).
-   */
-  async revokeEverything(caller: Principal): Promise<{ users: number; tokens: number }> {
-    if (!isAdmin(caller)) throw new Forbidden('only admins revoke every token');
-    const now = this.clock();
-    const revokeAll = async () => {
-      const users = await this.users.list();
-      let tokens = 0;
-      for (const user of users) tokens += await this.store.revokeUserTokens(user.id, `${caller.user.username} (revoke-all)`, now);
-      return { users: users.length, tokens };
-    };
-    return this.audit.around({ type: 'token.revoked_everything' }, revokeAll, (result) => ({ details: result }));
-  }
-
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */
   async revokeBySecret(secret: string, by: string): Promise<void> {
     const parsed = parseSecret(secret);
@@ -316,6 +304,8 @@ export class PatService {
     if (!parsed || parsed.kind !== 'pat') return null;
     const use = await this.store.useToken(parsed.userId, parsed.hash, this.clock(), ip);
     if (!use || !timingSafeEqual(Buffer.from(use.token.hash, 'hex'), Buffer.from(parsed.hash, 'hex'))) return null;
+    // The store checked the user's own stamp; the emergency switch's is held in memory.
+    if (this.notBefore && !this.notBefore.allows(use.user, use.token.createdAt)) return null;
     return use;
   }
 }

@@ -14,6 +14,8 @@ export interface Principal {
   sessionId?: string;
   /** A PAT cannot mint a token that outlives it: its current expiry is the latest it may grant. */
   expiryCeiling?: number;
+  /** When the credential was issued (ms): checked again after a write a revoke-all must not miss. */
+  issuedAt?: number;
 }
 
 export const isAdmin = (p: Principal): boolean => p.user.role === 'admin' && p.scopes === null;

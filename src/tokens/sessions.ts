@@ -12,6 +12,9 @@ import { newSessionId } from '../ids.js';
 import type { UserRecord } from '../store/records.js';
 import type { SessionUse, Store } from '../store/store.js';
 import { newSecret, parseSecret } from './format.js';
+import type { CredentialsNotBefore } from './not-before.js';
+
+const REFRESH_REFUSED = 'refresh token is invalid, expired or revoked';
 
 export interface LoginTokens {
   access_token: string;
@@ -28,7 +31,13 @@ export class SessionService {
     private readonly config: TesseraConfig['auth'],
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
+    private readonly notBefore?: CredentialsNotBefore,
   ) {}
+
+  /** The emergency switch's stamp, held in memory (the store checks the user's own). */
+  private beforeSwitch(session: { createdAt: number }): boolean {
+    return this.notBefore !== undefined && session.createdAt < this.notBefore.global();
+  }
 
   private answer(access: string, refresh: string, now: number, accessExpiresAt: number, sessionEnd: number): LoginTokens {
     return {
@@ -62,7 +71,7 @@ export class SessionService {
 
   async refresh(refreshToken: unknown): Promise<LoginTokens> {
     const parsed = typeof refreshToken === 'string' ? parseSecret(refreshToken) : null;
-    if (!parsed || parsed.kind !== 'refresh') throw new InvalidGrant('refresh_token is missing or malformed');
+    if (!parsed || parsed.kind !== 'refresh') throw new InvalidGrant(REFRESH_REFUSED);
     const now = this.clock();
     const access = newSecret('access', parsed.userId);
     const refresh = newSecret('refresh', parsed.userId);
@@ -75,16 +84,18 @@ export class SessionService {
     const reuse = { type: 'session.refresh_reused' as const, outcome: 'succeeded' as const, target: { userId: parsed.userId }, details: { sessionId: known?.id ?? null } };
     const result = known && known.refreshHash !== parsed.hash ? await this.audit.around(reuse, rotate) : await rotate();
     if (result.outcome === 'reused' && known?.refreshHash === parsed.hash) await this.audit.record(reuse);
-    if (result.outcome === 'reused') throw new InvalidGrant('refresh token was already used; the whole login has been revoked');
-    if (result.outcome === 'invalid') throw new InvalidGrant('refresh token is invalid, expired or revoked');
+    // One answer for forged, unknown, expired, revoked and rotated-out tokens: telling a reused
+    // one apart would confirm to a thief that the token was real (and that the login just ended).
+    if (result.outcome !== 'ok' || this.beforeSwitch(result.session)) throw new InvalidGrant(REFRESH_REFUSED);
     // Sessions end absolutely; a rotated access token is clipped to the session's end too.
     return this.answer(access, refresh, now, Math.min(next.accessExpiresAt, result.session.expiresAt), result.session.expiresAt);
   }
 
-  verifyAccess(secret: string): Promise<SessionUse | null> {
+  async verifyAccess(secret: string): Promise<SessionUse | null> {
     const parsed = parseSecret(secret);
-    if (!parsed || parsed.kind !== 'access') return Promise.resolve(null);
-    return this.store.useAccessToken(parsed.userId, parsed.hash, this.clock());
+    if (!parsed || parsed.kind !== 'access') return null;
+    const use = await this.store.useAccessToken(parsed.userId, parsed.hash, this.clock());
+    return use && !this.beforeSwitch(use.session) ? use : null;
   }
 
   async revoke(userId: string, sessionId: string): Promise<void> {

@@ -12,7 +12,7 @@ import type { Context } from 'koa';
 import { TesseraError, TooManyConcurrentAttempts } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { readForm, stringField } from '../http/body.js';
-import type { OpenIdProvider } from '../oauth/provider.js';
+import { cliRefuses, type OpenIdProvider } from '../oauth/provider.js';
 import { signInWithDevice } from './device-cookie.js';
 import { html } from './html.js';
 import { renderPage } from './layout.js';
@@ -140,7 +140,11 @@ export function interactionRoutes(services: Services, oidc: OpenIdProvider): Rou
     const client = await provider.Client.find(details.params.client_id as string);
     try {
       const user = await signInWithDevice(ctx, services, { username, password: stringField(body, 'password') ?? '', source: stringField(body, 'source') });
-      await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
+      // `oidc.cliClient: { admins: false }`: the request ends as denied, and the device is told so.
+      const result = cliRefuses(services, client?.clientId, user)
+        ? { error: 'access_denied', error_description: 'administrators cannot sign in to the CLI this way; use a password login or a personal access token' }
+        : { login: { accountId: user.id } };
+      await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
       ctx.respond = false;
     } catch (err) {
       const failure = signInFailure(err);

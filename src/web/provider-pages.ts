@@ -5,7 +5,9 @@
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { html, raw } from './html.js';
+import { CLI_CLIENT_ID } from '../oauth/clients-metadata.js';
 import { renderPage } from './layout.js';
+import { formatInstant, relativeTo } from './views/time-format.js';
 
 const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'an application';
 
@@ -29,12 +31,33 @@ export async function renderDeviceInput(ctx: KoaContextWithOIDC, form: string, _
   });
 }
 
-export async function renderDeviceConfirm(ctx: KoaContextWithOIDC, form: string, _client: unknown, _info: unknown, userCode: string): Promise<void> {
+/** What a device code asks for, in words: a CLI login is the user's full rights. */
+function grantDescription(clientId: string | undefined, scope: string): string {
+  if (clientId === CLI_CLIENT_ID) return 'a full sign-in as you: everything you can do in Tessera, including creating tokens';
+  const words = scope.split(' ').filter((s) => s && s !== 'openid');
+  return words.length ? `your identity and: ${words.join(', ')}` : 'your identity';
+}
+
+/**
+ * The approval page states what is granted, to which client, and where and when the request
+ * came from (RFC 8628 §5.4, remote phishing): a code someone sent you is not yours to approve.
+ */
+export async function renderDeviceConfirm(ctx: KoaContextWithOIDC, form: string, _client: unknown, info: unknown, userCode: string): Promise<void> {
+  const device = (info ?? {}) as { ip?: string; ua?: string };
+  const code = ctx.oidc.entities.DeviceCode as { iat?: number; scope?: string; params?: { scope?: string } } | undefined;
+  const scope = String(code?.params?.scope ?? code?.scope ?? '');
+  const requestedAt = typeof code?.iat === 'number' ? code.iat * 1000 : undefined;
   renderPage(ctx, {
     title: 'Confirm the device',
     body: html`<section class="card narrow">
   <h1>Confirm the device</h1>
-  <p><strong>${clientName(ctx)}</strong> asks to sign in as you. Continue only if your device shows this code:</p>
+  <p><strong>${clientName(ctx)}</strong> asks for ${grantDescription(ctx.oidc.client?.clientId, scope)}.</p>
+  <dl class="details" id="device-request">
+    <dt>Application</dt><dd>${clientName(ctx)} (${ctx.oidc.client?.clientId ?? 'unknown'})</dd>
+    <dt>Requested from</dt><dd>${device.ip ?? 'unknown address'}${device.ua ? html` — ${device.ua}` : ''}</dd>
+    <dt>Requested at</dt><dd>${requestedAt ? html`${formatInstant(requestedAt)} (${relativeTo(requestedAt, Date.now())})` : 'unknown'}</dd>
+  </dl>
+  <p>Continue only if you started this yourself, just now, and your device shows this code:</p>
   <p class="code" id="user-code">${userCode}</p>
   ${raw(form)}
   <div class="actions">
@@ -42,6 +65,24 @@ export async function renderDeviceConfirm(ctx: KoaContextWithOIDC, form: string,
     <button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" class="secondary">Cancel</button>
   </div>
 </section>`,
+  });
+}
+
+/** Too many wrong codes from this browser, address or the whole gateway. */
+export function renderDeviceThrottled(ctx: Parameters<typeof renderPage>[0], retryAfterSeconds: string): void {
+  renderPage(ctx, {
+    title: 'Too many wrong codes',
+    status: 429,
+    body: html`<section class="card narrow"><h1>Too many wrong codes</h1><p class="error" role="alert">Too many wrong codes were entered. Wait ${retryAfterSeconds} seconds, then check the code on your device and try again.</p></section>`,
+  });
+}
+
+/** A code posted without the page's session (no cookie): nothing to check it against. */
+export function renderDeviceStartAgain(ctx: Parameters<typeof renderPage>[0]): void {
+  renderPage(ctx, {
+    title: 'Connect a device',
+    status: 400,
+    body: html`<section class="card narrow"><h1>Connect a device</h1><p class="error" role="alert">This form has expired. <a href="/oauth2/device">Open the page again</a> and enter the code shown on your device.</p></section>`,
   });
 }
 

@@ -105,7 +105,7 @@ describe('audit events from the REST API', () => {
     expect(find('token.revoked', (e) => e.target.tokenId === created[1].target.tokenId)).toMatchObject({ actor: { credential: 'pat', tokenId: created[0].target.tokenId, username: 'bob' } });
     expect(find('session.refresh_reused')).toMatchObject({ ip: IP, target: { userId: created[0].target.userId } });
     expect(find('logout')).toMatchObject({ actor: { username: 'bob', credential: 'session' }, ip: IP });
-    expect(find('token.revoked_all_of_user')).toMatchObject({ actor: adminActor, target: { username: 'bob' }, details: { count: 1 } });
+    expect(find('token.revoked_all_of_user')).toMatchObject({ actor: adminActor, target: { username: 'bob' }, details: { tokens: 1 } });
     expect(find('user.disabled', (e) => e.target.username === 'bob')).toMatchObject({ actor: adminActor });
     expect(find('token.revoked_everything')).toMatchObject({ actor: adminActor, details: { users: 2 } });
     expect(find('keys.rotated')).toMatchObject({ actor: adminActor, details: { kid: expect.any(String) } });

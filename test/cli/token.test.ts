@@ -106,7 +106,7 @@ describe('tessera token', () => {
     const token = (await admin.run(['token', 'create', '--user', 'bob', '--name', 'doomed', '-q'])).stdout.trim();
     const res = await admin.run(['token', 'revoke', '--all', '--user', 'bob']);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^Revoked \d+ tokens? of bob\.$/m);
+    expect(res.stdout).toMatch(/^Revoked \d+ tokens?, \d+ sessions? and \d+ app grants? of bob\.$/m);
     expect((await gw.introspect(token)).body).toEqual({ active: false });
     expect((await admin.run(['token', 'revoke', '--all'])).code).toBe(2);
   });

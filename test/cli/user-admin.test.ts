@@ -68,7 +68,7 @@ describe('tessera user and tessera admin', () => {
 
     const done = await admin.run(['admin', 'revoke-all-tokens', '--yes', '--json']);
     expect(done.code, done.stderr).toBe(0);
-    expect(JSON.parse(done.stdout)).toMatchObject({ tokens: expect.any(Number), users: expect.any(Number) });
+    expect(JSON.parse(done.stdout)).toMatchObject({ tokens: expect.any(Number), users: expect.any(Number), sessions: expect.any(Number), grants: expect.any(Number) });
     expect((await gw.introspect(token)).body).toEqual({ active: false });
   });
 });

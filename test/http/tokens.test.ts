@@ -227,10 +227,13 @@ describe('personal access tokens: rules', () => {
     const frank = await gw.login('frank', 'frank-password');
     const tokens = await Promise.all([1, 2, 3].map((i) => gw.api('POST', '/api/v1/tokens', { token: frank, body: { name: `f${i}` } })));
     const res = await gw.api('DELETE', '/api/v1/users/frank/tokens', { token: admin });
-    expect(res.body).toEqual({ revoked: 3 });
+    // Every credential: the three PATs and the login that made them.
+    expect(res.body).toEqual({ revoked: 3, tokens: 3, sessions: 1, grants: 0 });
     for (const t of tokens) expect((await gw.introspect(t.body.token)).body).toEqual({ active: false });
-    const again = await gw.api('POST', '/api/v1/tokens', { token: frank, body: { name: 'f4' } });
-    expect((await gw.api('DELETE', '/api/v1/users/frank/tokens', { token: frank })).body).toEqual({ revoked: 1 });
+    expect((await gw.api('POST', '/api/v1/tokens', { token: frank, body: { name: 'too late' } })).status).toBe(401);
+    const fresh = await gw.login('frank', 'frank-password');
+    const again = await gw.api('POST', '/api/v1/tokens', { token: fresh, body: { name: 'f4' } });
+    expect((await gw.api('DELETE', '/api/v1/users/frank/tokens', { token: fresh })).body).toEqual({ revoked: 1, tokens: 1, sessions: 1, grants: 0 });
     expect((await gw.introspect(again.body.token)).body.active).toBe(false);
   });
 

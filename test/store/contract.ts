@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Conflict, NotFound } from '../../src/errors.js';
 import type { SessionRecord, Store, TokenLimit, TokenRecord, UserRecord } from '../../src/store/store.js';
 import { auditContract } from './audit-contract.js';
+import { revocationContract } from './revocation-contract.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -913,6 +914,8 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         await expect(store.ping()).resolves.toBeUndefined();
       });
     });
+
+    revocationContract(makeStore);
   });
   auditContract(name, makeStore);
 }

@@ -179,6 +179,7 @@ describe('RedisStore specifics', () => {
         `${tag}s:${session.id}`,
         `${tag}a:${access}`,
         `${tag}r:${session.refreshHash}`,
+        `${tag}sessions`,
       ].sort(),
     );
     expect(await admin.hget(`${prefix}users`, usernameKey(user.username))).toBe(user.id);

@@ -91,7 +91,7 @@ describe('the admin pages, /admin (Chromium)', () => {
     expect((await gw.introspect(second)).body.active).toBe(false);
     expect((await gw.introspect(henry)).body.active).toBe(true);
     await post(page, 'Revoke all tokens of henry');
-    expect(await page.getByRole('status').textContent()).toBe('Revoked 1 token.');
+    expect(await page.getByRole('status').textContent()).toMatch(/^Revoked 1 token, \d+ sessions? and 0 app grants\.$/);
     expect((await gw.introspect(henry)).body.active).toBe(false);
   });
 
@@ -110,8 +110,8 @@ describe('the admin pages, /admin (Chromium)', () => {
 
     await page.getByLabel(/To confirm, type/).fill('revoke-all');
     await post(page, 'Revoke every token');
-    expect(page.url()).toMatch(/\/admin\/revoke-all\?done=revoked-everything&tokens=\d+&users=4$/);
-    expect(await page.getByRole('status').textContent()).toMatch(/^Revoked \d+ tokens of 4 users\.$/);
+    expect(page.url()).toMatch(/\/admin\/revoke-all\?done=revoked-everything&tokens=\d+&users=4&sessions=\d+&grants=\d+$/);
+    expect(await page.getByRole('status').textContent()).toMatch(/^Revoked \d+ tokens, \d+ sessions and \d+ app grants? of 4 users\.$/);
     for (const secret of secrets) expect((await gw.introspect(secret)).body.active).toBe(false);
     expect(await page.locator('.danger-zone p').first().textContent()).toMatch(/There are 0 active tokens/);
   });

@@ -104,9 +104,11 @@ describe('the token page, /manage_tokens (Chromium)', () => {
     expect(await page.locator('tr.token-row', { hasText: 'one' }).locator('.description').textContent()).toBe('nightly backup');
 
     await page.getByRole('button', { name: 'Revoke all my tokens' }).click();
-    await page.waitForURL(`${gw.url}/manage_tokens?done=revoked-all&count=2`);
-    expect(await page.getByRole('status').textContent()).toBe('Revoked 2 tokens.');
+    // Every credential of frank ends, the API login and this browser's old session included.
+    await page.waitForURL(`${gw.url}/manage_tokens?done=revoked-all&count=2&sessions=2&grants=0`);
+    expect(await page.getByRole('status').textContent()).toBe('Revoked 2 tokens, 2 sessions and 0 app grants.');
     for (const secret of secrets) expect((await gw.introspect(secret)).body.active).toBe(false);
+    expect((await gw.introspect(access)).body.active).toBe(false);
   });
 
   it('refuses a form posted from another origin, even though the browser sends the cookie', async () => {

@@ -201,11 +201,11 @@ const edit: Command = {
 
 const revokeSpec: CommandSpec = {
   path: ['token', 'revoke'],
-  summary: 'Revoke tokens by id, or every token of a user with --all --user USER.',
+  summary: 'Revoke tokens by id, or every credential of a user with --all --user USER (tokens, logins, app grants).',
   args: '[ID...]',
   arity: [0, 100],
   options: {
-    all: { type: 'boolean', help: 'every active token of --user' },
+    all: { type: 'boolean', help: 'every credential of --user: tokens, login sessions, app grants' },
     user: { type: 'string', value: 'USER', help: 'with --all: whose tokens (yourself, or anyone for admins)' },
   },
 };
@@ -220,8 +220,8 @@ const revoke: Command = {
       const user = args.string('user');
       // Named explicitly: a bare --all is too easy to type by accident.
       if (!user) throw new UsageError('--all needs --user USER', usage);
-      const answer = await ctx.client().request<{ revoked: number }>('DELETE', `/api/v1/users/${encodeURIComponent(user)}/tokens`);
-      return ctx.print(ctx.json ? json(answer) : `Revoked ${count(answer.revoked, 'token')} of ${user}.`);
+      const answer = await ctx.client().request<{ tokens: number; sessions: number; grants: number }>('DELETE', `/api/v1/users/${encodeURIComponent(user)}/tokens`);
+      return ctx.print(ctx.json ? json(answer) : `Revoked ${count(answer.tokens, 'token')}, ${count(answer.sessions, 'session')} and ${count(answer.grants, 'app grant')} of ${user}.`);
     }
     if (args.string('user')) throw new UsageError('--user goes with --all', usage);
     if (!args.positionals.length) throw new UsageError('missing ID...', usage);

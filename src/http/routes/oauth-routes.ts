@@ -7,18 +7,18 @@ import type { Context } from 'koa';
 import { setRequestActor } from '../../audit/context.js';
 import { InvalidClient } from '../../errors.js';
 import type { Services } from '../../gateway.js';
+import { looksLikeJwt } from '../../oauth/jwt-introspection.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TESSERA_SECRET } from '../../tokens/bearer.js';
-import { readForm, stringField, type Fields } from '../body.js';
+import { readForm, readProviderForm, stringField, type Fields } from '../body.js';
 import { formDecode, readAuthorization } from '../credentials.js';
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
 const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
 
 /** oidc-provider reads the body itself: hand it the text already read. */
-async function delegate(oidc: OpenIdProvider, ctx: Context): Promise<void> {
-  (ctx.req as typeof ctx.req & { body?: string }).body = ctx.state.rawForm as string;
-  await oidc.handle(ctx);
+async function delegate(oidc: OpenIdProvider, ctx: Context, limit: number): Promise<void> {
+  await oidc.handle(ctx, await readProviderForm(ctx, limit));
 }
 
 export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
@@ -55,17 +55,19 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
   router.post('/introspect', async (ctx) => {
     const body = await readForm(ctx, limit);
     const token = stringField(body, 'token', true);
-    if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx);
+    // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
+    const jwt = looksLikeJwt(token);
+    if (!jwt && !isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx, limit);
     const caller = await client(ctx, body);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    ctx.body = await introspection.introspect(caller, token, ctx.ip);
+    ctx.body = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
   });
 
   router.post('/revoke', async (ctx) => {
     const body = await readForm(ctx, limit);
     const token = stringField(body, 'token', true);
-    if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx);
+    if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx, limit);
     const caller = await client(ctx, body);
     await introspection.revoke(caller, token);
     ctx.set('Cache-Control', 'no-store');

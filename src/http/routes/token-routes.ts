@@ -73,11 +73,12 @@ export function tokenRoutes(services: Services): Router {
     ctx.body = presentToken(token, owner, clock());
   });
 
-  // The emergency switch. The body must say so, so that a stray request cannot trigger it.
+  // The emergency switch: every credential of every user (PATs, login and browser sessions,
+  // provider grants and SSO logins). The body must say so, so that a stray request cannot trigger it.
   router.post('/admin/tokens/revoke-all', auth, requireAdmin, async (ctx) => {
     const body = await readJson(ctx, limit);
     if (body.confirm !== 'revoke-all') throw new InvalidRequest('send {"confirm": "revoke-all"} to revoke every token');
-    ctx.body = await pats.revokeEverything(principal(ctx));
+    ctx.body = await services.revocation.revokeEverything(principal(ctx));
   });
 
   return router;

@@ -25,7 +25,7 @@ function enabled(body: Fields): boolean | undefined {
 }
 
 export function userRoutes(services: Services): Router {
-  const { config, users, pats } = services;
+  const { config, users } = services;
   const limit = config.server.bodyLimitBytes;
   const router = new Router({ prefix: '/api/v1/users' });
   const present = (user: Parameters<typeof presentUser>[0]) => presentUser(user, { token_creator: users.mayCreateTokens(user) });
@@ -80,10 +80,11 @@ export function userRoutes(services: Services): Router {
     ctx.status = 204;
   });
 
-  // Revoke all of a user's tokens: the user themselves, or an admin.
+  // Revoke all of a user's tokens — every credential: PATs, login and browser sessions, provider
+  // grants and SSO logins. The user themselves (unscoped), or an admin. `revoked` = PATs, as before.
   router.delete('/:username/tokens', async (ctx) => {
-    const revoked = await pats.revokeAllOfUser(ctx.state.principal as Principal, ctx.params.username!);
-    ctx.body = { revoked };
+    const ended = await services.revocation.revokeUser(ctx.state.principal as Principal, ctx.params.username!);
+    ctx.body = { revoked: ended.tokens, ...ended };
   });
 
   return router;

@@ -176,7 +176,7 @@ export class MemoryStore implements Store {
     const token = id ? space!.tokens.get(id) : undefined;
     if (!token || token.revokedAt || token.expiresAt <= now) return null;
     const user = this.users.get(userId);
-    if (!user || !user.enabled) return null;
+    if (!user || !user.enabled || token.createdAt < (user.credentialsNotBefore ?? 0)) return null;
     if (token.expiration === 'sliding' && token.slidingWindow !== undefined && token.maxLifetimeAt !== undefined) {
       token.expiresAt = Math.max(token.expiresAt, Math.min(now + token.slidingWindow, token.maxLifetimeAt));
     }
@@ -210,6 +210,7 @@ export class MemoryStore implements Store {
     const user = this.users.get(userId);
     if (!session || session.revokedAt || session.expiresAt <= now) return null;
     if (!user || !user.enabled || session.createdAt < user.sessionsNotBefore) return null;
+    if (session.createdAt < (user.credentialsNotBefore ?? 0)) return null;
     return { session, user };
   }
 
@@ -251,6 +252,19 @@ export class MemoryStore implements Store {
   async revokeSession(userId: string, sessionId: string, now: number): Promise<void> {
     const session = this.spaces.get(userId)?.sessions.get(sessionId);
     if (session && !session.revokedAt) session.revokedAt = now;
+  }
+
+  async revokeUserSessions(userId: string, now: number): Promise<number> {
+    const space = this.spaces.get(userId);
+    if (!space) return 0;
+    let count = 0;
+    for (const session of space.sessions.values()) {
+      if (session.revokedAt === undefined && session.expiresAt > now) {
+        session.revokedAt = now;
+        count++;
+      }
+    }
+    return count;
   }
 
   // ---- counters ------------------------------------------------------------------------------
@@ -338,6 +352,24 @@ export class MemoryStore implements Store {
   async providerRevokeByGrantId(grantId: string): Promise<void> {
     for (const key of this.grants.get(grantId) ?? []) this.provider.delete(key);
     this.grants.delete(grantId);
+  }
+
+  async providerRevokeByAccountId(accountId: string): Promise<{ grants: number; sessions: number }> {
+    let grants = 0;
+    let sessions = 0;
+    for (const [key, entry] of this.provider) {
+      if (entry.expiresAt <= Date.now() || entry.payload.accountId !== accountId) continue;
+      const model = key.slice(0, key.indexOf(':'));
+      if (model === 'Grant') {
+        await this.providerRevokeByGrantId(key.slice(model.length + 1));
+        this.provider.delete(key);
+        grants++;
+      } else if (model === 'Session') {
+        this.provider.delete(key);
+        sessions++;
+      }
+    }
+    return { grants, sessions };
   }
 
   // ---- settings ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
  *   P{U}:s:<sid>     login session record (JSON)              PXAT session expiresAt
  *   P{U}:a:<hash>    login access token → JSON {sid, exp}     PXAT exp
  *   P{U}:r:<hash>    refresh token hash → sid, every rotation PXAT session expiresAt (reuse detection)
+ *   P{U}:sessions    sorted set: sid, score session expiresAt PXAT the latest session end
  *   Pusers           hash: usernameKey(username) → user id    global (see `upgradeUsernameIndex`
  *                                                             for fields written before names were
  *                                                             compared ignoring case)
@@ -21,6 +22,7 @@
  *   Po:<Model>:<id>  oidc-provider record, hash {p: JSON, c: consumed}   EX the model's TTL
  *   Po:g:<grantId>   set of the record keys of one grant      EX the longest member's TTL
  *   Po:<Model>:userCode:<code>, Po:<Model>:uid:<uid>  → id    EX the record's TTL
+ *   Po:a:<accountId> set of `Grant:<id>` / `Session:<id>` of one account   EX the longest member's TTL
  *   Pset:<name>      shared settings (signing keys, cookie keys)          no expiry
  *   Paudit           Stream of audit events (audit-stream.ts)             trimmed by MINID on append
  *
@@ -101,6 +103,7 @@ const SCRIPTS = {
   rotateRefreshToken: [scripts.ROTATE_REFRESH_TOKEN, 2],
   revokeSession: [scripts.REVOKE_SESSION, 1],
   hitCounter: [scripts.HIT_COUNTER, 1],
+  revokeUserSessions: [scripts.REVOKE_USER_SESSIONS, 1],
 } as const satisfies Record<string, readonly [string, number]>;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -476,6 +479,8 @@ export class RedisStore implements Store, DurabilityChecks {
       session.expiresAt,
       toJson({ sid: session.id, exp: accessExpiresAt }),
       accessExpiresAt,
+      `${base}sessions`,
+      session.createdAt,
     );
   }
 
@@ -533,6 +538,13 @@ export class RedisStore implements Store, DurabilityChecks {
     await this.run('revokeSession', `${this.base(userId)}s:${sessionId}`, now);
   }
 
+  async revokeUserSessions(userId: string, now: number): Promise<number> {
+    if (!taggable(userId)) return 0;
+    checkTime('now', now);
+    const base = this.base(userId);
+    return (await this.run('revokeUserSessions', `${base}sessions`, base, now)) as number;
+  }
+
   // ---- counters ------------------------------------------------------------------------------
   private counterKey(key: string): string {
     return `${this.prefix}c:${key}`;
@@ -582,6 +594,15 @@ export class RedisStore implements Store, DurabilityChecks {
         else p.persist(grantKey);
       }));
     }
+    // Grants and provider sessions by account: what the user-wide revoke has to end.
+    if ((model === 'Grant' || model === 'Session') && typeof payload.accountId === 'string') {
+      const accountKey = `${this.prefix}o:a:${payload.accountId}`;
+      indexes.push(this.replicated('providerUpsert', (p) => {
+        p.sadd(accountKey, `${model}:${id}`);
+        if (ttl) p.expire(accountKey, ttl, 'NX').expire(accountKey, ttl, 'GT');
+        else p.persist(accountKey);
+      }));
+    }
     for (const index of ['userCode', 'uid'] as const) {
       const value = payload[index];
       if (typeof value === 'string') {
@@ -625,6 +646,22 @@ export class RedisStore implements Store, DurabilityChecks {
     const members = await this.call('providerRevokeByGrantId', () => this.redis.smembers(grantKey));
     await Promise.all(members.map((key) => this.replicated('providerRevokeByGrantId', (p) => p.del(key))));
     await this.replicated('providerRevokeByGrantId', (p) => p.del(grantKey));
+  }
+
+  async providerRevokeByAccountId(accountId: string): Promise<{ grants: number; sessions: number }> {
+    const accountKey = `${this.prefix}o:a:${accountId}`;
+    const members = await this.call('providerRevokeByAccountId', () => this.redis.smembers(accountKey));
+    let grants = 0;
+    let sessions = 0;
+    for (const member of members) {
+      const [model, id] = [member.slice(0, member.indexOf(':')), member.slice(member.indexOf(':') + 1)];
+      if (model === 'Grant') await this.providerRevokeByGrantId(id);
+      const deleted = await this.call('providerRevokeByAccountId', () => this.redis.del(this.providerKey(model, id)));
+      if (deleted && model === 'Grant') grants++;
+      if (deleted && model === 'Session') sessions++;
+      await this.call('providerRevokeByAccountId', () => this.redis.srem(accountKey, member));
+    }
+    return { grants, sessions };
   }
 
   // ---- settings ------------------------------------------------------------------------------

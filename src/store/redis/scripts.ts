@@ -76,7 +76,10 @@ local t = cjson.decode(raw)
 if not active(t, now) then return nil end
 local user = redis.call('GET', KEYS[2])
 if not user then return nil end
-if cjson.decode(user).enabled ~= true then return nil end
+local u = cjson.decode(user)
+if u.enabled ~= true then return nil end
+-- The user-wide revoke and the emergency switch void every credential issued before them.
+if type(u.credentialsNotBefore) == 'number' and t.createdAt < u.credentialsNotBefore then return nil end
 local before = t.expiresAt
 if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
   t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
@@ -275,6 +278,7 @@ local function live_session(base, sid, ukey, now)
   local u = cjson.decode(user)
   if u.enabled ~= true then return nil end
   if type(u.sessionsNotBefore) == 'number' and s.createdAt < u.sessionsNotBefore then return nil end
+  if type(u.credentialsNotBefore) == 'number' and s.createdAt < u.credentialsNotBefore then return nil end
   return s, raw, user
 end
 `;
@@ -290,6 +294,14 @@ export const CREATE_SESSION = `
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2], 'PXAT', ARGV[3])
 redis.call('SET', KEYS[3], ARGV[4], 'PXAT', ARGV[5])
+-- ARGV[6] = the user's session index (sorted set, score = session end): lets revokeUserSessions
+-- find every login of a user without scanning. Ended sessions are pruned as new ones arrive.
+if ARGV[6] then
+  redis.call('ZREMRANGEBYSCORE', ARGV[6], '-inf', ARGV[7])
+  redis.call('ZADD', ARGV[6], ARGV[3], ARGV[2])
+  redis.call('PEXPIREAT', ARGV[6], ARGV[3], 'GT')
+  if redis.call('PTTL', ARGV[6]) < 0 then redis.call('PEXPIREAT', ARGV[6], ARGV[3]) end
+end
 return 1
 `;
 
@@ -371,4 +383,28 @@ if n < 0 then n = 0 end
 redis.call('HSET', KEYS[1], 'n', n, 'r', r)
 redis.call('PEXPIREAT', KEYS[1], r)
 return { n, r - now }
+`;
+
+/**
+ * revokeUserSessions — revokes every login session (API and browser) of the user that is still
+ * running at 'now', and forgets the ended ones. KEYS[1] = sessions (sorted set, score = end).
+ * ARGV = base, now.  Returns how many were revoked.
+ */
+export const REVOKE_USER_SESSIONS = `
+local base, now = ARGV[1], tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local count = 0
+for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local skey = base .. 's:' .. sid
+  local raw = redis.call('GET', skey)
+  if raw then
+    local s = cjson.decode(raw)
+    if s.revokedAt == nil and s.expiresAt > now then
+      s.revokedAt = now
+      redis.call('SET', skey, cjson.encode(s), 'KEEPTTL')
+      count = count + 1
+    end
+  end
+end
+return count
 `;

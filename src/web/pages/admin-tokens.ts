@@ -6,7 +6,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../gateway.js';
 import { presentToken } from '../../http/presenters.js';
-import { csrfToken } from '../session.js';
+import { csrfToken, startWebSession } from '../session.js';
 import { createdTokenCard } from '../views/created-token.js';
 import { sentence } from '../views/error-page.js';
 import { doneNotice } from '../views/notices.js';
@@ -40,8 +40,8 @@ export function tokenAdminRoutes(router: Router, services: Services): void {
 
   router.post('/admin/users/:username/tokens/revoke-all', form, async (ctx) => {
     const username = ctx.params.username!;
-    const count = await pats.revokeAllOfUser(principalOf(ctx), username);
-    seeOther(ctx, `${userHref(username)}?done=revoked-all&count=${count}`);
+    const ended = await services.revocation.revokeUser(principalOf(ctx), username);
+    seeOther(ctx, `${userHref(username)}?done=revoked-all&count=${ended.tokens}&sessions=${ended.sessions}&grants=${ended.grants}`);
   });
 
   router.post('/admin/tokens/:id/revoke', form, async (ctx) => {
@@ -64,7 +64,10 @@ export function tokenAdminRoutes(router: Router, services: Services): void {
     if (field(formOf(ctx), 'confirm').trim() !== REVOKE_ALL_PHRASE) {
       return showRevokeAll(ctx, `Nothing was revoked: type ${REVOKE_ALL_PHRASE} exactly to confirm.`, 400);
     }
-    const result = await pats.revokeEverything(principalOf(ctx));
-    seeOther(ctx, `/admin/revoke-all?done=revoked-everything&tokens=${result.tokens}&users=${result.users}`);
+    const result = await services.revocation.revokeEverything(principalOf(ctx));
+    // This browser's session ended with every other; the admin who just proved it is them (session
+    // and CSRF token) gets a new one, issued after the switch, to read the outcome.
+    await startWebSession(ctx, services, principalOf(ctx).user);
+    seeOther(ctx, `/admin/revoke-all?done=revoked-everything&tokens=${result.tokens}&users=${result.users}&sessions=${result.sessions}&grants=${result.grants}`);
   });
 }

@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../gateway.js';
 import { presentToken } from '../../http/presenters.js';
-import { csrfToken } from '../session.js';
+import { csrfToken, startWebSession } from '../session.js';
 import { createdTokenCard } from '../views/created-token.js';
 import { sentence } from '../views/error-page.js';
 import { doneNotice } from '../views/notices.js';
@@ -65,8 +65,11 @@ export function tokenPages(services: Services): Router {
 
   router.post('/manage_tokens/revoke-all', form, async (ctx) => {
     const principal = principalOf(ctx);
-    const count = await pats.revokeAllOfUser(principal, principal.user.username);
-    seeOther(ctx, `/manage_tokens?done=revoked-all&count=${count}`);
+    const ended = await services.revocation.revokeUser(principal, principal.user.username);
+    // This browser's session ended with the rest; the user who asked gets a new one, issued
+    // after the revoke, so they stay on the page and read the outcome.
+    await startWebSession(ctx, services, principal.user);
+    seeOther(ctx, `/manage_tokens?done=revoked-all&count=${ended.tokens}&sessions=${ended.sessions}&grants=${ended.grants}`);
   });
 
   router.post('/manage_tokens/:id/revoke', form, async (ctx) => {

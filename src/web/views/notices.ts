@@ -15,8 +15,9 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const MESSAGES: Record<string, (query: Query) => string> = {
   revoked: () => 'The token was revoked. Anything using it is now refused.',
-  'revoked-all': (q) => `Revoked ${plural(count(q, 'count'), 'token')}.`,
-  'revoked-everything': (q) => `Revoked ${plural(count(q, 'tokens'), 'token')} of ${plural(count(q, 'users'), 'user')}.`,
+  'revoked-all': (q) => `Revoked ${plural(count(q, 'count'), 'token')}, ${plural(count(q, 'sessions'), 'session')} and ${plural(count(q, 'grants'), 'app grant')}.`,
+  'revoked-everything': (q) =>
+    `Revoked ${plural(count(q, 'tokens'), 'token')}, ${plural(count(q, 'sessions'), 'session')} and ${plural(count(q, 'grants'), 'app grant')} of ${plural(count(q, 'users'), 'user')}.`,
   described: () => 'The description was saved.',
   'user-created': () => 'The user was created.',
   'role-changed': () => 'The role was changed.',

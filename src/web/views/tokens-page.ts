@@ -40,7 +40,7 @@ ${view.notice ?? ''}
     emptyText: 'No tokens to show.',
   })}
   ${active
-    ? html`<form method="post" action="/manage_tokens/revoke-all" class="actions" data-confirm="Revoke all ${active} of your active tokens? Everything using them stops working.">
+    ? html`<form method="post" action="/manage_tokens/revoke-all" class="actions" data-confirm="Revoke all ${active} of your active tokens? Everything using them stops working, and your other sign-ins end.">
     <input type="hidden" name="_csrf" value="${view.csrf}">
     <button type="submit" class="danger">Revoke all my tokens</button>
   </form>`
