@@ -20,6 +20,7 @@
  *   Po:g:<grantId>   set of the record keys of one grant      EX the longest member's TTL
  *   Po:<Model>:userCode:<code>, Po:<Model>:uid:<uid>  → id    EX the record's TTL
  *   Pset:<name>      shared settings (signing keys, cookie keys)          no expiry
+ *   Psettings        pub/sub channel: name of a setting just changed (settings-channel.ts)
  *
  * Provider records are written with single-key commands only (no MULTI, no Lua), so they need
  * no hash tags on Cluster: each key lands wherever it hashes. A grant's members are deleted one
@@ -46,6 +47,7 @@ import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
+import * as settingsChannel from './settings-channel.js';
 
 export type { RedisConnectOptions } from './redis-client.js';
 
@@ -527,6 +529,17 @@ export class RedisStore implements Store {
 
   async setSetting(name: string, value: string): Promise<void> {
     await this.call('setSetting', () => this.redis.set(`${this.prefix}set:${name}`, value));
+  }
+
+  async compareAndSetSetting(name: string, expected: string | null, value: string): Promise<boolean> {
+    const done = await this.call('compareAndSetSetting', () => settingsChannel.compareAndSet(this.redis, `${this.prefix}set:${name}`, expected, value));
+    // The write stands even if the announcement fails: other instances' polls find it.
+    if (done) await this.redis.publish(`${this.prefix}settings`, name).catch(() => 0);
+    return done;
+  }
+
+  async watchSettings(listener: (name: string) => void): Promise<() => Promise<void>> {
+    return this.call('watchSettings', () => settingsChannel.subscribe(this.redis, `${this.prefix}settings`, listener));
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
