@@ -13,6 +13,8 @@ import { LoginThrottle } from './identity/throttle.js';
 import { UserService } from './identity/users.js';
 import { ClientRegistry } from './oauth/clients.js';
 import { Introspection } from './oauth/introspection.js';
+import type { KeyEncryption } from './oauth/key-encryption.js';
+import { ProviderKeys } from './oauth/keys.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import { RedisStore } from './store/redis/redis-store.js';
 import type { Store } from './store/store.js';
@@ -37,6 +39,8 @@ export interface Services {
   bearer: BearerAuthenticator;
   clients: ClientRegistry;
   introspection: Introspection;
+  /** OIDC signing and cookie keys in the store (encrypted with the KEK when one is set). */
+  keys: ProviderKeys;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -58,7 +62,10 @@ function openStore(config: TesseraConfig): Store {
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
 }
 
-export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
+export function createServices(
+  config: TesseraConfig,
+  options: { store?: Store; clock?: Clock; log?: (line: string) => void; keyEncryption?: KeyEncryption | null } = {},
+): Services {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? openStore(config);
   const users = new UserService(store, config, clock);
@@ -72,5 +79,12 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
+  const keys = new ProviderKeys(store, {
+    clock,
+    retirementMs: config.oidc.keyRetirement,
+    activationDelayMs: config.oidc.keyActivationDelay,
+    configuredCookieKeys: config.oidc.cookieKeys,
+    encryption: options.keyEncryption ?? null,
+  });
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, keys };
 }

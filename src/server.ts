@@ -9,6 +9,7 @@ import type { TesseraConfig } from './config/schema.js';
 import { createServices, redisConfigured, type Services } from './gateway.js';
 import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
+import { KEK_ENV, KeyEncryption } from './oauth/key-encryption.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store/store.js';
 
@@ -27,11 +28,24 @@ export interface StartOptions {
   /** Password for the bootstrap `admin`; generated and printed when absent. */
   adminPassword?: string;
   log?: (line: string) => void;
+  /** The KEK for keys at rest; default from TESSERA_KEY_ENCRYPTION_KEY(_PREVIOUS); null: none. */
+  keyEncryption?: KeyEncryption | null;
+}
+
+/** Creates, wraps or re-wraps the stored keys, and says loudly when they are stored in clear. */
+async function prepareKeys(services: Services, log: (line: string) => void): Promise<void> {
+  for (const change of await services.keys.prepare()) log(`Keys: ${change}.`);
+  if (!services.keys.encrypted) {
+    log(
+      `WARNING: ${KEK_ENV} is not set: the OIDC signing keys and cookie keys are stored IN CLEAR. Anyone who can read the store can forge ID tokens, JWT access tokens and provider cookies. Set it to 32 random bytes in base64 (openssl rand -base64 32); the keys are encrypted at the next start.`,
+    );
+  }
 }
 
 export async function startGateway(config: TesseraConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const services = createServices(config, options);
+  const keyEncryption = options.keyEncryption !== undefined ? options.keyEncryption : KeyEncryption.fromEnv(process.env);
+  const services = createServices(config, { ...options, keyEncryption });
   const usingMemory = !options.store && !redisConfigured(config);
   if (usingMemory) {
     log('WARNING: no REDIS_URL set: using the embedded in-memory store. All users, tokens and sessions are lost on restart, and this gateway cannot share state with others.');
@@ -47,9 +61,10 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   // Before listening, so the first sign-in finds the IdP metadata (a source that cannot get it logs and answers 503).
   await Promise.all(services.samlSources.map((source) => source.load()));
 
+  await prepareKeys(services, log);
   const oidc = new OpenIdProvider(services);
   await oidc.load();
-  oidc.watch();
+  await oidc.watch();
   services.bearer.useProviderLogins(oidc.cliLogins());
   const app = createApp(services, oidc);
   // 16 KiB of headers at most: a larger request gets 431 from Node before any of our code runs.

@@ -192,6 +192,14 @@ const oidc = z.strictObject({
   sessionTtl: duration('14d'),
   /** How long a retired signing key stays in JWKS after rotation: longer than any token it signed. */
   keyRetirement: duration('2d'),
+  /**
+   * How long a rotated-in signing (and cookie) key is published before any instance signs with
+   * it. Every instance hears of a rotation at once over Redis pub/sub and polls every 30 s in
+   * case it missed that, so this must exceed 30 s for a token signed anywhere to verify
+   * everywhere; relying parties that cache JWKS are served too when it exceeds their cache time.
+   * `0s` makes a new key sign at once: only safe with a single gateway instance.
+   */
+  keyActivationDelay: duration('2m'),
 });
 
 const web = z.strictObject({
