@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { freePort } from './redis-server.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
+import type { KeyEncryption } from '../../src/oauth/key-encryption.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -55,6 +56,8 @@ export async function startTestGateway(
     reachableIssuer?: boolean;
     /** Share another gateway's Redis keys (a second instance of the same deployment). */
     prefix?: string;
+    /** The KEK for keys at rest (default: none). */
+    keyEncryption?: KeyEncryption | null;
   } = {},
 ): Promise<TestGateway> {
   const prefix = options.prefix ?? `tessera-test:${randomUUID()}:`;
@@ -72,7 +75,7 @@ export async function startTestGateway(
     options.store === 'memory'
       ? new MemoryStore({ auditRetentionMs: config.tokens.auditRetention })
       : RedisStore.connect({ url: redisUrl, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 500 });
-  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {} });
+  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {}, keyEncryption: options.keyEncryption ?? null });
 
   const api: TestGateway['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };
