@@ -2,13 +2,13 @@
  * Starting and stopping a gateway: config → services → bootstrap admin → HTTP server. Used by
  * `npm start` (src/main.ts), `tessera serve` and the tests, which start real servers on loopback.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TesseraConfig } from './config/schema.js';
 import { createServices, redisConfigured, type Services } from './gateway.js';
 import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
+import { BootstrapAdmin } from './identity/admin-bootstrap.js';
 import { KEK_ENV, KeyEncryption } from './oauth/key-encryption.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store/store.js';
@@ -50,18 +50,22 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   if (usingMemory) {
     log('WARNING: no REDIS_URL set: using the embedded in-memory store. All users, tokens and sessions are lost on restart, and this gateway cannot share state with others.');
   }
-  await services.store.ping();
-
-  const generated = options.adminPassword === undefined;
-  const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');
-  if (await services.users.ensureAdmin(adminPassword)) {
-    log(generated ? `Created user "admin" with generated password (shown once): ${adminPassword}` : 'Created user "admin" with the password from TESSERA_ADMIN_PASSWORD.');
+  try {
+    await services.store.ping();
+    // Before anything else uses the store: a KEK that does not open the stored keys stops here.
+    await prepareKeys(services, log);
+  } catch (error) {
+    await services.store.close();
+    throw error;
   }
+
+  const bootstrapAdmin = new BootstrapAdmin(services.store, services.users, { password: options.adminPassword, log, now: services.clock });
+  await bootstrapAdmin.ensure();
+  bootstrapAdmin.start();
 
   // Before listening, so the first sign-in finds the IdP metadata (a source that cannot get it logs and answers 503).
   await Promise.all(services.samlSources.map((source) => source.load()));
 
-  await prepareKeys(services, log);
   const oidc = new OpenIdProvider(services);
   await oidc.load();
   await oidc.watch();
@@ -91,6 +95,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
         server.closeAllConnections();
       });
       oidc.stop();
+      bootstrapAdmin.stop();
       await Promise.all(services.ldapSources.map((source) => source.close()));
       await services.store.close();
     },
