@@ -28,6 +28,8 @@ export interface StartOptions {
   /** Password for the bootstrap `admin`; generated and printed when absent. */
   adminPassword?: string;
   log?: (line: string) => void;
+  /** How often to check that the bootstrap admin still exists (default 30 s). */
+  adminCheckIntervalMs?: number;
   /** The KEK for keys at rest; default from TESSERA_KEY_ENCRYPTION_KEY(_PREVIOUS); null: none. */
   keyEncryption?: KeyEncryption | null;
 }
@@ -61,7 +63,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
 
   const bootstrapAdmin = new BootstrapAdmin(services.store, services.users, { password: options.adminPassword, log, now: services.clock });
   await bootstrapAdmin.ensure();
-  bootstrapAdmin.start();
+  bootstrapAdmin.start(options.adminCheckIntervalMs);
 
   // Before listening, so the first sign-in finds the IdP metadata (a source that cannot get it logs and answers 503).
   await Promise.all(services.samlSources.map((source) => source.load()));
