@@ -46,8 +46,8 @@ export interface Services {
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
 export const redisConfigured = ({ store }: TesseraConfig): boolean => Boolean(store.redisUrl || store.clusterNodes?.length || store.sentinel);
 
-/** Redis when configured, else the embedded in-memory store. */
-function openStore(config: TesseraConfig): Store {
+/** Redis when configured, else the embedded in-memory store. Also used by `tessera admin recover/export/import`. */
+export function openStore(config: TesseraConfig): Store {
   const { store, tokens } = config;
   if (redisConfigured(config)) {
     return RedisStore.connect({
