@@ -79,6 +79,9 @@ function parseSet(setting: string, json: string): AnyKey[] {
 }
 
 export class ProviderKeys {
+  /** The last value read or written per setting, to put back if the store loses it. */
+  private readonly lastSeen = new Map<string, string>();
+
   constructor(
     private readonly store: Store,
     private readonly options: ProviderKeysOptions,
@@ -165,8 +168,24 @@ export class ProviderKeys {
   }
 
   private async read(setting: string): Promise<AnyKey[]> {
-    const raw = await this.store.getSetting(setting);
+    const raw = await this.stored(setting);
     return raw === null ? [] : (await this.decode(setting, raw)).keys;
+  }
+
+  /**
+   * The stored value. If the store lost it (a Redis that restarted empty) while this instance
+   * still knows it, it is written back as it was (still encrypted): tokens signed with those
+   * keys keep verifying, and no instance starts signing with keys the others do not publish.
+   */
+  private async stored(setting: string): Promise<string | null> {
+    const raw = await this.store.getSetting(setting);
+    const known = this.lastSeen.get(setting);
+    if (raw !== null || known === undefined) {
+      if (raw !== null) this.lastSeen.set(setting, raw);
+      return raw;
+    }
+    await this.store.compareAndSetSetting(setting, null, known);
+    return this.store.getSetting(setting);
   }
 
   private async decode(setting: string, raw: string): Promise<{ keys: AnyKey[]; stale: boolean }> {
@@ -190,11 +209,15 @@ export class ProviderKeys {
    */
   private async update(setting: string, change: (keys: AnyKey[], raw: string | null, stale: boolean) => Promise<AnyKey[] | null>): Promise<void> {
     for (let attempt = 0; attempt < 200; attempt++) {
-      const raw = await this.store.getSetting(setting);
+      const raw = await this.stored(setting);
       const { keys, stale } = raw === null ? { keys: [], stale: false } : await this.decode(setting, raw);
       const next = await change(keys, raw, stale);
       if (next === null) return;
-      if (await this.store.compareAndSetSetting(setting, raw, await this.encode(next))) return;
+      const value = await this.encode(next);
+      if (await this.store.compareAndSetSetting(setting, raw, value)) {
+        this.lastSeen.set(setting, value);
+        return;
+      }
       // Lost to another writer: back off a little (randomised, so racers spread out) and retry.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 10)));
     }

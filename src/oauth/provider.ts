@@ -176,6 +176,7 @@ export class OpenIdProvider {
   private version: string | null = null;
   private timer: NodeJS.Timeout | undefined;
   private phaseTimer: NodeJS.Timeout | undefined;
+  private reloads: Promise<unknown> = Promise.resolve();
   private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly services: Services) {}
@@ -227,11 +228,19 @@ export class OpenIdProvider {
     }
   }
 
-  /** Rebuilds the provider when the published keys or the signing key changed. */
-  async reloadIfChanged(): Promise<boolean> {
-    if ((await this.services.keys.snapshot()).version === this.version) return false;
-    await this.load();
-    return true;
+  /**
+   * Rebuilds the provider when the published keys or the signing key changed. One at a time, in
+   * order: two overlapping reloads (a push and the poll) must not let the one that read the older
+   * key set install it last.
+   */
+  reloadIfChanged(): Promise<boolean> {
+    const run = this.reloads.then(async () => {
+      if ((await this.services.keys.snapshot()).version === this.version) return false;
+      await this.load();
+      return true;
+    });
+    this.reloads = run.catch(() => undefined);
+    return run;
   }
 
   /** A key activates or retires at a known time: rebuild then, without waiting for the poll. */

@@ -112,7 +112,9 @@ describe('tessera admin recover / export / import', () => {
     const text = readFileSync(file, 'utf8');
     for (const pat of [...active, ...revoked, ADMIN_PASSWORD]) expect(text).not.toContain(pat);
     expect(text).not.toContain('"d":');
-    expect((await cli.run(['admin', 'export', '-o', file], { env: standaloneEnv })).code).toBe(1); // never overwrites
+    const again = await cli.run(['admin', 'export', '-o', file], { env: standaloneEnv });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('exists: not overwritten');
 
     const prefix = `tessera-migrated:${randomUUID()}:`;
     writeFileSync(join(dir, 'cluster.yaml'), `store:\n  keyPrefix: "${prefix}"\n  clusterNodes:\n${cluster.nodes.map((n) => `    - ${n}`).join('\n')}\n`);

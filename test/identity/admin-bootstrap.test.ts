@@ -1,6 +1,6 @@
 /**
  * The bootstrap admin on real Redis: re-created by the running gateway when the store lost it
- * (keys deleted, as after a Redis that restarted empty), not re-created when an admin deleted it
+ * (keys deleted, as after a Redis that restarted empty; the signing keys are put back too), not re-created when an admin deleted it
  * on purpose, and never reset by TESSERA_ADMIN_PASSWORD on a later start.
  */
 import { randomUUID } from 'node:crypto';
@@ -34,16 +34,22 @@ describe('bootstrap admin', () => {
     return prefix;
   };
 
-  it('is re-created by the running gateway when the store lost it', async () => {
+  it('is re-created by the running gateway when the store lost it, and the keys are put back', async () => {
     const prefix = newPrefix();
     const lines: string[] = [];
     const gw = await start(prefix, 'first-admin-password', lines);
     expect(await login(gw, 'admin', 'first-admin-password')).toBe(200);
+    const signingKeys = await gw.services.store.getSetting('oidc:signing-keys');
+    const cookieKeys = await gw.services.store.getSetting('oidc:cookie-keys');
     await deleteKeys(REDIS_URL, prefix); // Redis restarted empty
     expect(await gw.services.store.findUserByName('admin')).toBeNull();
     await expect.poll(() => gw.services.store.findUserByName('admin'), { timeout: 15_000 }).not.toBeNull();
     expect(await login(gw, 'admin', 'first-admin-password')).toBe(200);
     expect(lines.filter((l) => l.includes('Created user "admin"'))).toHaveLength(2);
+    // The signing and cookie keys are put back as they were (by the key poll, run here directly).
+    expect(await gw.oidc.reloadIfChanged()).toBe(false);
+    expect(await gw.services.store.getSetting('oidc:signing-keys')).toBe(signingKeys);
+    expect(await gw.services.store.getSetting('oidc:cookie-keys')).toBe(cookieKeys);
     expect(lines.join('\n')).not.toContain('first-admin-password');
   });
 

@@ -8,7 +8,8 @@
  *
  * Like `serve`, the server-side code is imported lazily, so the API client commands start fast.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
@@ -52,6 +53,17 @@ async function withStore<T>(ctx: CliContext, work: (config: TesseraConfig, store
     throw err;
   } finally {
     await store.close();
+  }
+}
+
+/** A new file only readable by its owner; an existing one is never overwritten. */
+async function createFile(file: string): Promise<NodeJS.WritableStream> {
+  try {
+    const handle = await open(file, 'wx', 0o600);
+    return handle.createWriteStream();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${file} exists: not overwritten`);
+    throw new CliError(`cannot create ${file}: ${(err as Error).message}`);
   }
 }
 
@@ -114,7 +126,7 @@ const exportCommand: Command = {
     const file = ctx.args.string('output');
     const summary = await withStore(ctx, async (_config, store) => {
       // Password hashes and (without a KEK) private keys: readable by the owner only.
-      const out: NodeJS.WritableStream = file ? createWriteStream(file, { mode: 0o600, flags: 'wx' }) : ctx.io.stdout;
+      const out: NodeJS.WritableStream = file ? await createFile(file) : ctx.io.stdout;
       const counted = { users: 0, tokens: 0, keys: [] as string[] };
       for await (const line of exportSnapshot(store, { settings: [...KEY_SETTINGS, BOOTSTRAP_MARKER], now: Date.now() })) {
         const entry = JSON.parse(line) as { type: string; name?: string; value?: string; users?: number; tokens?: number };

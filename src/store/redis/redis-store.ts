@@ -539,7 +539,13 @@ export class RedisStore implements Store {
   }
 
   async watchSettings(listener: (name: string) => void): Promise<() => Promise<void>> {
-    return this.call('watchSettings', () => settingsChannel.subscribe(this.redis, `${this.prefix}settings`, listener));
+    try {
+      return await settingsChannel.subscribe(this.redis, `${this.prefix}settings`, listener, Math.max(5000, this.timeoutMs * 5));
+    } catch (error) {
+      const unavailable = new TemporarilyUnavailable(`redis: watchSettings failed: ${(error as Error)?.message ?? String(error)}`);
+      unavailable.cause = error;
+      throw unavailable;
+    }
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

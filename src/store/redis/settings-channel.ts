@@ -25,18 +25,31 @@ export async function compareAndSet(redis: Redis | Cluster, key: string, expecte
   return done === 1;
 }
 
-export async function subscribe(redis: Redis | Cluster, channel: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+/**
+ * Subscribes on a connection of its own. Not bounded by the store's command timeout: a new
+ * connection (on Cluster, with slot discovery) may take longer than one command; `timeoutMs`
+ * bounds it instead, and a subscriber that failed or timed out is disconnected, never leaked.
+ */
+export async function subscribe(redis: Redis | Cluster, channel: string, listener: (message: string) => void, timeoutMs: number): Promise<() => Promise<void>> {
   const subscriber = redis.duplicate();
   // Reconnect failures surface through the store's own calls; nothing to report here.
   subscriber.on('error', () => {});
   subscriber.on('message', (from: string, message: string) => {
     if (from === channel) listener(message);
   });
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await subscriber.subscribe(channel);
+    await Promise.race([
+      subscriber.subscribe(channel),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not subscribed within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
   } catch (error) {
     subscriber.disconnect();
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
   return async () => {
     subscriber.disconnect();
