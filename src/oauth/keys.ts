@@ -64,18 +64,18 @@ async function newSigningKey(now: number, activateAt: number): Promise<SigningKe
 
 const newCookieKey = (now: number, activateAt: number): CookieKey => ({ kid: randomBase62(8), secret: randomBytes(32).toString('base64url'), createdAt: now, activateAt });
 
-/** Reads a set, including the shapes older versions wrote (no phases; cookie keys as strings). */
-function parseSet(setting: string, json: string): AnyKey[] {
+/**
+ * Reads a set, including the shapes older versions wrote: signing keys without phases (retiring
+ * ones carry retireAt), cookie keys as a list of strings, newest first. `legacy`: such a list,
+ * whose keys have no times yet; `prepare` gives them times once, at start-up.
+ */
+function parseSet(setting: string, json: string): { keys: AnyKey[]; legacy: boolean } {
   const value = JSON.parse(json) as { keys: unknown[] } | string[];
   if (Array.isArray(value)) {
-    // Cookie keys, newest first: the first signs.
-    return value.map((secret, i) => ({ kid: `legacy-${i}`, secret, createdAt: 0, activateAt: value.length - 1 - i }));
+    return { keys: value.map((secret, i) => ({ kid: `legacy-${i}`, secret, createdAt: -i, activateAt: -i })), legacy: true };
   }
-  return (value.keys as (AnyKey & { jwk?: JWK })[]).map((k) => ({
-    ...k,
-    kid: k.kid ?? k.jwk?.kid ?? setting,
-    activateAt: k.activateAt ?? k.createdAt,
-  }));
+  const keys = (value.keys as (AnyKey & { jwk?: JWK })[]).map((k) => ({ ...k, kid: k.kid ?? k.jwk?.kid ?? setting, activateAt: k.activateAt ?? k.createdAt }));
+  return { keys, legacy: false };
 }
 
 export class ProviderKeys {
@@ -96,22 +96,31 @@ export class ProviderKeys {
    * sets wrapped with the previous KEK. Returns what it changed, for the start-up log.
    */
   async prepare(): Promise<string[]> {
-    const changes = new Set<string>();
+    const changes: string[] = [];
     for (const setting of this.storedSettings()) {
-      await this.update(setting, async (keys, raw, stale) => {
+      let change = '';
+      const wrote = await this.update(setting, async (keys, raw, stale, legacy) => {
+        const now = this.options.clock();
         if (!keys.length) {
-          changes.add(`created ${setting}`);
-          return [await this.newKey(setting, this.options.clock())];
+          change = `created ${setting}`;
+          return [await this.newKey(setting, now)];
+        }
+        if (legacy) {
+          // The first listed key signs from now on; the others stay accepted for keyRetirement.
+          change = `gave ${setting} activation times`;
+          return keys.map((k) => ({ ...k, createdAt: now - 1 + k.createdAt, activateAt: now - 1 + k.activateAt }));
         }
         const inClear = !isWrapped(raw!);
         if (this.encrypted && (inClear || stale)) {
-          changes.add(`${inClear ? 'encrypted' : 're-encrypted'} ${setting} with KEK ${this.options.encryption!.id}`);
+          change = `${inClear ? 'encrypted' : 're-encrypted'} ${setting} with KEK ${this.options.encryption!.id}`;
           return keys;
         }
         return null;
       });
+      // Another instance starting at the same moment may have done it first: then say nothing.
+      if (wrote) changes.push(change);
     }
-    return [...changes];
+    return changes;
   }
 
   /** Appends a new signing key (and cookie key) in the `next` phase. */
@@ -188,14 +197,14 @@ export class ProviderKeys {
     return this.store.getSetting(setting);
   }
 
-  private async decode(setting: string, raw: string): Promise<{ keys: AnyKey[]; stale: boolean }> {
-    if (!isWrapped(raw)) return { keys: parseSet(setting, raw), stale: false };
+  private async decode(setting: string, raw: string): Promise<{ keys: AnyKey[]; stale: boolean; legacy: boolean }> {
+    if (!isWrapped(raw)) return { ...parseSet(setting, raw), stale: false };
     const { encryption } = this.options;
     if (!encryption) {
       throw new KeyEncryptionError(`${setting} in the store is encrypted, but TESSERA_KEY_ENCRYPTION_KEY is not set: start with the KEK it was written with`);
     }
     const { plaintext, stale } = await encryption.unwrap(raw);
-    return { keys: parseSet(setting, plaintext), stale };
+    return { ...parseSet(setting, plaintext), stale };
   }
 
   private async encode(keys: AnyKey[]): Promise<string> {
@@ -205,18 +214,21 @@ export class ProviderKeys {
 
   /**
    * Read, change, compare-and-set, retry on a lost race: no concurrent update is lost. `change`
-   * returns the new set, or null to leave the stored value as it is.
+   * returns the new set, or null to leave the stored value as it is. Returns whether it wrote.
    */
-  private async update(setting: string, change: (keys: AnyKey[], raw: string | null, stale: boolean) => Promise<AnyKey[] | null>): Promise<void> {
+  private async update(
+    setting: string,
+    change: (keys: AnyKey[], raw: string | null, stale: boolean, legacy: boolean) => Promise<AnyKey[] | null>,
+  ): Promise<boolean> {
     for (let attempt = 0; attempt < 200; attempt++) {
       const raw = await this.stored(setting);
-      const { keys, stale } = raw === null ? { keys: [], stale: false } : await this.decode(setting, raw);
-      const next = await change(keys, raw, stale);
-      if (next === null) return;
+      const { keys, stale, legacy } = raw === null ? { keys: [], stale: false, legacy: false } : await this.decode(setting, raw);
+      const next = await change(keys, raw, stale, legacy);
+      if (next === null) return false;
       const value = await this.encode(next);
       if (await this.store.compareAndSetSetting(setting, raw, value)) {
         this.lastSeen.set(setting, value);
-        return;
+        return true;
       }
       // Lost to another writer: back off a little (randomised, so racers spread out) and retry.
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 10)));
