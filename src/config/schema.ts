@@ -199,7 +199,7 @@ const oidc = z.strictObject({
    * everywhere; relying parties that cache JWKS are served too when it exceeds their cache time.
    * `0s` makes a new key sign at once: only safe with a single gateway instance.
    */
-  keyActivationDelay: duration('2m'),
+  keyActivationDelay: duration('2m').refine((ms) => ms === 0 || ms > 30_000, 'must be 0s (one gateway instance only) or more than 30s, the interval at which instances poll for new keys'),
 });
 
 const web = z.strictObject({

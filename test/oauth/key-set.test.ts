@@ -3,6 +3,7 @@
  * (no phases, retireAt on retiring keys, cookie keys as a plain list) read the way they meant.
  */
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import { keyPhases, nextPhaseChange } from '../../src/oauth/key-set.js';
 import { ProviderKeys } from '../../src/oauth/keys.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
@@ -48,5 +49,13 @@ describe('key sets written by older versions', () => {
     expect((await later(61 * MIN)).jwks.keys.map((k) => k.kid)).toEqual(['new']);
     expect((await later(47 * 60 * MIN)).cookieKeys).toEqual(['first-cookie-key', 'second-cookie-key']);
     expect((await later(49 * 60 * MIN)).cookieKeys).toEqual(['first-cookie-key']);
+  });
+});
+
+describe('oidc.keyActivationDelay', () => {
+  it('is 0s or longer than the 30 s key poll; anything between is refused at start-up', () => {
+    expect(parseConfig({}).oidc.keyActivationDelay).toBe(2 * MIN);
+    expect(parseConfig({ oidc: { keyActivationDelay: '0s' } }).oidc.keyActivationDelay).toBe(0);
+    expect(() => parseConfig({ oidc: { keyActivationDelay: '10s' } })).toThrow(/oidc\.keyActivationDelay: must be 0s .* or more than 30s/);
   });
 });
