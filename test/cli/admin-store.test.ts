@@ -76,14 +76,14 @@ describe('tessera admin recover / export / import', () => {
     expect((await live.services.store.findUserByName('night-ops'))).toMatchObject({ role: 'admin', enabled: true });
     // Put the documented password back for the tests below.
     await live.services.users.update('admin', { password: ADMIN_PASSWORD });
-  });
+  }, 120_000);
 
   it('recover refuses without a Redis to talk to, saying why', async () => {
     writeFileSync(join(dir, 'memory.yaml'), 'server:\n  port: 8080\n');
     const result = await cli.run(['admin', 'recover'], { env: { TESSERA_CONFIG: join(dir, 'memory.yaml') } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no Redis configured/);
-  });
+  }, 60_000);
 
   it('moves a live deployment from standalone Redis to Redis Cluster: every PAT introspects as before', async () => {
     const admin = await live.login('admin', ADMIN_PASSWORD);

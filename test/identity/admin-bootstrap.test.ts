@@ -51,7 +51,7 @@ describe('bootstrap admin', () => {
     expect(await gw.services.store.getSetting('oidc:signing-keys')).toBe(signingKeys);
     expect(await gw.services.store.getSetting('oidc:cookie-keys')).toBe(cookieKeys);
     expect(lines.join('\n')).not.toContain('first-admin-password');
-  });
+  }, 60_000);
 
   it('with a generated password, prints the new one once when it re-creates the account', async () => {
     const prefix = newPrefix();
@@ -61,7 +61,7 @@ describe('bootstrap admin', () => {
     await expect.poll(() => lines.filter((l) => l.includes('generated password')).length, { timeout: 15_000 }).toBe(2);
     const password = lines.at(-1)!.split(': ').at(-1)!;
     expect(await login(gw, 'admin', password)).toBe(200);
-  });
+  }, 60_000);
 
   it('stays deleted when an admin deleted it on purpose', async () => {
     const prefix = newPrefix();
@@ -70,7 +70,7 @@ describe('bootstrap admin', () => {
     await gw.services.users.delete('admin', 'root2');
     await new Promise((resolve) => setTimeout(resolve, 1500)); // several checks (every 200 ms here)
     expect(await gw.services.store.findUserByName('admin')).toBeNull();
-  });
+  }, 60_000);
 
   it('TESSERA_ADMIN_PASSWORD on a later start does not reset an existing admin password', async () => {
     const prefix = newPrefix();

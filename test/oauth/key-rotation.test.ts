@@ -97,7 +97,7 @@ describe('signing key rotation on two instances', () => {
     expect(fromTwo).toBe(fromOne);
     // The old key stays published (it signed tokens still in use) until oidc.keyRetirement.
     expect(await kids(two)).toContain(signingBefore);
-  });
+  }, 180_000);
 
   it('rotation after rotation, on alternating instances: each ID token verifies at every JWKS at once', async () => {
     const admin = await one.login('admin', ADMIN_PASSWORD);
@@ -110,7 +110,7 @@ describe('signing key rotation on two instances', () => {
       await Promise.all([one.oidc.reloadIfChanged(), two.oidc.reloadIfChanged()]);
       expect(await everyTokenVerifiesEverywhere()).toEqual([body.signing_kid, body.signing_kid]);
     }
-  });
+  }, 180_000);
 
   it('retired keys leave JWKS after oidc.keyRetirement; the signing key stays', async () => {
     const signing = (await everyTokenVerifiesEverywhere())[0]!;
@@ -118,5 +118,5 @@ describe('signing key rotation on two instances', () => {
     await Promise.all([one.oidc.reloadIfChanged(), two.oidc.reloadIfChanged()]);
     expect(await kids(one)).toEqual([signing]);
     expect(await kids(two)).toEqual([signing]);
-  });
+  }, 60_000);
 });

@@ -71,7 +71,7 @@ describe('keys at rest', () => {
     } finally {
       await gw.stop();
     }
-  });
+  }, 60_000);
 
   it('keys stored in clear are encrypted at the first start with a KEK; a KEK rotation re-wraps them', async () => {
     const prefix = freshPrefix();
@@ -103,7 +103,7 @@ describe('keys at rest', () => {
     expect(await tryStart(prefix, kek(second))).toBeNull();
     const opened = JSON.parse(new TextDecoder().decode((await compactDecrypt((await raw(prefix, 'oidc:signing-keys'))!, Buffer.from(second, 'base64'))).plaintext));
     expect(opened.keys.map((k: { kid: string }) => k.kid)).toEqual([kid]);
-  });
+  }, 60_000);
 
   it('a malformed KEK is refused with the variable named', () => {
     expect(() => KeyEncryption.fromEnv({ TESSERA_KEY_ENCRYPTION_KEY: 'too-short' })).toThrow(/TESSERA_KEY_ENCRYPTION_KEY must be 32 random bytes/);
