@@ -78,11 +78,15 @@ describe('tessera admin recover / export / import', () => {
     await live.services.users.update('admin', { password: ADMIN_PASSWORD });
   }, 120_000);
 
-  it('recover refuses without a Redis to talk to, saying why', async () => {
+  it('refuses without a Redis to talk to, or an unreachable one, in one line', async () => {
     writeFileSync(join(dir, 'memory.yaml'), 'server:\n  port: 8080\n');
     const result = await cli.run(['admin', 'recover'], { env: { TESSERA_CONFIG: join(dir, 'memory.yaml') } });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/no Redis configured/);
+    const unreachable = await cli.run(['admin', 'export'], { env: { TESSERA_CONFIG: join(dir, 'memory.yaml'), REDIS_URL: 'redis://127.0.0.1:1' } });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^tessera: cannot reach the store: /);
+    expect(unreachable.stdout).toBe('');
   }, 60_000);
 
   it('moves a live deployment from standalone Redis to Redis Cluster: every PAT introspects as before', async () => {

@@ -38,7 +38,12 @@ async function openGatewayStore(ctx: CliContext): Promise<{ config: TesseraConfi
     throw new CliError('no Redis configured (REDIS_URL, store.redisUrl, store.clusterNodes or store.sentinel): the embedded store lives inside the gateway process and cannot be reached from here');
   }
   const store = openStore(config);
-  await store.ping();
+  try {
+    await store.ping();
+  } catch (err) {
+    await store.close();
+    throw new CliError(`cannot reach the store: ${(err as Error).message}`);
+  }
   return { config, store };
 }
 
