@@ -34,10 +34,13 @@ export interface StartOptions {
   keyEncryption?: KeyEncryption | null;
 }
 
-/** Creates, wraps or re-wraps the stored keys, and says loudly when they are stored in clear. */
-async function prepareKeys(services: Services, log: (line: string) => void): Promise<void> {
+/**
+ * Creates, wraps or re-wraps the stored keys, and says loudly when they are stored in clear (not
+ * for the embedded store: it keeps nothing at rest, and has its own warning).
+ */
+async function prepareKeys(services: Services, log: (line: string) => void, atRest: boolean): Promise<void> {
   for (const change of await services.keys.prepare()) log(`Keys: ${change}.`);
-  if (!services.keys.encrypted) {
+  if (atRest && !services.keys.encrypted) {
     log(
       `WARNING: ${KEK_ENV} is not set: the OIDC signing keys and cookie keys are stored IN CLEAR. Anyone who can read the store can forge ID tokens, JWT access tokens and provider cookies. Set it to 32 random bytes in base64 (openssl rand -base64 32); the keys are encrypted at the next start.`,
     );
@@ -55,7 +58,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   try {
     await services.store.ping();
     // Before anything else uses the store: a KEK that does not open the stored keys stops here.
-    await prepareKeys(services, log);
+    await prepareKeys(services, log, !usingMemory);
   } catch (error) {
     await services.store.close();
     throw error;

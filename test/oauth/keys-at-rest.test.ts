@@ -36,11 +36,11 @@ describe('keys at rest', () => {
   });
 
   /** startGateway on a prefix with a given KEK; resolves to its error when it refuses. */
-  async function tryStart(prefix: string, keyEncryption: KeyEncryption | null): Promise<Error | null> {
+  async function tryStart(prefix: string, keyEncryption: KeyEncryption | null, lines: string[] = []): Promise<Error | null> {
     const config = parseConfig({ server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' }, passwords: { scryptCost: 1024, minLength: 8 } });
     const store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 1000 });
     try {
-      const gateway = await startGateway(config, { store, adminPassword: 'admin-password', log: () => {}, keyEncryption });
+      const gateway = await startGateway(config, { store, adminPassword: 'admin-password', log: (line) => lines.push(line), keyEncryption });
       await gateway.close();
       return null;
     } catch (error) {
@@ -77,12 +77,18 @@ describe('keys at rest', () => {
     const prefix = freshPrefix();
     const first = newKek();
     const second = newKek();
-    expect(await tryStart(prefix, null)).toBeNull();
+    const clearStart: string[] = [];
+    expect(await tryStart(prefix, null, clearStart)).toBeNull();
+    expect(clearStart.join('\n')).toMatch(/WARNING: TESSERA_KEY_ENCRYPTION_KEY is not set: the OIDC signing keys and cookie keys are stored IN CLEAR/);
     const clear = (await raw(prefix, 'oidc:signing-keys'))!;
     expect(clear).toContain('"d"');
     const kid = JSON.parse(clear).keys[0].kid;
 
-    expect(await tryStart(prefix, kek(first))).toBeNull();
+    const wrappingStart: string[] = [];
+    expect(await tryStart(prefix, kek(first), wrappingStart)).toBeNull();
+    expect(wrappingStart).toEqual(expect.arrayContaining([`Keys: encrypted oidc:signing-keys with KEK ${kek(first).id}.`, `Keys: encrypted oidc:cookie-keys with KEK ${kek(first).id}.`]));
+    expect(wrappingStart.join('\n')).not.toContain('IN CLEAR');
+    expect(wrappingStart.join('\n')).not.toContain(first);
     const wrapped = (await raw(prefix, 'oidc:signing-keys'))!;
     expect(wrapped).not.toContain('"d"');
     expect(decodeProtectedHeader(wrapped).kid).toBe(kek(first).id);
