@@ -15,8 +15,9 @@ import { SamlSignIns } from './identity/saml/sign-ins.js';
 import { LoginThrottle } from './identity/throttle.js';
 import { UserService } from './identity/users.js';
 import { ClientRegistry } from './oauth/clients.js';
-import { cookieKeys } from './oauth/keys.js';
 import { Introspection } from './oauth/introspection.js';
+import type { KeyEncryption } from './oauth/key-encryption.js';
+import { ProviderKeys } from './oauth/keys.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import { RedisStore } from './store/redis/redis-store.js';
 import { StoreMonitor } from './store/monitor.js';
@@ -52,13 +53,15 @@ export interface Services {
   notBefore: CredentialsNotBefore;
   /** Ends every credential of a user, or of everyone. */
   revocation: CredentialRevocation;
+  /** OIDC signing and cookie keys in the store (encrypted with the KEK when one is set). */
+  keys: ProviderKeys;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
 export const redisConfigured = ({ store }: TesseraConfig): boolean => Boolean(store.redisUrl || store.clusterNodes?.length || store.sentinel);
 
-/** Redis when configured, else the embedded in-memory store. */
-function openStore(config: TesseraConfig, log?: (line: string) => void): Store {
+/** Redis when configured, else the embedded in-memory store. Also used by `tessera admin recover/export/import`. */
+export function openStore(config: TesseraConfig, log?: (line: string) => void): Store {
   const { store, tokens } = config;
   if (redisConfigured(config)) {
     return RedisStore.connect({
@@ -76,19 +79,28 @@ function openStore(config: TesseraConfig, log?: (line: string) => void): Store {
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
 }
 
-/** The cookie keys, read once from config or the store (where the first instance generates them). */
-function sharedCookieKeys(store: Store, config: TesseraConfig): () => Promise<string[]> {
-  let keys: Promise<string[]> | undefined;
+/**
+ * The cookie keys, for deriving the device-credential key: read from the key set at most once a
+ * minute (a rotated-in cookie key then signs; the older ones still verify until they retire).
+ */
+function sharedCookieKeys(keys: ProviderKeys, clock: Clock): () => Promise<string[]> {
+  let cached: { at: number; keys: Promise<string[]> } | undefined;
   return () => {
-    keys ??= cookieKeys(store, config.oidc.cookieKeys).catch((err: unknown) => {
-      keys = undefined; // the store was unreachable: ask again next time
-      throw err;
-    });
-    return keys;
+    if (!cached || clock() - cached.at > 60_000) {
+      const entry = { at: clock(), keys: keys.snapshot().then((s) => s.cookieKeys) };
+      entry.keys.catch(() => {
+        if (cached === entry) cached = undefined; // the store was unreachable: ask again next time
+      });
+      cached = entry;
+    }
+    return cached.keys;
   };
 }
 
-export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void; auditSinks?: AuditSink[] } = {}): Services {
+export function createServices(
+  config: TesseraConfig,
+  options: { store?: Store; clock?: Clock; log?: (line: string) => void; auditSinks?: AuditSink[]; keyEncryption?: KeyEncryption | null } = {},
+): Services {
   const clock = options.clock ?? systemClock;
   const store = options.store ?? openStore(config, options.log);
   const audit = new AuditTrail({ store, clock, retentionMs: config.audit.retention, sinks: options.auditSinks ?? [jsonLinesToStdout] });
@@ -97,7 +109,14 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
   const samlSignIns = new SamlSignIns(store, clock);
   const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
-  const devices = new DeviceTrust(sharedCookieKeys(store, config), config.auth.lockout.deviceTtl, clock);
+  const keys = new ProviderKeys(store, {
+    clock,
+    retirementMs: config.oidc.keyRetirement,
+    activationDelayMs: config.oidc.keyActivationDelay,
+    configuredCookieKeys: config.oidc.cookieKeys,
+    encryption: options.keyEncryption ?? null,
+  });
+  const devices = new DeviceTrust(sharedCookieKeys(keys, clock), config.auth.lockout.deviceTtl, clock);
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle, devices, audit);
   const notBefore = new CredentialsNotBefore(store);
   const sessions = new SessionService(store, config.auth, clock, audit, notBefore);
@@ -107,5 +126,5 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
   const revocation = new CredentialRevocation(store, users, notBefore, clock, audit);
   const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.warn(line)) });
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation };
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys };
 }

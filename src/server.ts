@@ -2,13 +2,14 @@
  * Starting and stopping a gateway: config → services → bootstrap admin → HTTP server. Used by
  * `npm start` (src/main.ts), `tessera serve` and the tests, which start real servers on loopback.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TesseraConfig } from './config/schema.js';
 import { createServices, redisConfigured, type Services } from './gateway.js';
 import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
+import { BootstrapAdmin } from './identity/admin-bootstrap.js';
+import { KEK_ENV, KeyEncryption } from './oauth/key-encryption.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store/store.js';
 import { configFacts } from './audit/config-facts.js';
@@ -31,37 +32,57 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** Where audit events are logged besides the store (default: JSON lines on stdout). */
   auditSinks?: AuditSink[];
+  /** How often to check that the bootstrap admin still exists (default 30 s). */
+  adminCheckIntervalMs?: number;
+  /** The KEK for keys at rest; default from TESSERA_KEY_ENCRYPTION_KEY(_PREVIOUS); null: none. */
+  keyEncryption?: KeyEncryption | null;
+}
+
+/**
+ * Creates, wraps or re-wraps the stored keys, and says loudly when they are stored in clear (not
+ * for the embedded store: it keeps nothing at rest, and has its own warning).
+ */
+async function prepareKeys(services: Services, log: (line: string) => void, atRest: boolean): Promise<void> {
+  for (const change of await services.keys.prepare()) log(`Keys: ${change}.`);
+  if (atRest && !services.keys.encrypted) {
+    log(
+      `WARNING: ${KEK_ENV} is not set: the OIDC signing keys and cookie keys are stored IN CLEAR. Anyone who can read the store can forge ID tokens, JWT access tokens and provider cookies. Set it to 32 random bytes in base64 (openssl rand -base64 32); the keys are encrypted at the next start.`,
+    );
+  }
 }
 
 export async function startGateway(config: TesseraConfig, options: StartOptions = {}): Promise<RunningGateway> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const services = createServices(config, options);
+  const keyEncryption = options.keyEncryption !== undefined ? options.keyEncryption : KeyEncryption.fromEnv(process.env);
+  const services = createServices(config, { ...options, keyEncryption });
   const usingMemory = !options.store && !redisConfigured(config);
   if (usingMemory) {
     log('WARNING: no REDIS_URL set: using the embedded in-memory store. All users, tokens and sessions are lost on restart, and this gateway cannot share state with others.');
   }
-  await services.store.ping();
-  // Refuses (UnsafeStore, exit code 2) a store that may evict keys; warnings are logged.
-  await services.storeMonitor.checkAtStart().catch(async (error: unknown) => {
+  try {
+    await services.store.ping();
+    // Refuses (UnsafeStore, exit code 2) a store that may evict keys; warnings are logged.
+    await services.storeMonitor.checkAtStart();
+    // Before anything else uses the store: a KEK that does not open the stored keys stops here.
+    await prepareKeys(services, log, !usingMemory);
+  } catch (error) {
     await services.store.close();
     throw error;
-  });
+  }
   services.storeMonitor.start();
   await services.audit.record({ type: 'config.loaded', actor: { credential: 'system' }, details: configFacts(config) });
   await services.notBefore.load();
 
-  const generated = options.adminPassword === undefined;
-  const adminPassword = options.adminPassword ?? randomBytes(18).toString('base64url');
-  if (await services.users.ensureAdmin(adminPassword)) {
-    log(generated ? `Created user "admin" with generated password (shown once): ${adminPassword}` : 'Created user "admin" with the password from TESSERA_ADMIN_PASSWORD.');
-  }
+  const bootstrapAdmin = new BootstrapAdmin(services.store, services.users, { password: options.adminPassword, log, now: services.clock });
+  await bootstrapAdmin.ensure();
+  bootstrapAdmin.start(options.adminCheckIntervalMs);
 
   // Before listening, so the first sign-in finds the IdP metadata (a source that cannot get it logs and answers 503).
   await Promise.all(services.samlSources.map((source) => source.load()));
 
   const oidc = new OpenIdProvider(services);
   await oidc.load();
-  oidc.watch();
+  await oidc.watch();
   services.bearer.useProviderLogins(oidc.cliLogins());
   const app = createApp(services, oidc);
   // 16 KiB of headers at most: a larger request gets 431 from Node before any of our code runs.
@@ -89,6 +110,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
       });
       oidc.stop();
       await services.storeMonitor.stop();
+      bootstrapAdmin.stop();
       await Promise.all(services.ldapSources.map((source) => source.close()));
       await services.store.close();
     },

@@ -8,6 +8,7 @@
 import { flagLines, GLOBAL_OPTIONS, parseCommand, splitCommandWords, usageOf } from './args.js';
 import { adminCommands } from './commands/admin.js';
 import { auditCommands } from './commands/audit.js';
+import { adminStoreCommands } from './commands/admin-store.js';
 import { loginCommands } from './commands/login.js';
 import { serveCommands } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
@@ -15,7 +16,7 @@ import { userCommands } from './commands/user.js';
 import { CliContext, type Command, type Env, type Io } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 
-const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...userCommands, ...adminCommands, ...auditCommands, ...serveCommands];
+const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...userCommands, ...adminCommands, ...adminStoreCommands, ...auditCommands, ...serveCommands];
 
 /** Commands that take a second word, with their heading in the help. */
 const GROUPS: Record<string, string> = {

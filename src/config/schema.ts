@@ -245,6 +245,14 @@ const oidc = z.strictObject({
    * codes up until the window ends. A code has ~34 bits, so these limits make guessing hopeless.
    */
   deviceCodeGuesses: deviceCodeGuesses.default(deviceCodeGuesses.parse({})),
+  /**
+   * How long a rotated-in signing (and cookie) key is published before any instance signs with
+   * it. Every instance hears of a rotation at once over Redis pub/sub and polls every 30 s in
+   * case it missed that, so this must exceed 30 s for a token signed anywhere to verify
+   * everywhere; relying parties that cache JWKS are served too when it exceeds their cache time.
+   * `0s` makes a new key sign at once: only safe with a single gateway instance.
+   */
+  keyActivationDelay: duration('2m').refine((ms) => ms === 0 || ms > 30_000, 'must be 0s (one gateway instance only) or more than 30s, the interval at which instances poll for new keys'),
 });
 
 const web = z.strictObject({

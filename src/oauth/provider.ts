@@ -25,8 +25,8 @@ import { storeAdapter } from './adapter.js';
 import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
 import type { ProviderLogins } from '../tokens/bearer.js';
 import type { UserRecord } from '../store/records.js';
-import { cookieKeys, loadSigningKeys, providerJwks, signingKeysVersion } from './keys.js';
 import { JwtIntrospection, publicKeySet } from './jwt-introspection.js';
+import { KEY_SETTINGS } from './keys.js';
 
 const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
@@ -217,6 +217,9 @@ export class OpenIdProvider {
   private readonly guard: DeviceGuard;
   /** Introspection of the provider's JWT access tokens, which it neither stores nor introspects. */
   readonly jwts: JwtIntrospection;
+  private phaseTimer: NodeJS.Timeout | undefined;
+  private reloads: Promise<unknown> = Promise.resolve();
+  private unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(private readonly services: Services) {
     this.guard = new DeviceGuard(services.store, services.clock, services.config.oidc.deviceCodeGuesses);
@@ -228,11 +231,12 @@ export class OpenIdProvider {
   }
 
   async load(): Promise<void> {
-    const { store, config } = this.services;
-    const keys = await loadSigningKeys(store);
-    this.version = await signingKeysVersion(store);
-    const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, providerJwks(keys), await cookieKeys(store, config.oidc.cookieKeys), this.guard));
-    this.verificationKeys = publicKeySet(providerJwks(keys));
+    const { config, keys } = this.services;
+    const snapshot = await keys.snapshot();
+    this.version = snapshot.version;
+    this.schedulePhaseChange(snapshot.nextChangeAt);
+    const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, snapshot.jwks, snapshot.cookieKeys, this.guard));
+    this.verificationKeys = publicKeySet(snapshot.jwks);
     provider.proxy = config.server.trustProxy;
     // A store outage inside oidc-provider surfaces as its generic 500 server_error: mark it, and
     // answer 503 temporarily_unavailable instead, as Tessera's own endpoints do. Other server
@@ -258,20 +262,53 @@ export class OpenIdProvider {
     this.handler = provider.callback();
   }
 
-  /** Polls the store for key changes made by other instances. */
-  watch(intervalMs = 30_000): void {
-    this.timer = setInterval(() => void this.reloadIfChanged().catch(() => undefined), intervalMs);
+  /**
+   * Follows key changes made by any instance: pushed through the store's settings channel, with
+   * a poll every `intervalMs` as the fallback for a missed announcement (which is why
+   * `oidc.keyActivationDelay` must exceed the poll interval).
+   */
+  async watch(intervalMs = 30_000): Promise<void> {
+    const reload = () => void this.reloadIfChanged().catch(() => undefined);
+    this.timer = setInterval(reload, intervalMs);
     this.timer.unref();
+    try {
+      this.unsubscribe = await this.services.store.watchSettings((name) => {
+        if ((KEY_SETTINGS as readonly string[]).includes(name)) reload();
+      });
+    } catch {
+      // The store is down right now; the poll still picks changes up once it is back.
+    }
   }
 
-  async reloadIfChanged(): Promise<boolean> {
-    if ((await signingKeysVersion(this.services.store)) === this.version) return false;
-    await this.load();
-    return true;
+  /**
+   * Rebuilds the provider when the published keys or the signing key changed. One at a time, in
+   * order: two overlapping reloads (a push and the poll) must not let the one that read the older
+   * key set install it last.
+   */
+  reloadIfChanged(): Promise<boolean> {
+    const run = this.reloads.then(async () => {
+      if ((await this.services.keys.snapshot()).version === this.version) return false;
+      await this.load();
+      return true;
+    });
+    this.reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A key activates or retires at a known time: rebuild then, without waiting for the poll. */
+  private schedulePhaseChange(at: number | undefined): void {
+    clearTimeout(this.phaseTimer);
+    if (at === undefined) return;
+    // setTimeout holds at most 2^31-1 ms (~24.8 days); a later change is caught by a later timer or the poll.
+    const delay = Math.min(Math.max(at - this.services.clock(), 0) + 10, 2 ** 31 - 1);
+    this.phaseTimer = setTimeout(() => void this.reloadIfChanged().catch(() => undefined), delay);
+    this.phaseTimer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.phaseTimer);
+    void this.unsubscribe?.().catch(() => undefined);
   }
 
   /** A client that failed to authenticate at one of the provider's endpoints (token, introspection, ...). */

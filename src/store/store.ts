@@ -150,6 +150,19 @@ export interface Store {
   /** Sets `name` only if it is unset; returns the value in force afterwards (first writer wins). */
   initSetting(name: string, value: string): Promise<string>;
   setSetting(name: string, value: string): Promise<void>;
+  /**
+   * Optimistic concurrency for read-modify-write of a setting (key rotation): sets `name` to
+   * `value` only if it still holds `expected` (null: unset), atomically. Returns whether it did;
+   * a caller that lost the race reads again and retries, so no concurrent update is lost.
+   * A successful write notifies `watchSettings` listeners of every instance.
+   */
+  compareAndSetSetting(name: string, expected: string | null, value: string): Promise<boolean>;
+  /**
+   * Calls `listener(name)` soon after any instance changed a setting with `compareAndSetSetting`
+   * (Redis pub/sub). Best effort: a notification lost while disconnected is not replayed, so
+   * callers keep polling as a fallback. Resolves once subscribed; the result unsubscribes.
+   */
+  watchSettings(listener: (name: string) => void): Promise<() => Promise<void>>;
 
   // ---- audit trail (audit-entries.ts) --------------------------------------------------------
   /**

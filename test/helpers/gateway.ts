@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { freePort } from './redis-server.js';
 import { parseConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
+import type { KeyEncryption } from '../../src/oauth/key-encryption.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -59,6 +60,8 @@ export async function startTestGateway(
     prefix?: string;
     /** Wraps the real store, e.g. to inject a failure into one operation. */
     wrapStore?: (store: Store) => Store;
+    /** The KEK for keys at rest (default: none). */
+    keyEncryption?: KeyEncryption | null;
   } = {},
 ): Promise<TestGateway> {
   const prefix = options.prefix ?? `tessera-test:${randomUUID()}:`;
@@ -79,7 +82,7 @@ export async function startTestGateway(
   const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
   const auditLines: Record<string, any>[] = [];
   const auditSinks = [{ info: (obj: object) => void auditLines.push(obj as Record<string, any>) }];
-  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {}, auditSinks });
+  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {}, auditSinks, keyEncryption: options.keyEncryption ?? null });
 
   const api: TestGateway['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };

@@ -307,6 +307,13 @@ describe('OpenID Provider', () => {
     const jwks = await (await fetch(`${gw.url}/oauth2/jwks`)).json();
     expect(jwks.keys.map((k: any) => k.kid)).toEqual(expect.arrayContaining([oldKid, rotated.body.signing_kid]));
 
+    // Published at once, signing only once oidc.keyActivationDelay (default 2m) has passed.
+    const pending = await signIn(first, FIRST.redirect, { scope: 'openid' });
+    const pendingTokens = await client.authorizationCodeGrant(first, pending.callback, { pkceCodeVerifier: pending.verifier, expectedState: pending.state });
+    expect(decodeProtectedHeader(pendingTokens.id_token!).kid).toBe(oldKid);
+    gw.clock.advance(2 * 60_000);
+    expect(await gw.oidc.reloadIfChanged()).toBe(true);
+
     const after = await signIn(first, FIRST.redirect, { scope: 'openid' });
     const newTokens = await client.authorizationCodeGrant(first, after.callback, { pkceCodeVerifier: after.verifier, expectedState: after.state });
     expect(decodeProtectedHeader(newTokens.id_token!).kid).toBe(rotated.body.signing_kid);

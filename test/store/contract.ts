@@ -907,6 +907,39 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         await store.setSetting(name, 'rotated');
         expect(await store.initSetting(name, 'late')).toBe('rotated');
       });
+
+      it('compareAndSetSetting: writes only over the expected value; concurrent updaters lose nothing', async () => {
+        const name = `keys-${base62(8)}`;
+        expect(await store.compareAndSetSetting(name, 'something', 'x')).toBe(false);
+        expect(await store.getSetting(name)).toBeNull();
+        expect(await store.compareAndSetSetting(name, null, '[]')).toBe(true);
+        expect(await store.compareAndSetSetting(name, null, '["late"]')).toBe(false);
+        expect(await store.getSetting(name)).toBe('[]');
+        // 12 writers each append their own entry with read / compare-and-set / retry.
+        const append = async (entry: string) => {
+          for (;;) {
+            const current = await store.getSetting(name);
+            const next = JSON.stringify([...(JSON.parse(current!) as string[]), entry]);
+            if (await store.compareAndSetSetting(name, current, next)) return;
+          }
+        };
+        const entries = Array.from({ length: 12 }, (_, i) => `entry-${i}`);
+        await Promise.all(entries.map(append));
+        expect((JSON.parse((await store.getSetting(name))!) as string[]).sort()).toEqual([...entries].sort());
+      });
+
+      it('watchSettings hears every compare-and-set, and stops hearing after unsubscribing', async () => {
+        const name = `keys-${base62(8)}`;
+        const heard: string[] = [];
+        const unsubscribe = await store.watchSettings((changed) => heard.push(changed));
+        expect(await store.compareAndSetSetting(name, null, 'v1')).toBe(true);
+        expect(await store.compareAndSetSetting(name, 'stale', 'v2')).toBe(false);
+        await expect.poll(() => heard.filter((n) => n === name).length, { timeout: 10_000 }).toBe(1);
+        await unsubscribe();
+        expect(await store.compareAndSetSetting(name, 'v1', 'v2')).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(heard.filter((n) => n === name)).toHaveLength(1);
+      });
     });
 
     describe('lifecycle', () => {

@@ -1,7 +1,13 @@
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import { AUDIT_RETENTION_MS, storeContract } from './contract.js';
+import { snapshotContract } from './snapshot-contract.js';
 
 storeContract('MemoryStore', async () => ({
+  store: new MemoryStore({ auditRetentionMs: AUDIT_RETENTION_MS }),
+  cleanup: async () => {},
+}));
+
+snapshotContract('MemoryStore', async () => ({
   store: new MemoryStore({ auditRetentionMs: AUDIT_RETENTION_MS }),
   cleanup: async () => {},
 }));

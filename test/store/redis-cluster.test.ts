@@ -9,6 +9,7 @@ import { TemporarilyUnavailable } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
 import { AUDIT_RETENTION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
+import { snapshotContract } from './snapshot-contract.js';
 
 let cluster: RedisCluster;
 let admin: Cluster;
@@ -125,4 +126,16 @@ describe('RedisStore on Redis Cluster: outages', () => {
       await broken.stop();
     }
   }, 60_000);
+});
+
+snapshotContract('RedisStore on Redis Cluster', async () => {
+  const prefix = `tessera-test:${++stores}:`;
+  const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await deleteByPrefix(prefix);
+    },
+  };
 });

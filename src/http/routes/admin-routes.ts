@@ -3,7 +3,6 @@
  */
 import Router from '@koa/router';
 import type { Services } from '../../gateway.js';
-import { rotateSigningKey } from '../../oauth/keys.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
 
@@ -11,13 +10,12 @@ export function adminRoutes(services: Services, oidc: OpenIdProvider): Router {
   const router = new Router({ prefix: '/api/v1/admin' });
   router.use(requirePrincipal(services), requireAdmin);
 
-  // A new key signs from now on; old keys stay in JWKS until config oidc.keyRetirement passes.
-  // Other gateway instances pick the change up within 30 s.
+  // Two-phase: the new keys are published by every instance at once (pub/sub) and sign only
+  // after config oidc.keyActivationDelay; old keys stay published until oidc.keyRetirement passes.
   router.post('/keys/rotate', async (ctx) => {
-    const rotate = () => rotateSigningKey(services.store, services.config.oidc.keyRetirement);
-    const result = await services.audit.around({ type: 'keys.rotated' }, rotate, (r) => ({ details: { kid: r.kid, retiring: r.retiring } }));
+    const result = await services.audit.around({ type: 'keys.rotated' }, () => services.keys.rotate(), (r) => ({ details: { ...r } }));
     await oidc.reloadIfChanged();
-    ctx.body = { signing_kid: result.kid, retiring: result.retiring };
+    ctx.body = { signing_kid: result.kid, activates_at: new Date(result.activatesAt).toISOString(), retiring: result.retiring };
   });
   return router;
 }

@@ -3,6 +3,7 @@
  * configured, and the reference the Redis store is held to by the contract suite. Records are
  * copied in and out so callers can never mutate stored state by accident.
  */
+import { EventEmitter } from 'node:events';
 import { Conflict, NotFound } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
@@ -45,6 +46,8 @@ export class MemoryStore implements Store {
   private readonly providerIndex = new Map<string, { key: string; expiresAt: number }>();
   private readonly grants = new Map<string, Set<string>>();
   private readonly settings = new Map<string, string>();
+  /** Instances sharing this store (tests) hear each other's setting changes here. */
+  private readonly settingWatchers = new EventEmitter().setMaxListeners(0);
   private providerWrites = 0;
 
   constructor(private readonly options: MemoryStoreOptions) {}
@@ -395,6 +398,19 @@ export class MemoryStore implements Store {
 
   async auditRead(range: AuditRange): Promise<AuditEntry[]> {
     return this.auditLog.read(range);
+  }
+
+  async compareAndSetSetting(name: string, expected: string | null, value: string): Promise<boolean> {
+    if ((this.settings.get(name) ?? null) !== expected) return false;
+    this.settings.set(name, value);
+    // After the write, from a fresh task, as a Redis subscriber would hear it.
+    setImmediate(() => this.settingWatchers.emit('changed', name));
+    return true;
+  }
+
+  async watchSettings(listener: (name: string) => void): Promise<() => Promise<void>> {
+    this.settingWatchers.on('changed', listener);
+    return async () => void this.settingWatchers.off('changed', listener);
   }
 
   async ping(): Promise<void> {}

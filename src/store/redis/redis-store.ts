@@ -25,6 +25,7 @@
  *   Po:a:<accountId> set of `Grant:<id>` / `Session:<id>` of one account   EX the longest member's TTL
  *   Pset:<name>      shared settings (signing keys, cookie keys)          no expiry
  *   Paudit           Stream of audit events (audit-stream.ts)             trimmed by MINID on append
+ *   Psettings        pub/sub channel: name of a setting just changed (settings-channel.ts)
  *
  * Provider records are written with single-key commands only (no MULTI, no Lua), so they need
  * no hash tags on Cluster: each key lands wherever it hashes. A grant's members are deleted one
@@ -62,6 +63,7 @@ import * as scripts from './scripts.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { RedisAuditStream } from './audit-stream.js';
+import * as settingsChannel from './settings-channel.js';
 
 export type { RedisConnectOptions } from './redis-client.js';
 
@@ -692,6 +694,23 @@ export class RedisStore implements Store, DurabilityChecks {
 
   auditRead(range: AuditRange): Promise<AuditEntry[]> {
     return this.auditLog.read(range);
+  }
+
+  async compareAndSetSetting(name: string, expected: string | null, value: string): Promise<boolean> {
+    const done = await this.call('compareAndSetSetting', () => settingsChannel.compareAndSet(this.redis, `${this.prefix}set:${name}`, expected, value));
+    // The write stands even if the announcement fails: other instances' polls find it.
+    if (done) await this.redis.publish(`${this.prefix}settings`, name).catch(() => 0);
+    return done;
+  }
+
+  async watchSettings(listener: (name: string) => void): Promise<() => Promise<void>> {
+    try {
+      return await settingsChannel.subscribe(this.redis, `${this.prefix}settings`, listener, Math.max(5000, this.timeoutMs * 5));
+    } catch (error) {
+      const unavailable = new TemporarilyUnavailable(`redis: watchSettings failed: ${(error as Error)?.message ?? String(error)}`);
+      unavailable.cause = error;
+      throw unavailable;
+    }
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
