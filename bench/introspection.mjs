@@ -89,7 +89,7 @@ async function serve() {
         commandTimeoutMs: config.store.commandTimeout,
       });
     }
-    const gw = await startGateway(config, { store, adminPassword: randomBytes(18).toString('base64url'), log: () => {} });
+    const gw = await startGateway(config, { store, adminPassword: randomBytes(18).toString('base64url') });
     current = gw;
     const user = await gw.services.users.create({ username: 'bench-user', displayName: 'Bench User' });
     const { secret } = await gw.services.pats.create({ user, via: 'session', scopes: null }, { name: 'bench' });

@@ -19,6 +19,10 @@ import type { Store } from './store/store.js';
 import { BearerAuthenticator } from './tokens/bearer.js';
 import { PatService } from './tokens/pat-service.js';
 import { SessionService } from './tokens/sessions.js';
+import { silentLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { meterIntrospection, meterLogins, reportSourceHealth } from './observability/service-metrics.js';
+import { observeStore } from './observability/store-metrics.js';
 
 export interface Services {
   config: TesseraConfig;
@@ -37,6 +41,9 @@ export interface Services {
   bearer: BearerAuthenticator;
   clients: ClientRegistry;
   introspection: Introspection;
+  /** The root logger; components get children of it. */
+  logger: Logger;
+  metrics: Metrics;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -58,19 +65,28 @@ function openStore(config: TesseraConfig): Store {
   return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
 }
 
-export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; log?: (line: string) => void } = {}): Services {
+export function createServices(config: TesseraConfig, options: { store?: Store; clock?: Clock; logger?: Logger; metrics?: Metrics } = {}): Services {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config);
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics ?? new Metrics();
+  const store = observeStore(options.store ?? openStore(config), {
+    metrics,
+    logger: logger.child({ component: 'store' }),
+    slowMs: config.store.commandTimeout / 2,
+  });
   const users = new UserService(store, config, clock);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
-  const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
+  const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, logger }));
   const samlSignIns = new SamlSignIns(store, clock);
-  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
+  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, logger }));
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle);
   const sessions = new SessionService(store, config.auth, clock);
   const pats = new PatService(store, users, config.tokens, clock);
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
+  meterLogins(login, metrics, logger.child({ component: 'login' }));
+  meterIntrospection(introspection, metrics);
+  reportSourceHealth(metrics, ldapSources, samlSources);
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, logger, metrics };
 }

@@ -193,7 +193,7 @@ export class OpenIdProvider {
     // errors are logged (message only: store errors can quote keys, which contain token ids).
     provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
       if (err instanceof TemporarilyUnavailable) ctx.state.storeDown = true;
-      else console.error(`[tessera] openid provider error: ${err.message}`);
+      else this.services.logger.error({ component: 'oidc' }, `openid provider error: ${err.message}`);
     });
     provider.use(async (ctx, next) => {
       await next();

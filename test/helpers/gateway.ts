@@ -11,6 +11,7 @@ import { startGateway, type RunningGateway } from '../../src/server.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import type { Store } from '../../src/store/store.js';
+import type { Logger } from '../../src/observability/logger.js';
 
 export const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -55,6 +56,8 @@ export async function startTestGateway(
     reachableIssuer?: boolean;
     /** Share another gateway's Redis keys (a second instance of the same deployment). */
     prefix?: string;
+    /** Where the gateway logs (default: nowhere); see test/helpers/log-capture.ts. */
+    logger?: Logger;
   } = {},
 ): Promise<TestGateway> {
   const prefix = options.prefix ?? `tessera-test:${randomUUID()}:`;
@@ -72,7 +75,7 @@ export async function startTestGateway(
     options.store === 'memory'
       ? new MemoryStore({ auditRetentionMs: config.tokens.auditRetention })
       : RedisStore.connect({ url: redisUrl, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 500 });
-  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {} });
+  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, logger: options.logger });
 
   const api: TestGateway['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };

@@ -1,0 +1,32 @@
+/**
+ * A real pino logger (the one `createLogger` builds, same redaction and format) whose JSON lines
+ * are kept in memory, so tests can read what an operator would see and search it for secrets.
+ */
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
+
+export interface CapturedLog {
+  logger: Logger;
+  /** Every line written so far, parsed. */
+  lines: Record<string, any>[];
+  /** Every line written so far, as written. */
+  text(): string;
+}
+
+export function captureLog(level: 'debug' | 'info' | 'warn' = 'debug'): CapturedLog {
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      raw.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ level }, { destination });
+  return {
+    logger,
+    get lines() {
+      return raw.map((line) => JSON.parse(line));
+    },
+    text: () => raw.join('\n'),
+  };
+}
