@@ -85,6 +85,16 @@ describe('metrics', () => {
     expect(sample(after, 'tessera_ready')).toBe(1);
     expect(after).toContain('nodejs_eventloop_lag_seconds');
   });
+
+  it('has every series the Grafana dashboard queries', async () => {
+    const { readFileSync } = await import('node:fs');
+    const dashboard = readFileSync(new URL('../../deploy/grafana/tessera.json', import.meta.url), 'utf8');
+    const names = new Set([...dashboard.matchAll(/\b((?:tessera|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!));
+    expect(names.size).toBeGreaterThan(10);
+    const text = await scrape();
+    // Declared (# TYPE), whether or not it has samples yet (no LDAP source here, no store error).
+    for (const name of names) expect(text, name).toContain(`# TYPE ${name.replace(/_(bucket|count|sum)$/, '')} `);
+  });
 });
 
 describe('metrics closed by default', () => {
