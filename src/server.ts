@@ -11,7 +11,7 @@ import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
 import type { Clock } from './clock.js';
 import type { Store } from './store/store.js';
-import { Drain } from './observability/drain.js';
+import { Drain, drainServer } from './observability/drain.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { startMetricsListener } from './observability/metrics-routes.js';
@@ -91,18 +91,9 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     metricsServer,
     async close() {
       services.metrics.ready.set(0);
-      drain.start();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive connections close now; busy ones after their response (Connection: close).
-      server.closeIdleConnections();
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), config.server.shutdownGraceSeconds * 1000)));
-      const outcome = await Promise.race([drain.idle().then(() => 'drained' as const), deadline]);
-      clearTimeout(timer);
-      if (outcome === 'deadline') logger.warn({ graceSeconds: config.server.shutdownGraceSeconds }, 'shutdown grace period over: closing connections with requests still in flight');
-      server.closeAllConnections();
-      await closed;
-      if (metricsServer) await new Promise<void>((resolve) => metricsServer.close(() => resolve()) && metricsServer.closeAllConnections());
+      await drainServer(server, drain, config.server.shutdownGraceSeconds * 1000, logger);
+      // Last, so a scrape can watch the drain.
+      if (metricsServer) await drainServer(metricsServer, new Drain(), 0, logger);
       oidc.stop();
       await Promise.all(services.ldapSources.map((source) => source.close()));
       await services.store.close();

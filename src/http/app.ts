@@ -24,6 +24,7 @@ import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { Drain } from '../observability/drain.js';
 import { observeRequests, routeOf } from '../observability/http-observer.js';
+import { flatLineRedaction } from '../observability/logger.js';
 import { metricsRoutes } from '../observability/metrics-routes.js';
 
 export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
@@ -37,7 +38,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
   app.on('error', (err: unknown, ctx?: Koa.Context) => {
     logger.error({ err, method: ctx?.method, route: ctx ? routeOf(ctx) : undefined }, 'request failed');
   });
-  app.use(observeRequests(services.metrics, logger));
+  app.use(observeRequests(services.metrics, logger.child({}, flatLineRedaction)));
   app.use(drain.middleware());
   app.use(errorHandler);
   app.use(async (ctx, next) => {

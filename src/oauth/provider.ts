@@ -14,6 +14,7 @@ import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
 import type { ProviderLogins } from '../tokens/bearer.js';
 import type { UserRecord } from '../store/records.js';
 import { cookieKeys, loadSigningKeys, providerJwks, signingKeysVersion } from './keys.js';
+import { meterProviderIntrospection } from '../observability/provider-metrics.js';
 
 const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
@@ -202,6 +203,7 @@ export class OpenIdProvider {
       ctx.set('Retry-After', '1');
       if (ctx.response.is('json')) ctx.body = { error: 'temporarily_unavailable', error_description: 'the server could not complete the request' };
     });
+    meterProviderIntrospection(provider, this.services.metrics);
     this.provider = provider;
     this.handler = provider.callback();
   }

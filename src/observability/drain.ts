@@ -6,7 +6,9 @@
  * - `idle()` resolves when the last request in flight has been answered.
  * The listener itself stops accepting connections in server.ts.
  */
+import type { Server } from 'node:http';
 import type { Context, Next } from 'koa';
+import type { Logger } from './logger.js';
 
 export class Drain {
   private draining = false;
@@ -57,4 +59,22 @@ export class Drain {
       if (this.draining && !ctx.res.headersSent) ctx.set('Connection', 'close');
     };
   }
+}
+
+/**
+ * Closes `server` gracefully: it stops accepting connections, idle keep-alive connections close
+ * at once, busy ones after their answer (`Connection: close`); after `graceMs` whatever is still
+ * open is cut. Resolves once the server is closed.
+ */
+export async function drainServer(server: Server, drain: Drain, graceMs: number, logger: Logger): Promise<void> {
+  drain.start();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), graceMs)));
+  const outcome = await Promise.race([drain.idle().then(() => 'drained' as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === 'deadline' && graceMs > 0) logger.warn({ graceSeconds: graceMs / 1000 }, 'shutdown grace period over: closing connections with requests still in flight');
+  server.closeAllConnections();
+  await closed;
 }

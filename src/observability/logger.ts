@@ -20,6 +20,12 @@ export type Logger = PinoLogger;
 const REDACTED = ['password', 'secret', 'token', 'authorization', 'cookie', 'samlResponse', 'SAMLResponse'];
 const redactPaths = [...REDACTED, ...REDACTED.map((key) => `*.${key}`), 'req.headers.authorization', 'req.headers.cookie'];
 
+/**
+ * For the access log: its lines are flat objects of known fields, so the wildcard paths (which
+ * cost a walk of every line, about half of a line's price) have nothing to find there.
+ */
+export const flatLineRedaction = { redact: { paths: REDACTED, censor: '[redacted]' } };
+
 export interface LoggerOptions {
   /** Where JSON lines go (tests capture them); default stdout, asynchronously. */
   destination?: DestinationStream;

@@ -8,7 +8,7 @@ import type { LoginService } from '../identity/login.js';
 import type { LdapSource } from '../identity/ldap/ldap-source.js';
 import type { SamlSource } from '../identity/saml/saml-source.js';
 import type { Introspection } from '../oauth/introspection.js';
-import { parseSecret } from '../tokens/format.js';
+import { claimedKind } from '../tokens/format.js';
 import { RateLimitedWarning, type Logger } from './logger.js';
 import type { LoginOutcome, Metrics, SourceHealth } from './metrics.js';
 
@@ -46,7 +46,7 @@ export function meterLogins(login: LoginService, metrics: Metrics, logger: Logge
 }
 
 /** The kind of a Tessera secret (pat, access, refresh), `unknown` for anything else. */
-export const tokenKind = (token: string): string => parseSecret(token)?.kind ?? 'unknown';
+export const tokenKind = (token: string): string => claimedKind(token) ?? 'unknown';
 
 /** Introspections of Tessera's own tokens, by kind and answer. */
 export function meterIntrospection(introspection: Introspection, metrics: Metrics): void {

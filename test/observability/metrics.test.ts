@@ -4,7 +4,7 @@
  * when requests, sign-ins, introspections, forward-auth checks and store failures happen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ADMIN_PASSWORD, CLIENT, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort, startRedisServer } from '../helpers/redis-server.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { sample } from './prometheus.js';
@@ -19,7 +19,12 @@ describe('metrics', () => {
     const port = await freePort();
     listenUrl = `http://127.0.0.1:${port}/metrics`;
     gw = await startTestGateway({
-      config: { metrics: { token: METRICS_TOKEN, listen: `127.0.0.1:${port}` }, auth: { lockout: { maxFailuresPerAccountAndIp: 2 } } },
+      config: {
+        metrics: { token: METRICS_TOKEN, listen: `127.0.0.1:${port}` },
+        auth: { lockout: { maxFailuresPerAccountAndIp: 2 } },
+        clients: [{ ...CLIENT, resourceServer: true, grantTypes: ['client_credentials'] }],
+        resources: [{ indicator: 'https://api.example', scopes: ['read'] }],
+      },
     });
   });
   afterAll(async () => gw?.stop());
@@ -84,6 +89,23 @@ describe('metrics', () => {
     expect(after).toContain('# TYPE tessera_store_errors_total counter');
     expect(sample(after, 'tessera_ready')).toBe(1);
     expect(after).toContain('nodejs_eventloop_lag_seconds');
+  });
+
+  it('counts introspections of the OpenID Provider\'s own tokens as kind "provider"', async () => {
+    const before = await scrape();
+    const basic = `Basic ${Buffer.from(`${CLIENT.id}:${CLIENT.secret}`).toString('base64')}`;
+    const issued = await gw.api('POST', '/oauth2/token', {
+      body: 'grant_type=client_credentials&resource=https%3A%2F%2Fapi.example&scope=read',
+      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(issued.status).toBe(200);
+    expect((await gw.introspect(issued.body.access_token)).body.active).toBe(true);
+    expect((await gw.introspect('some-opaque-provider-token-that-does-not-exist')).body.active).toBe(false);
+    const after = await scrape();
+    const delta = (labels: Record<string, string>) => sample(after, 'tessera_introspections_total', labels) - sample(before, 'tessera_introspections_total', labels);
+    expect(delta({ kind: 'provider', result: 'active' })).toBe(1);
+    expect(delta({ kind: 'provider', result: 'inactive' })).toBe(1);
+    expect(after).not.toContain(issued.body.access_token);
   });
 
   it('has every series the Grafana dashboard queries', async () => {
