@@ -16,7 +16,8 @@
  * other and with redis-server.
  *
  * Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 50),
- * BENCH_WARMUP (s, default 2), BENCH_REDIS_URL (default redis://127.0.0.1:6379).
+ * BENCH_WARMUP (s, default 2), BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_LOG (0: no
+ * access log; default: the production JSON logger, writing to /dev/null).
  *
  * Exits non-zero when any case saw errors, timeouts, non-2xx answers or an unexpected body.
  */
@@ -89,7 +90,12 @@ async function serve() {
         commandTimeoutMs: config.store.commandTimeout,
       });
     }
-    const gw = await startGateway(config, { store, adminPassword: randomBytes(18).toString('base64url'), log: () => {} });
+    // Production logging: one JSON access line per request, written asynchronously (to /dev/null,
+    // so the terminal does not skew the numbers). BENCH_LOG=0 measures without any logging.
+    const { createLogger } = await import('../dist/observability/logger.js');
+    const { pino } = await import('pino');
+    const logger = process.env.BENCH_LOG === '0' ? undefined : createLogger({ level: 'info' }, { destination: pino.destination({ dest: '/dev/null', sync: false }) });
+    const gw = await startGateway(config, { store, adminPassword: randomBytes(18).toString('base64url'), logger });
     current = gw;
     const user = await gw.services.users.create({ username: 'bench-user', displayName: 'Bench User' });
     const { secret } = await gw.services.pats.create({ user, via: 'session', scopes: null }, { name: 'bench' });

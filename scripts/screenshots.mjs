@@ -32,7 +32,7 @@ async function startDemoGateway() {
     clients: [{ id: 'tessera-cli', name: 'Tessera CLI', public: true, grantTypes: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'] }],
   });
   const store = new MemoryStore({ auditRetentionMs: config.tokens.auditRetention });
-  const gateway = await startGateway(config, { store, adminPassword: ADMIN_PASSWORD, log: () => {} });
+  const gateway = await startGateway(config, { store, adminPassword: ADMIN_PASSWORD });
   const { users, pats } = gateway.services;
 
   // Sample people and tokens, made through the services as the pages would.

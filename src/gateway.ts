@@ -27,6 +27,10 @@ import { CredentialsNotBefore } from './tokens/not-before.js';
 import { CredentialRevocation } from './tokens/revocation.js';
 import { PatService } from './tokens/pat-service.js';
 import { SessionService } from './tokens/sessions.js';
+import { silentLogger, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { meterIntrospection, meterLogins, reportSourceHealth } from './observability/service-metrics.js';
+import { observeStore } from './observability/store-metrics.js';
 
 export interface Services {
   config: TesseraConfig;
@@ -55,6 +59,9 @@ export interface Services {
   revocation: CredentialRevocation;
   /** OIDC signing and cookie keys in the store (encrypted with the KEK when one is set). */
   keys: ProviderKeys;
+  /** The root logger; components get children of it. */
+  logger: Logger;
+  metrics: Metrics;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -99,16 +106,24 @@ function sharedCookieKeys(keys: ProviderKeys, clock: Clock): () => Promise<strin
 
 export function createServices(
   config: TesseraConfig,
-  options: { store?: Store; clock?: Clock; log?: (line: string) => void; auditSinks?: AuditSink[]; keyEncryption?: KeyEncryption | null } = {},
+  options: { store?: Store; clock?: Clock; logger?: Logger; metrics?: Metrics; auditSinks?: AuditSink[]; keyEncryption?: KeyEncryption | null } = {},
 ): Services {
   const clock = options.clock ?? systemClock;
-  const store = options.store ?? openStore(config, options.log);
-  const audit = new AuditTrail({ store, clock, retentionMs: config.audit.retention, sinks: options.auditSinks ?? [jsonLinesToStdout] });
+  const logger = options.logger ?? silentLogger;
+  const metrics = options.metrics ?? new Metrics();
+  const storeLogger = logger.child({ component: 'store' });
+  const store = observeStore(options.store ?? openStore(config, (line) => storeLogger.warn(line)), {
+    metrics,
+    logger: storeLogger,
+    slowMs: config.store.commandTimeout / 2,
+  });
+  // Audit events go to the store and, as JSON lines marked `audit: true`, to the log stream.
+  const audit = new AuditTrail({ store, clock, retentionMs: config.audit.retention, sinks: options.auditSinks ?? [logger.child({ component: 'audit' })] });
   const users = new UserService(store, config, clock, audit);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
-  const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
+  const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, logger }));
   const samlSignIns = new SamlSignIns(store, clock);
-  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
+  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, logger }));
   const keys = new ProviderKeys(store, {
     clock,
     retirementMs: config.oidc.keyRetirement,
@@ -125,6 +140,9 @@ export function createServices(
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
   const revocation = new CredentialRevocation(store, users, notBefore, clock, audit);
-  const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: options.log ?? ((line) => console.warn(line)) });
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys };
+  const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: (line) => (line.startsWith('ERROR') ? storeLogger.error(line) : storeLogger.warn(line)) });
+  meterLogins(login, metrics, logger.child({ component: 'login' }));
+  meterIntrospection(introspection, metrics);
+  reportSourceHealth(metrics, ldapSources, samlSources);
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics };
 }

@@ -1,8 +1,10 @@
 /**
  * `npm start`: run the gateway from TESSERA_CONFIG / environment. A bad config exits 2 with every
- * problem listed.
+ * problem listed; SIGTERM/SIGINT stop it gracefully and exit 0.
  */
 import { ConfigError, loadConfig } from './config/load.js';
+import { createLogger } from './observability/logger.js';
+import { runUntilSignalled } from './observability/shutdown.js';
 import { startGateway } from './server.js';
 import { UnsafeStore } from './store/monitor.js';
 
@@ -12,19 +14,21 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(`tessera: ${err.message}`);
+      // Before the configured logger exists: a JSON line a log shipper can still read.
+      createLogger({ level: 'info', format: process.env.LOG_FORMAT === 'pretty' ? 'pretty' : undefined }).fatal({ problems: err.problems }, `tessera: ${err.message}`);
       process.exit(2);
     }
     throw err;
   }
-  const gateway = await startGateway(config, { adminPassword: process.env.TESSERA_ADMIN_PASSWORD || undefined });
-  const stop = async (signal: string) => {
-    console.log(`Received ${signal}, shutting down`);
-    await gateway.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  const logger = createLogger(config.log);
+  let gateway;
+  try {
+    gateway = await startGateway(config, { adminPassword: process.env.TESSERA_ADMIN_PASSWORD || undefined, logger });
+  } catch (err) {
+    logger.fatal({ err }, `tessera: failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  process.exit(await runUntilSignalled(gateway, logger));
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 /**
  * Reads the YAML config file (TESSERA_CONFIG), substitutes `${ENV_VAR}` references, applies the
- * environment overrides (PORT, REDIS_URL, TESSERA_ISSUER) and validates everything against
+ * environment overrides (PORT, REDIS_URL, TESSERA_ISSUER, LOG_LEVEL, LOG_FORMAT) and validates everything against
  * `configSchema`. All problems are reported together, each naming its key.
  */
 import { readFileSync } from 'node:fs';
@@ -56,6 +56,8 @@ export function parseConfig(raw: unknown, env: Env = {}): TesseraConfig {
   }
   if (env.REDIS_URL) setIn(input, ['store', 'redisUrl'], env.REDIS_URL);
   if (env.TESSERA_ISSUER) setIn(input, ['server', 'issuer'], env.TESSERA_ISSUER);
+  if (env.LOG_LEVEL) setIn(input, ['log', 'level'], env.LOG_LEVEL);
+  if (env.LOG_FORMAT) setIn(input, ['log', 'format'], env.LOG_FORMAT);
 
   const result = configSchema.safeParse(input);
   if (!result.success) {

@@ -38,6 +38,12 @@ const server = z.strictObject({
   proxyHops: z.number().int().min(1).max(10).default(1),
   /** Largest request body accepted, in bytes; larger bodies get 413 before parsing. */
   bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  /**
+   * On SIGTERM/SIGINT: how long requests in flight may take to finish before the process closes
+   * their connections and exits. Readiness answers 503 at once, so a load balancer stops sending
+   * new requests; keep this below the orchestrator's kill timeout (Kubernetes: 30 s).
+   */
+  shutdownGraceSeconds: z.number().min(0).max(600).default(10),
 });
 
 const store = z.strictObject({
@@ -269,6 +275,33 @@ const audit = z.strictObject({
   retention: duration('90d'),
 });
 
+const log = z.strictObject({
+  /**
+   * Least severe level written. `info` logs one access line per request plus start-up, shutdown
+   * and operator warnings; `debug` adds detail for troubleshooting. Env LOG_LEVEL overrides.
+   */
+  level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `json`: one JSON object per line, for log shippers. `pretty`: coloured lines for a human at a
+   * terminal. Default: pretty when stdout is a terminal, else json. Env LOG_FORMAT overrides.
+   */
+  format: z.enum(['json', 'pretty']).optional(),
+});
+
+const metrics = z.strictObject({
+  /**
+   * Bearer secret that opens `GET /metrics` on the main listener (`Authorization: Bearer <token>`);
+   * write `${ENV_VAR}` to read it from the environment. Unset: `/metrics` on the main listener
+   * answers 404, because request counts per route and user totals are reconnaissance material.
+   */
+  token: z.string().min(16).optional(),
+  /**
+   * `host:port` of a separate listener that serves `/metrics` without authentication, for a
+   * scraper on a private network (e.g. `127.0.0.1:9464`, or a pod IP with a NetworkPolicy).
+   */
+  listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port').optional(),
+});
+
 export const configSchema = z.strictObject({
   server: server.default(server.parse({})),
   store: store.default(store.parse({})),
@@ -291,6 +324,10 @@ export const configSchema = z.strictObject({
   loginBanner: z.string().optional(),
   /** The audit trail: who did what, from where (README: Audit trail). */
   audit: audit.default(audit.parse({})),
+  /** Structured logs on stdout. */
+  log: log.default(log.parse({})),
+  /** Prometheus metrics. */
+  metrics: metrics.default(metrics.parse({})),
 }).superRefine((c, ctx) => {
   // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
   const ldapIds = new Set(c.ldap.map((s) => s.id));

@@ -1,6 +1,8 @@
 /**
- * The Koa application: the error mapper first (it wraps everything below it), then each area's
- * router, then oidc-provider for the protocol paths it owns. Unknown routes end in a 404 error.
+ * The Koa application: the request observer first (access line and metrics, once the response
+ * is done, whatever answered it), then the shutdown drain, then the error mapper (it wraps
+ * everything below it), then each area's router, then oidc-provider for the protocol paths it
+ * owns. Unknown routes end in a 404 error.
  */
 import Koa from 'koa';
 import type { Services } from '../gateway.js';
@@ -23,14 +25,25 @@ import { oauthRoutes } from './routes/oauth-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { Drain } from '../observability/drain.js';
+import { observeRequests, routeOf } from '../observability/http-observer.js';
+import { flatLineRedaction } from '../observability/logger.js';
+import { metricsRoutes } from '../observability/metrics-routes.js';
 
-export function createApp(services: Services, oidc: OpenIdProvider): Koa {
+export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
   const { trustProxy, proxyHops } = services.config.server;
   // maxIpsCount: only the entries our own proxies appended count; the client writes the rest.
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
   // Koa prints every error itself unless told not to; errorHandler decides what is logged.
   app.silent = true;
   app.use(requestContext);
+  const logger = services.logger.child({ component: 'http' });
+  // The failure only, never the request: bodies and headers may carry secrets.
+  app.on('error', (err: unknown, ctx?: Koa.Context) => {
+    logger.error({ err, method: ctx?.method, route: ctx ? routeOf(ctx) : undefined }, 'request failed');
+  });
+  app.use(observeRequests(services.metrics, logger.child({}, flatLineRedaction)));
+  app.use(drain.middleware());
   app.use(errorHandler);
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
@@ -42,6 +55,7 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
     oauthRoutes(services, oidc),
     forwardAuthRoutes(services),
     healthRoutes(services),
+    metricsRoutes(services.metrics, services.config.metrics.token),
     sessionRoutes(services),
     userRoutes(services),
     tokenRoutes(services),

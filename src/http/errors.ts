@@ -43,8 +43,8 @@ export async function errorHandler(ctx: Context, next: Next): Promise<void> {
   } catch (raw) {
     const err = normalise(raw);
     if (err.status >= 500 && !(raw instanceof TesseraError)) {
-      // Log the failure, never the request: bodies and headers may carry secrets.
-      console.error(`[tessera] ${ctx.method} ${ctx.path} failed:`, raw instanceof Error ? raw.stack : raw);
+      // Koa's own channel for unexpected errors; app.ts logs them (the failure, never the request).
+      ctx.app.emit('error', raw, ctx);
     }
     ctx.status = err.status;
     ctx.set(err.headers);

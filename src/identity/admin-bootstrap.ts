@@ -28,7 +28,13 @@ export class BootstrapAdmin {
   constructor(
     private readonly store: Store,
     private readonly users: UserService,
-    private readonly options: { password?: string; log: (line: string) => void; now: () => number },
+    private readonly options: {
+      password?: string;
+      log: (line: string) => void;
+      /** Where a generated password is shown once: a terminal, never the shipped log stream. */
+      reveal?: (line: string) => void;
+      now: () => number;
+    },
   ) {}
 
   /** Creates `admin` if this store never had one or lost it. Returns whether it did. */
@@ -47,11 +53,13 @@ export class BootstrapAdmin {
       throw error;
     }
     await this.mark();
-    this.options.log(
-      this.options.password === undefined
-        ? `Created user "${ADMIN_USERNAME}" with generated password (shown once): ${password}`
-        : `Created user "${ADMIN_USERNAME}" with the password from TESSERA_ADMIN_PASSWORD.`,
-    );
+    if (this.options.password === undefined) {
+      this.options.log(`Created user "${ADMIN_USERNAME}" with a generated password, printed once to stderr (never to the log)`);
+      const reveal = this.options.reveal ?? ((line: string) => void process.stderr.write(`${line}\n`));
+      reveal(`Created user "${ADMIN_USERNAME}" with generated password (shown once): ${password}`);
+    } else {
+      this.options.log(`Created user "${ADMIN_USERNAME}" with the password from TESSERA_ADMIN_PASSWORD.`);
+    }
     return true;
   }
 

@@ -27,6 +27,7 @@ import type { ProviderLogins } from '../tokens/bearer.js';
 import type { UserRecord } from '../store/records.js';
 import { JwtIntrospection, publicKeySet } from './jwt-introspection.js';
 import { KEY_SETTINGS } from './keys.js';
+import { meterProviderIntrospection } from '../observability/provider-metrics.js';
 
 const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
@@ -243,7 +244,7 @@ export class OpenIdProvider {
     // errors are logged (message only: store errors can quote keys, which contain token ids).
     provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
       if (err instanceof TemporarilyUnavailable) ctx.state.storeDown = true;
-      else console.error(`[tessera] openid provider error: ${err.message}`);
+      else this.services.logger.error({ component: 'oidc' }, `openid provider error: ${err.message}`);
     });
     // oidc-provider revokes grants itself (refresh token reuse, RFC 7009, logout) and says so after.
     provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
@@ -258,6 +259,7 @@ export class OpenIdProvider {
       ctx.set('Retry-After', '1');
       if (ctx.response.is('json')) ctx.body = { error: 'temporarily_unavailable', error_description: 'the server could not complete the request' };
     });
+    meterProviderIntrospection(provider, this.services.metrics);
     this.provider = provider;
     this.handler = provider.callback();
   }

@@ -64,6 +64,15 @@ export function parseSecret(secret: string): ParsedSecret | null {
   return { kind: KIND_OF[match[1]!]!, userId: rest.slice(0, USER_ID_LENGTH), hash: hashSecret(secret) };
 }
 
+/**
+ * The kind a string claims to be by its prefix and shape, without the checksum or hash work of
+ * `parseSecret`: for labels and log fields, never for a decision.
+ */
+export function claimedKind(secret: string): SecretKind | null {
+  const match = secret.length <= 64 ? SHAPE.exec(secret) : null;
+  return match ? KIND_OF[match[1]!]! : null;
+}
+
 export function hashSecret(secret: string): string {
   return hash('sha256', secret, 'hex');
 }

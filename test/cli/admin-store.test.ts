@@ -139,7 +139,7 @@ describe('tessera admin recover / export / import', () => {
     await live.close(); // the old deployment is switched off
     const config = parseConfig({ server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' }, passwords: { scryptCost: 1024, minLength: 8 }, clients: [{ ...CLIENT, resourceServer: true }] });
     const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 2000 });
-    const moved = await startGateway(config, { store, adminPassword: 'not-used-admin-exists', log: () => {}, keyEncryption: kek });
+    const moved = await startGateway(config, { store, adminPassword: 'not-used-admin-exists', keyEncryption: kek });
     try {
       for (const pat of active) expect((await introspect(moved.url, pat)).active).toBe(true);
       for (const pat of revoked) expect((await introspect(moved.url, pat)).active).toBe(false);

@@ -25,7 +25,7 @@ describe('documented configuration examples', () => {
       return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
     });
     // Every ${NAME} the examples reference is "set"; the override variables are not.
-    const overrides = new Set(['PORT', 'REDIS_URL', 'TESSERA_ISSUER', 'TESSERA_CONFIG']);
+    const overrides = new Set(['PORT', 'REDIS_URL', 'TESSERA_ISSUER', 'TESSERA_CONFIG', 'LOG_LEVEL', 'LOG_FORMAT']);
     const env = new Proxy({} as Record<string, string>, {
       get: (_t, name) => (typeof name === 'string' && !overrides.has(name) ? `env-${name}-0123456789abcdef` : undefined),
     });

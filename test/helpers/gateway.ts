@@ -12,6 +12,7 @@ import type { KeyEncryption } from '../../src/oauth/key-encryption.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
 import type { Store } from '../../src/store/store.js';
+import type { Logger } from '../../src/observability/logger.js';
 
 export const REDIS_URL = process.env.TESSERA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -62,6 +63,8 @@ export async function startTestGateway(
     wrapStore?: (store: Store) => Store;
     /** The KEK for keys at rest (default: none). */
     keyEncryption?: KeyEncryption | null;
+    /** Where the gateway logs (default: nowhere); see test/helpers/log-capture.ts. */
+    logger?: Logger;
   } = {},
 ): Promise<TestGateway> {
   const prefix = options.prefix ?? `tessera-test:${randomUUID()}:`;
@@ -82,7 +85,7 @@ export async function startTestGateway(
   const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
   const auditLines: Record<string, any>[] = [];
   const auditSinks = [{ info: (obj: object) => void auditLines.push(obj as Record<string, any>) }];
-  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, log: () => {}, auditSinks, keyEncryption: options.keyEncryption ?? null });
+  const gateway = await startGateway(config, { store, clock: () => clock.now, adminPassword: ADMIN_PASSWORD, logger: options.logger, auditSinks, keyEncryption: options.keyEncryption ?? null });
 
   const api: TestGateway['api'] = async (method, path, opts = {}) => {
     const headers: Record<string, string> = { ...opts.headers };

@@ -11,6 +11,7 @@ import { startGateway, type RunningGateway } from '../../src/server.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { REDIS_URL, deleteKeys } from '../helpers/gateway.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { messagesInto } from '../helpers/log-capture.js';
 
 const config = parseConfig({ server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' }, passwords: { scryptCost: 1024, minLength: 8 } });
 
@@ -39,7 +40,7 @@ describe('bootstrap admin', () => {
 
   async function start(prefix: string, adminPassword: string | undefined, lines: string[] = [], url = REDIS_URL): Promise<RunningGateway> {
     const store = RedisStore.connect({ url, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 1000 });
-    const gw = await startGateway(config, { store, adminPassword, log: (line) => lines.push(line), keyEncryption: null, adminCheckIntervalMs: 200 });
+    const gw = await startGateway(config, { store, adminPassword, logger: messagesInto(lines), revealAdminPassword: (line) => lines.push(line), keyEncryption: null, adminCheckIntervalMs: 200 });
     running.push(gw);
     return gw;
   }

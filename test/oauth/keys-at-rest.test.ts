@@ -12,6 +12,7 @@ import { KeyEncryption, KeyEncryptionError } from '../../src/oauth/key-encryptio
 import { startGateway } from '../../src/server.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { REDIS_URL, deleteKeys, startTestGateway } from '../helpers/gateway.js';
+import { messagesInto } from '../helpers/log-capture.js';
 
 const newKek = () => randomBytes(32).toString('base64');
 const kek = (current: string, previous?: string) => KeyEncryption.fromEnv({ TESSERA_KEY_ENCRYPTION_KEY: current, TESSERA_KEY_ENCRYPTION_KEY_PREVIOUS: previous })!;
@@ -40,7 +41,7 @@ describe('keys at rest', () => {
     const config = parseConfig({ server: { port: 0, host: '127.0.0.1', issuer: 'https://tessera.test' }, passwords: { scryptCost: 1024, minLength: 8 } });
     const store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 1000 });
     try {
-      const gateway = await startGateway(config, { store, adminPassword: 'admin-password', log: (line) => lines.push(line), keyEncryption });
+      const gateway = await startGateway(config, { store, adminPassword: 'admin-password', logger: messagesInto(lines), keyEncryption });
       await gateway.close();
       return null;
     } catch (error) {

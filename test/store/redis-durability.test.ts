@@ -16,6 +16,7 @@ import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { builtCli } from '../cli/helpers.js';
 import { startRedisCluster, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { DAY } from './contract.js';
+import { messagesInto } from '../helpers/log-capture.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -45,7 +46,7 @@ async function gatewayOn(url: string, store: Record<string, unknown> = {}): Prom
   });
   const log = (line: string): void => void logs.push(line);
   const redis = RedisStore.connect({ url, keyPrefix: 'durable:', auditRetentionMs: DAY, commandTimeoutMs: 1000, replicaAcks: config.store.replicaAcks, log });
-  const gateway = await startGateway(config, { store: redis, adminPassword: 'admin-password-for-tests', log });
+  const gateway = await startGateway(config, { store: redis, adminPassword: 'admin-password-for-tests', logger: messagesInto(logs) });
   cleanups.push(() => gateway.close());
   return { gateway, logs };
 }

@@ -17,6 +17,7 @@ import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { onNode, startReplicatedCluster, startSentinelDeployment, waitForClusterOk, waitForSync } from '../helpers/redis-replicated.js';
 import { sampleUser } from './contract.js';
+import { messagesInto } from '../helpers/log-capture.js';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const RS = { id: 'rs', secret: 'rs-secret-0123456789abcdef' };
@@ -46,7 +47,7 @@ async function deploy(store: Record<string, unknown>): Promise<Deployed> {
     // Generous: on a loaded test machine a healthy replica can take a while to be scheduled.
     store: { ...store, replicaAckTimeout: 3, commandTimeout: 2 },
   });
-  const gateway = await startGateway(config, { adminPassword: ADMIN_PASSWORD, log: (line) => void logs.push(line) });
+  const gateway = await startGateway(config, { adminPassword: ADMIN_PASSWORD, logger: messagesInto(logs) });
   cleanups.push(() => gateway.close());
   const api: Deployed['api'] = async (method, path, token, body) => {
     const headers: Record<string, string> = {};

@@ -24,13 +24,14 @@ import type { LdapSourceConfig } from './config.js';
 import { checkPassword, isLdapResult, ServiceConnection, type ConnectionSettings, type Search } from './connection.js';
 import { LdapDirectory } from './directory.js';
 import { LdapRevalidator, type DirectoryLookup } from './revalidator.js';
+import { silentLogger, type Logger } from '../../observability/logger.js';
 
 export interface LdapSourceDeps {
   users: UserService;
   store: Store;
   clock: Clock;
-  /** Operator-facing problems (unreachable directory, ambiguous user). Default console.warn. */
-  log?: (line: string) => void;
+  /** Operator-facing problems (unreachable directory, ambiguous user). Default: none logged. */
+  logger?: Logger;
 }
 
 function tlsOptions(config: LdapSourceConfig): ConnectionOptions {
@@ -53,7 +54,9 @@ export class LdapSource implements PasswordSource, DirectoryLookup {
   private readonly settings: ConnectionSettings;
   private readonly service: ServiceConnection;
   private readonly directory: LdapDirectory;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
+  /** Whether the directory answered the last request (undefined until one was made): for metrics. */
+  healthy: boolean | undefined;
 
   constructor(
     private readonly config: LdapSourceConfig,
@@ -61,8 +64,7 @@ export class LdapSource implements PasswordSource, DirectoryLookup {
   ) {
     this.id = config.id;
     this.displayName = config.displayName;
-    const log = deps.log ?? ((line: string) => console.warn(line));
-    this.log = (line) => log(`[tessera] ldap source ${config.id}: ${line}`);
+    this.log = (deps.logger ?? silentLogger).child({ component: 'ldap', source: config.id });
     this.settings = {
       url: config.url,
       startTls: config.startTls,
@@ -70,10 +72,10 @@ export class LdapSource implements PasswordSource, DirectoryLookup {
       connectTimeoutMs: config.connectTimeout,
       timeoutMs: config.timeout,
     };
-    if (config.tls.insecureSkipVerify) this.log('tls.insecureSkipVerify is on: the directory certificate is not checked');
+    if (config.tls.insecureSkipVerify) this.log.warn('tls.insecureSkipVerify is on: the directory certificate is not checked');
     const credentials = config.bindDn ? { dn: config.bindDn, password: config.bindPassword ?? '' } : undefined;
     this.service = new ServiceConnection(this.settings, credentials);
-    this.directory = new LdapDirectory(config, this.log);
+    this.directory = new LdapDirectory(config, (message) => this.log.warn(message));
     this.revalidator = new LdapRevalidator(this, deps.users, deps.store, deps.clock, config.revalidateInterval, this.log);
   }
 
@@ -117,7 +119,7 @@ export class LdapSource implements PasswordSource, DirectoryLookup {
   }
 
   private refused(err: { code: number; message: string }): void {
-    this.log(`the directory refused a user bind with result code ${err.code} (${err.message})`);
+    this.log.warn(`the directory refused a user bind with result code ${err.code} (${err.message})`);
   }
 
   /**
@@ -147,11 +149,14 @@ export class LdapSource implements PasswordSource, DirectoryLookup {
    */
   private async unavailableOnFailure<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await work();
+      const result = await work();
+      this.healthy = true;
+      return result;
     } catch (err) {
       if (err instanceof TemporarilyUnavailable) throw err;
+      this.healthy = false;
       const why = isLdapResult(err) ? `LDAP result code ${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err);
-      this.log(`directory unavailable: ${why.split('\n')[0]}`);
+      this.log.warn(`directory unavailable: ${why.split('\n')[0]}`);
       throw new TemporarilyUnavailable('the directory is unavailable, try again later');
     }
   }

@@ -23,6 +23,7 @@ import type { UserRecord } from '../../store/records.js';
 import type { Store } from '../../store/store.js';
 import type { Identity } from '../source.js';
 import type { UserService } from '../users.js';
+import type { Logger } from '../../observability/logger.js';
 
 /** What the revalidator needs of a source. */
 export interface DirectoryLookup {
@@ -67,7 +68,7 @@ export class LdapRevalidator {
     private readonly store: Store,
     private readonly clock: Clock,
     readonly intervalMs: number,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
   ) {}
 
   /** Schedules rounds every `intervalMs` (no-op when 0 or already started). */
@@ -76,7 +77,7 @@ export class LdapRevalidator {
     const tick = () => {
       this.timer = setTimeout(tick, this.intervalMs);
       this.timer.unref();
-      this.runOnce().catch((err) => this.log(`revalidation failed: ${err instanceof Error ? err.message : String(err)}`));
+      this.runOnce().catch((err) => this.log.warn(`revalidation failed: ${err instanceof Error ? err.message : String(err)}`));
     };
     this.timer = setTimeout(tick, Math.floor(Math.random() * this.intervalMs));
     // A background chore must not keep a CLI process or a test worker alive.
@@ -106,17 +107,17 @@ export class LdapRevalidator {
         } catch (err) {
           if (err instanceof TemporarilyUnavailable) throw err;
           // One odd record (e.g. deleted by an admin mid-round) must not stop the others.
-          this.log(`revalidation of ${user.username} failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.log.warn(`revalidation of ${user.username} failed: ${err instanceof Error ? err.message : String(err)}`);
         }
         result.checked++;
       }
     } catch (err) {
       if (!(err instanceof TemporarilyUnavailable)) throw err;
       result.skipped = 'directory or store unavailable';
-      this.log(`revalidation stopped after ${result.checked} of ${users.length} users: ${result.skipped}; trying again next round`);
+      this.log.warn(`revalidation stopped after ${result.checked} of ${users.length} users: ${result.skipped}; trying again next round`);
     }
     if (result.disabled.length || result.enabled.length) {
-      this.log(`revalidation: disabled [${result.disabled.join(', ')}], re-enabled [${result.enabled.join(', ')}]`);
+      this.log.info(`revalidation: disabled [${result.disabled.join(', ')}], re-enabled [${result.enabled.join(', ')}]`);
     }
     return result;
   }

@@ -15,6 +15,7 @@ import type { Clock } from '../../clock.js';
 import type { Store } from '../../store/store.js';
 import type { SamlSourceConfig } from './config.js';
 import { rejectDtd } from './xml-schema.js';
+import type { Logger } from '../../observability/logger.js';
 
 export type IdentityProvider = ReturnType<typeof samlify.IdentityProvider>;
 
@@ -66,7 +67,7 @@ export class IdpMetadataSource {
     private readonly config: SamlSourceConfig,
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
   ) {
     this.settingName = `saml:${config.id}:idp-metadata`;
   }
@@ -92,7 +93,7 @@ export class IdpMetadataSource {
     } catch (err) {
       const cached = await this.cached(idpMetadataUrl!);
       if (!cached) throw new Error(`cannot fetch idpMetadataUrl and no copy is stored: ${(err as Error).message}`);
-      this.log(`cannot fetch idpMetadataUrl (${(err as Error).message}); using the copy stored ${new Date(cached.fetchedAt).toISOString()}`);
+      this.log.warn(`cannot fetch idpMetadataUrl (${(err as Error).message}); using the copy stored ${new Date(cached.fetchedAt).toISOString()}`);
       this.fetchedAt = cached.fetchedAt;
       return checked(cached.xml);
     }
@@ -109,7 +110,7 @@ export class IdpMetadataSource {
     // Failed or not, wait a max-age before the next try rather than fetching at every sign-in.
     this.fetchedAt = this.clock();
     this.refreshing = this.fetchAndStore(this.config.idpMetadataUrl)
-      .then(apply, (err: Error) => this.log(`refreshing idpMetadataUrl failed (${err.message}); keeping the metadata in use`))
+      .then(apply, (err: Error) => this.log.warn(`refreshing idpMetadataUrl failed (${err.message}); keeping the metadata in use`))
       .finally(() => (this.refreshing = undefined));
   }
 

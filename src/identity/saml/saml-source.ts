@@ -28,6 +28,7 @@ import { checkAssertion, checkEnvelope, rejectSha1, type Expectations } from './
 import { parseXml, readAssertion, readEnvelope, signatureAlgorithms, type AssertionContent } from './response-reading.js';
 import type { SamlSignIns } from './sign-ins.js';
 import { rejectDtd, validateSchema, warmUpSchemaValidator } from './xml-schema.js';
+import { silentLogger, type Logger } from '../../observability/logger.js';
 
 type ServiceProvider = ReturnType<typeof samlify.ServiceProvider>;
 
@@ -41,7 +42,8 @@ export interface SamlSourceDeps {
   signIns: SamlSignIns;
   /** Public base URL of the gateway (`server.issuer`). */
   issuer: string;
-  log?: (line: string) => void;
+  /** Operator-facing problems (metadata unreachable or refused). Default: none logged. */
+  logger?: Logger;
 }
 
 /** Messages samlify rejects with, in words an administrator can act on. */
@@ -72,7 +74,7 @@ export class SamlSource implements RedirectSource {
   private readonly signing: { privateKey: string; signingCert: string } | undefined;
   private readonly encryption: { encPrivateKey: string; encryptCert: string } | undefined;
   private readonly metadataSource: IdpMetadataSource;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger;
   private idp: IdentityProvider | undefined;
   private sp: ServiceProvider | undefined;
   private loading: Promise<IdentityProvider> | undefined;
@@ -87,8 +89,7 @@ export class SamlSource implements RedirectSource {
     const base = deps.issuer.replace(/\/+$/, '');
     this.spEntityId = config.spEntityId ?? `${base}/saml/${config.id}/metadata`;
     this.acsUrl = `${base}/saml/${config.id}/acs`;
-    const log = deps.log ?? ((line: string) => console.warn(line));
-    this.log = (line) => log(`[tessera] saml source ${config.id}: ${line}`);
+    this.log = (deps.logger ?? silentLogger).child({ component: 'saml', source: config.id });
     const signingKey = pemFrom(config, config.signingKey, config.signingKeyFile, 'signingKey');
     const signingCert = pemFrom(config, config.signingCert, config.signingCertFile, 'signingCert');
     this.signing = signingKey && signingCert ? { privateKey: signingKey, signingCert } : undefined;
@@ -101,6 +102,11 @@ export class SamlSource implements RedirectSource {
   /** Whether responses nobody asked for (from the IdP's dashboard) are accepted. */
   get allowIdpInitiated(): boolean {
     return this.config.allowIdpInitiated;
+  }
+
+  /** Whether usable IdP metadata is loaded (sign-ins can start): for metrics. */
+  get hasMetadata(): boolean {
+    return this.idp !== undefined;
   }
 
   /**
@@ -151,7 +157,7 @@ export class SamlSource implements RedirectSource {
       .then((xml) => this.use(identityProviderFrom(xml, this.idpOptions())))
       .catch((err: Error) => {
         this.lastFailure = this.deps.clock();
-        this.log(err.message);
+        this.log.warn(`cannot use the IdP metadata: ${err.message}`);
         throw new TemporarilyUnavailable(`the identity provider of ${this.displayName} is not available`);
       })
       .finally(() => (this.loading = undefined));
@@ -162,7 +168,7 @@ export class SamlSource implements RedirectSource {
     try {
       this.use(identityProviderFrom(xml, this.idpOptions()));
     } catch (err) {
-      this.log(`refreshed metadata not used: ${(err as Error).message}`);
+      this.log.warn(`refreshed metadata not used: ${(err as Error).message}`);
     }
   }
 
@@ -226,7 +232,7 @@ export class SamlSource implements RedirectSource {
       if (err instanceof TesseraError) throw err;
       const message = err instanceof Error ? err.message : String(err);
       const known = SAMLIFY_ERRORS.find(([pattern]) => pattern.test(message));
-      if (!known) this.log(`response rejected by samlify: ${message}`);
+      if (!known) this.log.warn(`response rejected by samlify: ${message}`);
       throw new Forbidden(known?.[1] ?? 'the response cannot be verified');
     }
   }

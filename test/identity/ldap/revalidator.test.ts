@@ -10,6 +10,7 @@ import { LdapRevalidator, type DirectoryLookup } from '../../../src/identity/lda
 import type { Identity } from '../../../src/identity/source.js';
 import { UserService } from '../../../src/identity/users.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { captureLog } from '../../helpers/log-capture.js';
 
 /** A directory the test edits: username → identity; `down` makes every call fail like a dead server. */
 class ScriptedDirectory implements DirectoryLookup {
@@ -39,8 +40,8 @@ function setup(intervalMs = 0) {
   const store = new MemoryStore({ auditRetentionMs: 86_400_000 });
   const users = new UserService(store, parseConfig({}), () => Date.now(), new AuditTrail({ store, clock: () => Date.now(), retentionMs: 86_400_000, sinks: [] }));
   const directory = new ScriptedDirectory();
-  const log: string[] = [];
-  const revalidator = new LdapRevalidator(directory, users, store, () => Date.now(), intervalMs, (line) => log.push(line));
+  const log = captureLog();
+  const revalidator = new LdapRevalidator(directory, users, store, () => Date.now(), intervalMs, log.logger);
   const signIn = async (username: string, groups: string[] = []) => users.upsertExternal(directory.add(username, groups));
   return { store, users, directory, revalidator, signIn, log };
 }
@@ -126,7 +127,7 @@ describe('LdapRevalidator', () => {
     const round = await revalidator.runOnce();
     expect(round).toMatchObject({ checked: 0, disabled: [], skipped: expect.any(String) });
     expect((await users.get('frank')).enabled).toBe(true);
-    expect(log.join('\n')).toMatch(/trying again next round/);
+    expect(log.text()).toMatch(/trying again next round/);
   });
 
   it('runs on its own once started, and not after stop()', async () => {

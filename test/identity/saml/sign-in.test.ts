@@ -11,6 +11,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import { SamlSource } from '../../../src/identity/saml/saml-source.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { encode, makeKeyPair, postToAcs, SamlBrowser, TestIdp } from '../../helpers/saml-idp.js';
+import { captureLog } from '../../helpers/log-capture.js';
 
 describe('SAML sign-in (web)', () => {
   let gw: TestGateway;
@@ -152,7 +153,7 @@ describe('SAML sign-in (web)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metadata`;
     const config = parseConfig({ server: { issuer: gw.url }, saml: [{ id: 'okta-url', displayName: 'Okta', idpMetadataUrl: url }] }).saml[0]!;
-    const deps = { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url, log: () => {} };
+    const deps = { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url };
 
     const first = new SamlSource(config, deps);
     await first.load();
@@ -173,17 +174,17 @@ describe('SAML sign-in (web)', () => {
   it('refuses metadata without a signing certificate (samlify would trust the one in the message)', async () => {
     const bare = idp.metadata().replace(/<KeyDescriptor[\s\S]*?<\/KeyDescriptor>/g, '');
     const config = parseConfig({ server: { issuer: gw.url }, saml: [{ id: 'okta-bare', displayName: 'Okta', idpMetadata: bare }] }).saml[0]!;
-    const logged: string[] = [];
-    const source = new SamlSource(config, { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url, log: (l) => logged.push(l) });
+    const logged = captureLog();
+    const source = new SamlSource(config, { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url, logger: logged.logger });
     await source.load();
-    expect(logged.join('\n')).toContain('no signing certificate');
+    expect(logged.text()).toContain('no signing certificate');
     await expect(source.verifyResponse({ SAMLResponse: encode('<x/>') }, 'r')).rejects.toMatchObject({ status: 503 });
   });
 
   it('with an encryption key, takes encrypted assertions only', async () => {
     const enc = makeKeyPair('tessera-sp-encryption');
     const config = parseConfig({ server: { issuer: gw.url }, saml: [{ id: 'okta-enc', displayName: 'Okta', idpMetadata: idp.metadata(), encryptionKey: enc.key, encryptionCert: enc.cert }] }).saml[0]!;
-    const source = new SamlSource(config, { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url, log: () => {} });
+    const source = new SamlSource(config, { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url });
     expect(source.metadataXml()).toContain('use="encryption"');
     const { requestId } = await source.signInRedirect('relay');
     const signed = idp.sign(idp.responseXml({ inResponseTo: requestId, acsUrl: source.acsUrl, audience: source.spEntityId, nameId: 'eve@example.org', now: gw.clock.now }));
@@ -198,7 +199,7 @@ describe('SAML sign-in (web)', () => {
     const strict = new TestIdp({ keys: idp.keys });
     const metadata = strict.metadata().replace('WantAuthnRequestsSigned="false"', 'WantAuthnRequestsSigned="true"');
     const base = { id: 'okta-signed', displayName: 'Okta', idpMetadata: metadata };
-    const deps = { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url, log: () => {} };
+    const deps = { store: gw.services.store, clock: () => gw.clock.now, signIns: gw.services.samlSignIns, issuer: gw.url };
     const unsigned = new SamlSource(parseConfig({ saml: [base] }).saml[0]!, deps);
     await expect(unsigned.signInRedirect('r')).rejects.toMatchObject({ status: 503 });
     const signed = new SamlSource(parseConfig({ saml: [{ ...base, signingKey: sp.key, signingCert: sp.cert }] }).saml[0]!, deps);

@@ -1,0 +1,73 @@
+/**
+ * Counts what the services decide — sign-ins, lockouts, introspections — and reports identity
+ * source health, by observing the service objects the composition root built. The services stay
+ * free of metrics code; what they return or throw is the outcome.
+ */
+import { TemporarilyUnavailable, TooManyRequests, Unauthorized } from '../errors.js';
+import type { LoginService } from '../identity/login.js';
+import type { LdapSource } from '../identity/ldap/ldap-source.js';
+import type { SamlSource } from '../identity/saml/saml-source.js';
+import type { Introspection } from '../oauth/introspection.js';
+import { claimedKind } from '../tokens/format.js';
+import { RateLimitedWarning, type Logger } from './logger.js';
+import type { LoginOutcome, Metrics, SourceHealth } from './metrics.js';
+
+function loginOutcome(err: unknown): LoginOutcome {
+  if (err instanceof TooManyRequests) return 'throttled';
+  if (err instanceof Unauthorized) return 'failed';
+  if (err instanceof TemporarilyUnavailable) return 'unavailable';
+  return 'error';
+}
+
+/**
+ * Every password sign-in (API, web page, OIDC interaction) goes through `LoginService.login`:
+ * counted there by source and outcome. Lockouts are also an operator warning, rate-limited
+ * because a guessing attack produces one per attempt.
+ */
+export function meterLogins(login: LoginService, metrics: Metrics, logger: Logger): void {
+  const lockouts = new RateLimitedWarning(logger, 'sign-in attempts throttled (failed-login lockout)');
+  const original = login.login.bind(login);
+  login.login = async (username, password, ip, sourceId) => {
+    try {
+      const user = await original(username, password, ip, sourceId);
+      metrics.logins.inc({ source: user.source, outcome: 'succeeded' });
+      return user;
+    } catch (err) {
+      const outcome = loginOutcome(err);
+      metrics.logins.inc({ source: sourceId ?? 'any', outcome });
+      if (outcome === 'throttled') {
+        metrics.throttled.inc();
+        // The name tried and the IP, never the password.
+        lockouts.note({ username: username.slice(0, 256), ip });
+      }
+      throw err;
+    }
+  };
+}
+
+/** The kind of a Tessera secret (pat, access, refresh), `unknown` for anything else. */
+export const tokenKind = (token: string): string => claimedKind(token) ?? 'unknown';
+
+/** Introspections of Tessera's own tokens, by kind and answer. */
+export function meterIntrospection(introspection: Introspection, metrics: Metrics): void {
+  const original = introspection.introspect.bind(introspection);
+  introspection.introspect = async (client, token, ip) => {
+    const kind = tokenKind(token);
+    try {
+      const answer = await original(client, token, ip);
+      metrics.introspections.inc({ kind, result: answer.active ? 'active' : 'inactive' });
+      return answer;
+    } catch (err) {
+      metrics.introspections.inc({ kind, result: 'error' });
+      throw err;
+    }
+  };
+}
+
+/** `tessera_identity_source_up`, read at scrape time from what each source last saw. */
+export function reportSourceHealth(metrics: Metrics, ldap: LdapSource[], saml: SamlSource[]): void {
+  metrics.sourceHealth = () => [
+    ...ldap.filter((s) => s.healthy !== undefined).map((s): SourceHealth => ({ kind: 'ldap', source: s.id, up: s.healthy! })),
+    ...saml.map((s): SourceHealth => ({ kind: 'saml', source: s.id, up: s.hasMetadata })),
+  ];
+}
