@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const gateway = await startGateway(config, { adminPassword: process.env.TESSERA_ADMIN_PASSWORD || undefined });
+  // From process start, so module loading and the store connection count: what a restart costs.
+  console.log(`Tessera started in ${Math.round(process.uptime() * 1000)} ms`);
   const stop = async (signal: string) => {
     console.log(`Received ${signal}, shutting down`);
     await gateway.close();
