@@ -1,8 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../helpers/redis-server.js';
-import { builtCli, cliUser, type CliUser } from './helpers.js';
+import { CLI_TIMEOUTS, builtCli, cliUser, type CliUser } from './helpers.js';
+
+// Spawns node processes: budgets for a loaded machine; the CLI is compiled before any test's clock runs.
+vi.setConfig(CLI_TIMEOUTS);
+beforeAll(() => void builtCli());
 
 describe('tessera command line: help, usage errors, exit codes', () => {
   let cli: CliUser;
