@@ -161,6 +161,9 @@ describe('tessera login, whoami, logout and the stored session', () => {
       const whoami = await user.run(['whoami', '--server', op.url]);
       expect(whoami.code).toBe(0);
       expect(whoami.stdout).toContain('admin');
+      // An SSO session has no token id: whoami names the kind of credential, never "null".
+      expect(whoami.stdout).toMatch(/^Credential: +SSO login session \(device flow\)$/m);
+      expect(whoami.stdout).not.toContain('null');
       const created = await user.run(['token', 'create', '--server', op.url, '--name', 'after-sso', '--quiet']);
       expect(created.code).toBe(0);
       expect((await op.introspect(created.stdout.trim())).body).toMatchObject({ active: true, username: 'admin' });
