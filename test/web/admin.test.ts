@@ -28,12 +28,13 @@ describe('the admin pages, /admin (Chromium)', () => {
     await page.getByRole('link', { name: 'Admin', exact: true }).click();
     await page.waitForURL(`${gw.url}/admin/users`);
 
-    // A taken username: the error sits next to the form, which keeps everything but the password.
+    // A taken username: the error sits under the Username field; the form keeps all but the password.
     await page.getByLabel('Username').fill('henry');
     await page.getByLabel(/^Password/).fill('a-long-enough-password');
     await page.getByLabel(/^Display name/).fill('Henry Two');
     expect((await post(page, 'Create user')).status()).toBe(409);
-    expect(await page.locator('#create-user-error').textContent()).toMatch(/henry/);
+    expect(await page.locator('#new-username + #new-username-error').textContent()).toMatch(/henry/);
+    expect(await page.getByLabel('Username').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByLabel('Username').inputValue()).toBe('henry');
     expect(await page.getByLabel(/^Display name/).inputValue()).toBe('Henry Two');
     expect(await page.getByLabel(/^Password/).inputValue()).toBe('');

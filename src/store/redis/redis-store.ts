@@ -115,6 +115,9 @@ const byCreation = (a: TokenRecord, b: TokenRecord): number => a.createdAt - b.c
 /** A user id can only be a hash tag if it has no braces; such an id cannot exist in the store. */
 const taggable = (userId: string): boolean => userId.length > 0 && !/[{}]/.test(userId);
 
+/** How many user records listUsers reads at a time. */
+const LIST_USERS_BATCH = 200;
+
 export class RedisStore implements Store {
   private readonly redis: Redis | Cluster;
   private readonly prefix: string;
@@ -246,11 +249,16 @@ export class RedisStore implements Store {
 
   async listUsers(): Promise<UserRecord[]> {
     const index = await this.call('listUsers', () => this.redis.hgetall(this.usersKey));
-    // One GET per user: the records are spread over the cluster's slots, so no MGET.
-    const users = await Promise.all(Object.entries(index).map(async ([username, id]) => {
-      const user = await this.getUser(id);
-      return user && user.username === username ? user : null;
-    }));
+    // One GET per user: the records are spread over the cluster's slots, so no MGET. In batches:
+    // thousands of GETs sent at once would wait on each other past the per-command timeout.
+    const users: (UserRecord | null)[] = [];
+    const entries = Object.entries(index);
+    for (let start = 0; start < entries.length; start += LIST_USERS_BATCH) {
+      users.push(...(await Promise.all(entries.slice(start, start + LIST_USERS_BATCH).map(async ([username, id]) => {
+        const user = await this.getUser(id);
+        return user && user.username === username ? user : null;
+      }))));
+    }
     return users.filter((u): u is UserRecord => u !== null).sort((a, b) => a.username.localeCompare(b.username));
   }
 
