@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
-import { InvalidRequest, NotFound } from '../errors.js';
+import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { newUserId } from '../ids.js';
 import type { Role, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -162,7 +162,13 @@ export class UserService {
   /** Creates the bootstrap admin if no user named `admin` exists. Returns whether it did. */
   async ensureAdmin(password: string): Promise<boolean> {
     if (await this.store.findUserByName('admin')) return false;
-    await this.create({ username: 'admin', password, role: 'admin', displayName: 'Administrator' });
+    try {
+      await this.create({ username: 'admin', password, role: 'admin', displayName: 'Administrator' });
+    } catch (err) {
+      // Gateways started together on an empty store race here; the loser keeps the winner's admin.
+      if (err instanceof Conflict) return false;
+      throw err;
+    }
     return true;
   }
 }
