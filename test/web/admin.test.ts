@@ -96,6 +96,19 @@ describe('the admin pages, /admin (Chromium)', () => {
     expect((await gw.introspect(henry)).body.active).toBe(false);
   });
 
+  it('deletes a user only after the browser confirms, then lists them no more', async () => {
+    expect((await gw.api('POST', '/api/v1/users', { token: admin, body: { username: 'jules', password: 'jules-password' } })).status).toBe(201);
+    const page = await chromium.newPage();
+    await signIn(page, gw.url, 'admin', ADMIN_PASSWORD);
+    await page.goto(`${gw.url}/admin/users/jules`);
+    await post(page, 'Delete user jules');
+    expect(page.dialogs).toEqual(['Delete user jules and revoke all their tokens? This cannot be undone.']);
+    expect(page.url()).toBe(`${gw.url}/admin/users?done=user-deleted`);
+    expect(await page.getByRole('status').textContent()).toContain('The user was deleted');
+    expect(await page.getByRole('link', { name: 'jules' }).count()).toBe(0);
+    expect(await gw.services.store.findUserByName('jules')).toBeNull();
+  });
+
   it('revokes every token of every user only after the admin types revoke-all', async () => {
     const secrets = [await gw.personalToken('irene', 'irene-password'), await gw.personalToken('carol', 'carol-password'), admin];
     const page = await chromium.newPage();
