@@ -1,7 +1,9 @@
 /**
  * deploy/kubernetes/ holds to the Kubernetes API's own JSON schemas: kubernetes-models ships them
  * inside the npm package (validated with ajv, no network), so a misspelt kind, a string where a
- * port number belongs or a missing selector fails here rather than at `kubectl apply`.
+ * port number belongs or a missing selector fails here rather than at `kubectl apply`. Those
+ * schemas allow properties they do not know, so a misspelt field name is not caught here; the
+ * tests below check by name the fields the gateway depends on (probes, selectors, mounts).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
