@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     logger.fatal({ err }, `tessera: failed to start: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
+  // From process start, so module loading and the store connection count: what a restart costs.
+  logger.info({ startupMs: Math.round(process.uptime() * 1000) }, `Tessera started in ${Math.round(process.uptime() * 1000)} ms`);
   process.exit(await runUntilSignalled(gateway, logger));
 }
 

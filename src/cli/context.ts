@@ -5,6 +5,7 @@
  */
 import type { CommandSpec, ParsedArgs } from './args.js';
 import { ApiClient } from './client.js';
+import { colourEnabled, painter, type Paint } from './colour.js';
 import { CredentialStore, credentialsPath, normaliseServer } from './credentials.js';
 import { AuthError } from './errors.js';
 import type { Terminal } from './prompt.js';
@@ -33,6 +34,11 @@ export class CliContext {
 
   get debug(): boolean {
     return this.args.flag('debug');
+  }
+
+  /** Colours for stdout: only on a terminal and without NO_COLOR (colour.ts). */
+  get paint(): Paint {
+    return painter(colourEnabled(this.io.stdout as { isTTY?: boolean }, this.env));
   }
 
   /** A line (or block) on stdout. */

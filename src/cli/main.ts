@@ -9,14 +9,17 @@ import { flagLines, GLOBAL_OPTIONS, parseCommand, splitCommandWords, usageOf } f
 import { adminCommands } from './commands/admin.js';
 import { auditCommands } from './commands/audit.js';
 import { adminStoreCommands } from './commands/admin-store.js';
+import { completionCommands } from './commands/completion.js';
 import { loginCommands } from './commands/login.js';
 import { serveCommands } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
 import { userCommands } from './commands/user.js';
 import { CliContext, type Command, type Env, type Io } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
+import { closestWord } from './suggest.js';
+import { cliVersion } from './version.js';
 
-const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...userCommands, ...adminCommands, ...adminStoreCommands, ...auditCommands, ...serveCommands];
+const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...userCommands, ...adminCommands, ...adminStoreCommands, ...auditCommands, ...serveCommands, ...completionCommands(() => COMMANDS)];
 
 /** Commands that take a second word, with their heading in the help. */
 const GROUPS: Record<string, string> = {
@@ -39,6 +42,7 @@ function topUsage(): string {
     ...Object.entries(GROUPS).map(([group, title]): [string, Command[]] => [title, COMMANDS.filter((c) => c.spec.path[0] === group)]),
     ['Audit trail', auditCommands],
     ['Running the gateway', serveCommands],
+    ['Shell', COMMANDS.filter((c) => c.spec.path[0] === 'completion')],
   ];
   return [
     'tessera: command-line client of the Tessera identity gateway',
@@ -48,6 +52,7 @@ function topUsage(): string {
     '',
     'Global flags:',
     ...flagLines(GLOBAL_OPTIONS),
+    '  --version     print the version of tessera',
     '',
     'Environment: TESSERA_SERVER (gateway URL), TESSERA_TOKEN (token to use instead of the stored login),',
     'XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/tessera/credentials.json).',
@@ -66,6 +71,20 @@ function depth(words: string[]): number {
   return words[0] !== undefined && GROUPS[words[0]] ? 2 : 1;
 }
 
+/**
+ * A mistyped command gets one line and a suggestion, as git and kubectl answer, not the whole
+ * help: `unknown command "tokn"; did you mean "token"?`.
+ */
+function unknownCommand(words: string[]): UsageError {
+  const inGroup = words.length > 1 && GROUPS[words[0]!] !== undefined;
+  const known = [...new Set(COMMANDS.filter((c) => !inGroup || c.spec.path[0] === words[0]).map((c) => c.spec.path[inGroup ? 1 : 0]!))];
+  const typed = words[inGroup ? 1 : 0]!;
+  const near = closestWord(typed, [...known, ...(inGroup ? [] : ['help'])]);
+  const prefix = inGroup ? `${words[0]} ` : '';
+  const hint = near ? `; did you mean "${prefix}${near}"?` : '';
+  return new UsageError(`unknown command "${prefix}${typed}"${hint}\nRun "tessera ${prefix}--help" for the list of commands.`);
+}
+
 async function run(argv: string[], io: Io, env: Env): Promise<number> {
   let { words, rest } = splitCommandWords(argv, depth);
   if (words[0] === 'help') {
@@ -73,6 +92,10 @@ async function run(argv: string[], io: Io, env: Env): Promise<number> {
     rest = [...rest, '--help'];
   }
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  if (!words.length && (rest.includes('--version') || rest.includes('-v'))) {
+    io.stdout.write(`tessera ${cliVersion()}\n`);
+    return EXIT.ok;
+  }
   if (!words.length) {
     if (!wantsHelp) throw new UsageError('missing command', topUsage());
     io.stdout.write(`${topUsage()}\n`);
@@ -85,7 +108,7 @@ async function run(argv: string[], io: Io, env: Env): Promise<number> {
     return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.spec.path.join(' ') === words.join(' '));
-  if (!command) throw new UsageError(`unknown command: ${words.join(' ')}`, GROUPS[first] ? groupUsage(first) : topUsage());
+  if (!command) throw unknownCommand(words);
 
   const args = parseCommand(command.spec, rest);
   if (args.flag('help')) {

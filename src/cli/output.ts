@@ -1,23 +1,28 @@
 /**
  * How the CLI prints: aligned tables (kubectl style, upper-case headers, two spaces between
  * columns), `Key: value` blocks for describe, and `--json` exactly as the API answered, so
- * scripts see the same field names as the REST docs.
+ * scripts see the same field names as the REST docs. Widths are terminal columns (string-width):
+ * a CJK character or an emoji takes two, a colour code none, so columns stay aligned for any name.
  */
+import stringWidth from 'string-width';
 
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
 
-export function table(headers: string[], rows: string[][]): string {
+/** `text` followed by spaces up to `width` terminal columns. */
+export const padColumns = (text: string, width: number): string => text + ' '.repeat(Math.max(0, width - stringWidth(text)));
+
+export function table(headers: string[], rows: (string | null)[][]): string {
   if (!rows.length) return '';
-  const all = [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  return all.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  const all = [headers, ...rows].map((row) => row.map((cell) => cell ?? ''));
+  const widths = headers.map((_, i) => Math.max(...all.map((row) => stringWidth(row[i] ?? ''))));
+  return all.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : padColumns(cell, widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-/** `Key:   value` lines with the values aligned; empty values are left out. */
-export function fields(pairs: [string, string | undefined][]): string {
-  const shown = pairs.filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== '');
+/** `Key:   value` lines with the values aligned; empty values (and null) are left out, never printed. */
+export function fields(pairs: [string, string | null | undefined][]): string {
+  const shown = pairs.filter((pair): pair is [string, string] => pair[1] !== undefined && pair[1] !== null && pair[1] !== '');
   const width = Math.max(...shown.map(([key]) => key.length + 1));
   return shown.map(([key, value]) => `${`${key}:`.padEnd(width)}  ${value}`).join('\n');
 }

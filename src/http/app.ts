@@ -10,6 +10,7 @@ import { isProviderPath, type OpenIdProvider } from '../oauth/provider.js';
 import { interactionRoutes } from '../web/interactions.js';
 import { samlRoutes } from '../web/saml-routes.js';
 import { accountPages } from '../web/pages/account.js';
+import { notFoundForBrowsers } from '../web/pages/error-pages.js';
 import { adminPages } from '../web/pages/admin.js';
 import { signInPages } from '../web/pages/sign-in.js';
 import { tokenPages } from '../web/pages/tokens.js';
@@ -50,6 +51,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     ctx.set('Referrer-Policy', 'no-referrer');
     await next();
   });
+  app.use(notFoundForBrowsers);
   // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
   const routers = [
     oauthRoutes(services, oidc),

@@ -9,7 +9,7 @@ import type { AuditType } from '../audit/event.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
-import { InvalidRequest, NotFound } from '../errors.js';
+import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { newUserId } from '../ids.js';
 import type { Role, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
@@ -177,12 +177,5 @@ export class UserService {
   mayCreateTokens(user: UserRecord): boolean {
     const { roles, groups } = this.config.tokens.creators;
     return user.role === 'admin' || roles.includes(user.role) || user.groups.some((g) => groups.includes(g));
-  }
-
-  /** Creates the bootstrap admin if no user named `admin` exists. Returns whether it did. */
-  async ensureAdmin(password: string): Promise<boolean> {
-    if (await this.store.findUserByName('admin')) return false;
-    await this.create({ username: 'admin', password, role: 'admin', displayName: 'Administrator' });
-    return true;
   }
 }

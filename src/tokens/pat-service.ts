@@ -13,7 +13,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
+import { formatDuration, parseDuration } from '../config/duration.js';
 import { Forbidden, InvalidRequest, InvalidToken, NotFound } from '../errors.js';
 import { newTokenId, userIdOfTokenId } from '../ids.js';
 import type { UserService } from '../identity/users.js';
@@ -94,7 +94,7 @@ export class PatService {
     const expiration: Expiration = input.expiration === undefined ? 'hard' : (input.expiration as Expiration);
     if (expiration !== 'hard' && expiration !== 'sliding') throw new InvalidRequest('expiration must be "hard" or "sliding"');
     const cap = (at: number, field: string) => {
-      if (at - now > this.config.maxTtl) throw new InvalidRequest(`${field} exceeds the maximum token lifetime`);
+      if (at - now > this.config.maxTtl) throw new InvalidRequest(`${field} exceeds the maximum token lifetime of ${formatDuration(this.config.maxTtl)}`);
       if (ceiling !== undefined && at > ceiling) throw new InvalidRequest(`${field} would outlive the token making this request`);
       return at;
     };

@@ -11,6 +11,12 @@ import { formatInstant, relativeTo } from './views/time-format.js';
 
 const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'an application';
 
+/**
+ * oidc-provider's form holds a hidden anti-CSRF input first, then the code box: the label and id
+ * go on the input named user_code, so screen readers announce the field a person types into.
+ */
+const labelCodeBox = (form: string) => form.replace(/<input(?=[^>]*\bname="user_code")/, '<label for="user_code">Code</label><input id="user_code" autocapitalize="characters"');
+
 export async function renderDeviceInput(ctx: KoaContextWithOIDC, form: string, _out?: unknown, err?: Error & { userCode?: string }): Promise<void> {
   const message = !err
     ? ''
@@ -25,7 +31,7 @@ export async function renderDeviceInput(ctx: KoaContextWithOIDC, form: string, _
     body: html`<section class="card narrow">
   <h1>Connect a device</h1>
   ${message ? html`<p class="error" role="alert">${message}</p>` : html`<p>Enter the code shown on your device or terminal.</p>`}
-  ${raw(form.replace('<input ', '<label for="user_code">Code</label><input id="user_code" autocomplete="off" autocapitalize="characters" '))}
+  ${raw(labelCodeBox(form))}
   <div class="actions"><button type="submit" form="op.deviceInputForm">Continue</button></div>
 </section>`,
   });

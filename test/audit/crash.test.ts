@@ -31,7 +31,7 @@ const store = new Proxy(real, {
     return typeof value === 'function' ? value.bind(target) : value;
   },
 });
-const gateway = await startGateway(config, { store, adminPassword: ${JSON.stringify(ADMIN_PASSWORD)}, log: () => {}, auditSinks: [] });
+const gateway = await startGateway(config, { store, adminPassword: ${JSON.stringify(ADMIN_PASSWORD)}, auditSinks: [] });
 console.log('LISTENING ' + gateway.url);
 `;
 

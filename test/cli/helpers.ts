@@ -86,6 +86,13 @@ export function builtCli(): string {
   return main;
 }
 
+/**
+ * Budgets for tests that spawn the CLI (and often a gateway, a browser flow, a second process):
+ * sized for a 2-core machine at load 10, where one `node` start alone can take seconds. Compiling
+ * the CLI belongs in a hook with the build budget, never inside a test's own time.
+ */
+export const CLI_TIMEOUTS = { testTimeout: 90_000, hookTimeout: 240_000 } as const;
+
 export interface CliResult {
   code: number;
   stdout: string;

@@ -1,11 +1,15 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CookieBrowser, formFields } from '../helpers/browser.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { cliUser, type CliUser } from './helpers.js';
+import { CLI_TIMEOUTS, builtCli, cliUser, type CliUser } from './helpers.js';
 
 const MINUTE = 60_000;
+
+// Spawns node processes: budgets for a loaded machine; the CLI is compiled before any test's clock runs.
+vi.setConfig(CLI_TIMEOUTS);
+beforeAll(() => void builtCli());
 
 describe('tessera login, whoami, logout and the stored session', () => {
   let gw: TestGateway;
@@ -157,6 +161,9 @@ describe('tessera login, whoami, logout and the stored session', () => {
       const whoami = await user.run(['whoami', '--server', op.url]);
       expect(whoami.code).toBe(0);
       expect(whoami.stdout).toContain('admin');
+      // An SSO session has no token id: whoami names the kind of credential, never "null".
+      expect(whoami.stdout).toMatch(/^Credential: +SSO login session \(device flow\)$/m);
+      expect(whoami.stdout).not.toContain('null');
       const created = await user.run(['token', 'create', '--server', op.url, '--name', 'after-sso', '--quiet']);
       expect(created.code).toBe(0);
       expect((await op.introspect(created.stdout.trim())).body).toMatchObject({ active: true, username: 'admin' });

@@ -1,6 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { cliUser, type CliUser } from './helpers.js';
+import { CLI_TIMEOUTS, builtCli, cliUser, type CliUser } from './helpers.js';
+
+// Spawns node processes: budgets for a loaded machine; the CLI is compiled before any test's clock runs.
+vi.setConfig(CLI_TIMEOUTS);
+beforeAll(() => void builtCli());
 
 describe('tessera user and tessera admin', () => {
   let gw: TestGateway;

@@ -40,10 +40,12 @@ describe('starting the gateway', () => {
   });
 
   it('uses TESSERA_ADMIN_PASSWORD and never prints it', async () => {
-    const { child, done } = run({ PORT: '0', TESSERA_ADMIN_PASSWORD: 'from-the-environment-1' }, (out) => /listening on/.test(out));
+    const { child, done } = run({ PORT: '0', TESSERA_ADMIN_PASSWORD: 'from-the-environment-1' }, (out) => /started in/.test(out));
     try {
       const { output } = await done;
       expect(output).toContain('password from TESSERA_ADMIN_PASSWORD');
+      // After "listening": how long start-up took, from process start.
+      expect(output).toMatch(/listening on \S+[^]*\nTessera started in \d+ ms\n/);
       expect(output).not.toContain('from-the-environment-1');
     } finally {
       child.kill('SIGTERM');

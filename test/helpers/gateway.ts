@@ -81,7 +81,10 @@ export async function startTestGateway(
   const realStore: Store =
     options.store === 'memory'
       ? new MemoryStore({ auditRetentionMs: config.tokens.auditRetention })
-      : RedisStore.connect({ url: redisUrl, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 500 });
+      : // A budget for a machine at load 20 (eight engineers' suites at once), where a command to a
+        // healthy Redis has waited past 500 ms and failed a sign-in with 503. Outage tests stop
+        // the server (refused at once) or use their own store with a short timeout.
+        RedisStore.connect({ url: redisUrl, keyPrefix: prefix, auditRetentionMs: config.tokens.auditRetention, commandTimeoutMs: 5000 });
   const store = options.wrapStore ? options.wrapStore(realStore) : realStore;
   const auditLines: Record<string, any>[] = [];
   const auditSinks = [{ info: (obj: object) => void auditLines.push(obj as Record<string, any>) }];

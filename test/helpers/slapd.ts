@@ -28,8 +28,9 @@ export const ROOT_PASSWORD = 'slapd-root-secret';
 export const SERVICE_DN = `cn=tessera,ou=services,${BASE_DN}`;
 export const SERVICE_PASSWORD = 'tessera-service-secret';
 const FIXTURE = fileURLToPath(new URL('../fixtures/ldap/users.ldif', import.meta.url));
-// Debian installs slapd in /usr/sbin, which a non-root PATH often lacks.
-const SLAPD = existsSync('/usr/sbin/slapd') ? '/usr/sbin/slapd' : 'slapd';
+// Debian installs slapd in /usr/sbin, which a non-root PATH often lacks; TESSERA_SLAPD names
+// another build (scripts/test-prereqs.sh checks the same file).
+const SLAPD = process.env.TESSERA_SLAPD ?? (existsSync('/usr/sbin/slapd') ? '/usr/sbin/slapd' : 'slapd');
 
 export interface Slapd {
   /** ldap://127.0.0.1:PORT (plain; StartTLS offered). */

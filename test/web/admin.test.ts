@@ -28,12 +28,13 @@ describe('the admin pages, /admin (Chromium)', () => {
     await page.getByRole('link', { name: 'Admin', exact: true }).click();
     await page.waitForURL(`${gw.url}/admin/users`);
 
-    // A taken username: the error sits next to the form, which keeps everything but the password.
+    // A taken username: the error sits under the Username field; the form keeps all but the password.
     await page.getByLabel('Username').fill('henry');
     await page.getByLabel(/^Password/).fill('a-long-enough-password');
     await page.getByLabel(/^Display name/).fill('Henry Two');
     expect((await post(page, 'Create user')).status()).toBe(409);
-    expect(await page.locator('#create-user-error').textContent()).toMatch(/henry/);
+    expect(await page.locator('#new-username + #new-username-error').textContent()).toMatch(/henry/);
+    expect(await page.getByLabel('Username').getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByLabel('Username').inputValue()).toBe('henry');
     expect(await page.getByLabel(/^Display name/).inputValue()).toBe('Henry Two');
     expect(await page.getByLabel(/^Password/).inputValue()).toBe('');
@@ -93,6 +94,19 @@ describe('the admin pages, /admin (Chromium)', () => {
     await post(page, 'Revoke all tokens of henry');
     expect(await page.getByRole('status').textContent()).toMatch(/^Revoked 1 token, \d+ sessions? and 0 app grants\.$/);
     expect((await gw.introspect(henry)).body.active).toBe(false);
+  });
+
+  it('deletes a user only after the browser confirms, then lists them no more', async () => {
+    expect((await gw.api('POST', '/api/v1/users', { token: admin, body: { username: 'jules', password: 'jules-password' } })).status).toBe(201);
+    const page = await chromium.newPage();
+    await signIn(page, gw.url, 'admin', ADMIN_PASSWORD);
+    await page.goto(`${gw.url}/admin/users/jules`);
+    await post(page, 'Delete user jules');
+    expect(page.dialogs).toEqual(['Delete user jules and revoke all their tokens? This cannot be undone.']);
+    expect(page.url()).toBe(`${gw.url}/admin/users?done=user-deleted`);
+    expect(await page.getByRole('status').textContent()).toContain('The user was deleted');
+    expect(await page.getByRole('link', { name: 'jules' }).count()).toBe(0);
+    expect(await gw.services.store.findUserByName('jules')).toBeNull();
   });
 
   it('revokes every token of every user only after the admin types revoke-all', async () => {

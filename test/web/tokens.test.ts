@@ -70,7 +70,11 @@ describe('the token page, /manage_tokens (Chromium)', () => {
     await page.getByLabel('Scopes').fill('resource:repo');
     const [refused] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Generate token' }).click()]);
     expect(refused.status()).toBe(400);
-    expect(await page.locator('#new-token-error').textContent()).toMatch(/^Resource scopes look like/);
+    // The error sits under the field it concerns, which says so to a screen reader.
+    expect(await page.locator('#token-scopes + #token-scopes-error').textContent()).toMatch(/^Resource scopes look like/);
+    expect(await page.getByLabel('Scopes').getAttribute('aria-describedby')).toBe('token-scopes-error');
+    expect(await page.getByLabel('Scopes').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#new-token-error').count()).toBe(0);
     expect(await page.getByLabel('Name').inputValue()).toBe('ci runner');
     expect(await page.getByLabel('Scopes').inputValue()).toBe('resource:repo');
     expect(await tokensOf('erin')).toEqual([]);

@@ -158,7 +158,8 @@ const whoami: Command = {
     const client = ctx.client();
     const me = await client.request<Me>('GET', '/api/v1/me');
     if (ctx.json) return ctx.print(json(me));
-    const via = me.authenticated_with === 'login' ? 'login session' : `personal access token ${me.token_id}`;
+    // A session from `login --sso` has no token id: name each kind, never print a null.
+    const via = { login: 'login session', sso_login: 'SSO login session (device flow)', personal_access_token: `personal access token ${me.token_id ?? ''}`.trim() }[me.authenticated_with] ?? me.authenticated_with;
     ctx.print(
       fields([
         ['Server', client.server],

@@ -8,6 +8,8 @@ import { durationFlag, usageOf, type CommandSpec } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { count, fields, json, moment, relative, table } from '../output.js';
+import { inCliTerms } from '../limits.js';
+import { resolveTokenIds } from '../token-ids.js';
 
 /** `presentToken` in src/http/presenters.ts. */
 export interface Token {
@@ -103,12 +105,17 @@ const create: Command = {
       scopes: args.strings('scope').flatMap((s) => s.split(/\s+/)).filter(Boolean),
     };
 
-    const created = await ctx.client().request<CreatedToken>('POST', '/api/v1/tokens', { body });
+    const created = await ctx
+      .client()
+      .request<CreatedToken>('POST', '/api/v1/tokens', { body })
+      .catch((err: unknown) => {
+        throw inCliTerms(err, { expires_in: ['--ttl', args.string('ttl')], expires_at: ['--expires', expires], max_lifetime: ['--max-lifetime', args.string('max-lifetime')] });
+      });
     if (args.flag('quiet')) ctx.print(created.token);
     else if (ctx.json) ctx.print(json(created));
     else {
       const expiry = created.expiration === 'sliding' ? `expires ${relative(created.expires_at, Date.now())} unless used, at the latest ${relative(created.max_lifetime_at, Date.now())}` : `expires ${moment(created.expires_at, Date.now())}`;
-      ctx.print(`Created token ${created.id} "${created.name}" for ${created.user}; ${expiry}.\n\n    ${created.token}\n\n${created.warning ?? 'Store this token now: it is shown only once.'}`);
+      ctx.print(`Created token ${created.id} "${created.name}" for ${created.user}; ${expiry}.\n\n    ${created.token}\n\n${ctx.paint('yellow', created.warning ?? 'Store this token now: it is shown only once.')}`);
     }
     if (created.evicted.length) ctx.note(`warning: ${created.user} had too many tokens; the gateway revoked the oldest: ${created.evicted.join(', ')}`);
   },
@@ -138,7 +145,9 @@ const list: Command = {
     if (ctx.json) return ctx.print(json(answer));
     if (!answer.tokens.length) return ctx.note('No tokens.');
     const now = Date.now();
-    const rows = answer.tokens.map((t) => [t.id, t.name, t.user, t.status, t.status === 'revoked' ? '-' : relative(t.expires_at, now), relative(t.last_used_at, now), scopesOf(t)]);
+    const paint = ctx.paint;
+    const status = (t: Token) => paint(t.status === 'active' ? 'green' : t.status === 'revoked' ? 'red' : 'yellow', t.status);
+    const rows = answer.tokens.map((t) => [t.id, t.name, t.user, status(t), t.status === 'revoked' ? '-' : relative(t.expires_at, now), relative(t.last_used_at, now), scopesOf(t)]);
     ctx.print(table(['ID', 'NAME', 'USER', 'STATUS', 'EXPIRES', 'LAST USED', 'SCOPES'], rows));
   },
 };
@@ -169,7 +178,7 @@ function describeToken(t: Token, now: number): string {
 const describe: Command = {
   spec: { path: ['token', 'describe'], summary: 'Show everything about tokens (never their secret).', args: 'ID...', arity: [1, 100] },
   async run(ctx) {
-    const ids = ctx.args.positionals;
+    const ids = await resolveTokenIds(ctx, ctx.args.positionals);
     const { done, failure } = await forEachId(ctx, ids, (id) => ctx.client().request<Token>('GET', path(id)));
     if (ctx.json) ctx.print(json(ids.length === 1 ? done[0] : { tokens: done }));
     else ctx.print(done.map((t) => describeToken(t, Date.now())).join('\n\n'));
@@ -194,7 +203,8 @@ const edit: Command = {
     const { args } = ctx;
     const body = { name: args.string('name'), description: args.string('description') };
     if (body.name === undefined && body.description === undefined) throw new UsageError('nothing to change: give --name and/or --description', usageOf(editSpec));
-    const token = await ctx.client().request<Token>('PATCH', path(args.positionals[0]!), { body });
+    const [id] = await resolveTokenIds(ctx, args.positionals);
+    const token = await ctx.client().request<Token>('PATCH', path(id!), { body });
     ctx.print(ctx.json ? json(token) : `Updated token ${token.id} "${token.name}".`);
   },
 };
@@ -225,7 +235,8 @@ const revoke: Command = {
     }
     if (args.string('user')) throw new UsageError('--user goes with --all', usage);
     if (!args.positionals.length) throw new UsageError('missing ID...', usage);
-    const { done, failure } = await forEachId(ctx, args.positionals, (id) => ctx.client().request<Token>('DELETE', path(id)));
+    const ids = await resolveTokenIds(ctx, args.positionals);
+    const { done, failure } = await forEachId(ctx, ids, (id) => ctx.client().request<Token>('DELETE', path(id)));
     if (ctx.json) ctx.print(json(args.positionals.length === 1 ? done[0] : { tokens: done }));
     else ctx.print(done.map((t) => `Revoked token ${t.id} "${t.name}" of ${t.user}.`).join('\n'));
     if (failure) throw failure;

@@ -19,6 +19,15 @@ import { userHref, usersPage, type UsersPageView } from '../views/users-page.js'
 import { isFormProblem } from './error-pages.js';
 import { checkedForm, field, formOf, principalOf } from './guards.js';
 
+/** Rows per page of /admin/users: a screenful, cheap to render at any number of users. */
+export const USERS_PER_PAGE = 50;
+
+/** `?page=N` (1-based); anything else is the first page. */
+function pageFromQuery(value: unknown): number {
+  const page = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : 1;
+  return Math.max(1, page);
+}
+
 function roleField(form: Fields): Role {
   const role = field(form, 'role');
   if (role !== 'admin' && role !== 'normal') throw new InvalidRequest('role must be "admin" or "normal"');
@@ -57,20 +66,29 @@ export function userAdminRoutes(router: Router, services: Services): void {
   const { users, pats, config } = services;
   const form = checkedForm(services);
 
+  /**
+   * One page of users, searched and paged here on the server: the browser gets at most
+   * USERS_PER_PAGE rows however many users there are, and token counts are read for those only.
+   */
   async function showUsers(ctx: Context, extra: Partial<UsersPageView> = {}, status = 200) {
     const search = typeof ctx.query.q === 'string' ? ctx.query.q.trim() : '';
     const needle = search.toLowerCase();
-    const [all, tokens] = await Promise.all([users.list(), pats.list(principalOf(ctx), { all: true })]);
-    const counts = new Map<string, number>();
-    for (const { owner } of tokens) counts.set(owner.id, (counts.get(owner.id) ?? 0) + 1);
+    const matching = (await users.list())
+      .filter((u) => !needle || [u.username, u.displayName, u.email].some((f) => f.toLowerCase().includes(needle)))
+      .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+    const pages = Math.max(1, Math.ceil(matching.length / USERS_PER_PAGE));
+    const page = Math.min(pages, pageFromQuery(ctx.query.page));
+    const shown = matching.slice((page - 1) * USERS_PER_PAGE, page * USERS_PER_PAGE);
+    const principal = principalOf(ctx);
+    const counts = await Promise.all(shown.map((u) => pats.list(principal, { user: u.username }).then((tokens) => tokens.length)));
     showPage(ctx, {
       title: 'Users',
       status,
       body: usersPage({
-        users: all
-          .filter((u) => !needle || [u.username, u.displayName, u.email].some((f) => f.toLowerCase().includes(needle)))
-          .sort((a, b) => a.username.localeCompare(b.username))
-          .map((u) => ({ user: presentUser(u, { token_creator: users.mayCreateTokens(u) }), activeTokens: counts.get(u.id) ?? 0 })),
+        users: shown.map((u, i) => ({ user: presentUser(u, { token_creator: users.mayCreateTokens(u) }), activeTokens: counts[i]! })),
+        total: matching.length,
+        page,
+        pages,
         search,
         csrf: csrfToken(ctx),
         minPasswordLength: config.passwords.minLength,
@@ -120,6 +138,17 @@ export function userAdminRoutes(router: Router, services: Services): void {
   router.post('/admin/users/:username/enabled', form, (ctx) => {
     const enabled = field(formOf(ctx), 'enabled') === 'true';
     return changeAccount(ctx, { enabled }, enabled ? 'enabled' : 'disabled');
+  });
+
+  router.post('/admin/users/:username/delete', form, async (ctx) => {
+    const username = ctx.params.username!;
+    try {
+      await users.delete(username, principalOf(ctx).user.username);
+      seeOther(ctx, '/admin/users?done=user-deleted');
+    } catch (err) {
+      if (!isFormProblem(err)) throw err;
+      await showUser(ctx, services, username, { problem: { section: 'account', message: sentence(err.message) } }, err.status);
+    }
   });
 
   router.post('/admin/users/:username/password', form, async (ctx) => {

@@ -27,3 +27,15 @@ export const isFormProblem = (err: unknown): err is TesseraError =>
 export function notFoundPage(): never {
   throw new NotFound('There is no page at this address.');
 }
+
+/**
+ * An address no route answered, asked for by a browser (Accept prefers text/html over JSON):
+ * the 404 page instead of the API's JSON error. curl, fetch and API clients (any type, or
+ * application/json, accepted) keep the JSON answer the error handler gives.
+ */
+export async function notFoundForBrowsers(ctx: Context, next: Next) {
+  await next();
+  if (ctx.status !== 404 || ctx.body !== undefined || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return;
+  if (ctx.accepts('json', 'html') !== 'html') return;
+  await showErrorsAsPages(ctx, async () => notFoundPage());
+}

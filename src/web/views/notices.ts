@@ -24,6 +24,7 @@ const MESSAGES: Record<string, (query: Query) => string> = {
   enabled: () => 'The account is enabled.',
   disabled: () => 'The account is disabled: its sign-ins ended and its tokens stop working.',
   'password-reset': () => 'The password was reset. The user\'s existing sign-ins ended.',
+  'user-deleted': () => 'The user was deleted; their tokens and sign-ins no longer work.',
 };
 
 export function doneNotice(query: Query): SafeHtml | '' {

@@ -8,8 +8,9 @@ import type { TesseraConfig } from '../../config/schema.js';
 import { InvalidRequest } from '../../errors.js';
 import type { Fields } from '../../http/body.js';
 import type { CreateTokenInput } from '../../tokens/pat-service.js';
+import { fieldErrors, type FieldPatterns } from './field-errors.js';
 import { html, type SafeHtml } from '../html.js';
-import { formatSpan } from './time-format.js';
+import { formatInstant, formatSpan } from './time-format.js';
 
 const DAY = 86_400_000;
 
@@ -94,8 +95,39 @@ export interface TokenFormView {
   error?: string;
 }
 
+/**
+ * The date the token will get, shown before it is generated: rendered here from the form's
+ * current choices, and kept current by tessera.js as the choices change (same sentences).
+ */
+function expiryPreview(view: TokenFormView, expiration: 'hard' | 'sliding', preset: string): SafeHtml {
+  const { limits, now } = view;
+  const values = view.values ?? {};
+  let text: string;
+  if (expiration === 'sliding') {
+    const window = parseDuration(values.sliding_window ?? '') ?? limits.defaultSlidingWindow;
+    const lifetime = parseDuration(values.max_lifetime ?? '') ?? Math.min(limits.defaultMaxLifetime, limits.maxTtl);
+    text = `Expires if unused for ${formatSpan(window)}, and on ${formatInstant(now + lifetime)} at the latest.`;
+  } else if (preset === 'custom') {
+    text = values.expires_on ? `Expires on ${values.expires_on} 23:59 UTC.` : 'Choose the date the token expires.';
+  } else {
+    text = `Expires on ${formatInstant(now + (parseDuration(preset) ?? limits.defaultTtl))}.`;
+  }
+  return html`<p class="expiry-preview" id="token-expiry-preview" data-expiry-preview aria-live="polite">${text}</p>`;
+}
+
+/** Which field a refusal of the token form is about (messages from PatService and this form). */
+const TOKEN_FIELDS: FieldPatterns = {
+  'token-name': /^name\b/i,
+  'token-description': /^description\b/i,
+  'token-expires-on': /^(expires_at|expires_in|choose the date)\b/i,
+  'token-window': /^sliding_window\b/i,
+  'token-max-lifetime': /^max_lifetime\b/i,
+  'token-scopes': /^(scopes?|resource scopes|malformed scope|at most \d+ scopes|cannot grant|a scoped token)\b/i,
+};
+
 export function tokenForm(view: TokenFormView): SafeHtml {
   const { limits, now } = view;
+  const errors = fieldErrors(view.error, TOKEN_FIELDS);
   const values = view.values ?? {};
   const expiration = values.expiration === 'sliding' ? 'sliding' : 'hard';
   const presets = PRESETS.filter((p) => parseDuration(p.value)! <= limits.maxTtl);
@@ -106,12 +138,14 @@ export function tokenForm(view: TokenFormView): SafeHtml {
   return html`<form method="post" action="${view.action}" class="token-form" id="new-token-form">
   <h2 id="new-token-heading">${view.heading}</h2>
   ${view.intro ? html`<p>${view.intro}</p>` : ''}
-  ${view.error ? html`<p class="error" role="alert" id="new-token-error">${view.error}</p>` : ''}
+  ${errors.general ? html`<p class="error" role="alert" id="new-token-error">${errors.general}</p>` : ''}
   <input type="hidden" name="_csrf" value="${view.csrf}">
   <label for="token-name">Name <span class="hint">what the token is for, e.g. "laptop git"</span></label>
-  <input id="token-name" name="name" type="text" maxlength="100" required autocomplete="off" value="${values.name ?? ''}">
+  <input id="token-name" name="name" type="text" maxlength="100" required autocomplete="off" value="${values.name ?? ''}"${errors.attributes('token-name')}>
+  ${errors.after('token-name')}
   <label for="token-description">Description <span class="hint">optional</span></label>
-  <textarea id="token-description" name="description" maxlength="1000">${values.description ?? ''}</textarea>
+  <textarea id="token-description" name="description" maxlength="1000"${errors.attributes('token-description')}>${values.description ?? ''}</textarea>
+  ${errors.after('token-description')}
 
   <fieldset>
     <legend>Expiration</legend>
@@ -127,20 +161,25 @@ export function tokenForm(view: TokenFormView): SafeHtml {
     </div>
     <div class="when-custom">
       <label for="token-expires-on">Expiry date <span class="hint">the token ends at 23:59 UTC that day</span></label>
-      <input id="token-expires-on" name="expires_on" type="date" min="${isoDay(now + DAY)}" max="${isoDay(now + limits.maxTtl)}" value="${values.expires_on ?? ''}">
+      <input id="token-expires-on" name="expires_on" type="date" min="${isoDay(now + DAY)}" max="${isoDay(now + limits.maxTtl)}" value="${values.expires_on ?? ''}"${errors.attributes('token-expires-on')}>
+      ${errors.after('token-expires-on')}
     </div>
   </fieldset>
 
   <fieldset class="when-sliding">
     <legend>Auto-refresh</legend>
     <label for="token-window">Unused for this long, it expires</label>
-    <select id="token-window" name="sliding_window">${durationOptions(WINDOWS, limits.defaultSlidingWindow, limits.maxTtl, values.sliding_window)}</select>
+    <select id="token-window" name="sliding_window"${errors.attributes('token-window')}>${durationOptions(WINDOWS, limits.defaultSlidingWindow, limits.maxTtl, values.sliding_window)}</select>
+    ${errors.after('token-window')}
     <label for="token-max-lifetime">Expires in any case after</label>
-    <select id="token-max-lifetime" name="max_lifetime">${durationOptions(LIFETIMES, Math.min(limits.defaultMaxLifetime, limits.maxTtl), limits.maxTtl, values.max_lifetime)}</select>
+    <select id="token-max-lifetime" name="max_lifetime"${errors.attributes('token-max-lifetime')}>${durationOptions(LIFETIMES, Math.min(limits.defaultMaxLifetime, limits.maxTtl), limits.maxTtl, values.max_lifetime)}</select>
+    ${errors.after('token-max-lifetime')}
   </fieldset>
 
   <label for="token-scopes">Scopes <span class="hint">separated by spaces, e.g. <code>read:packages resource:repo-42:r</code>; leave empty for the full rights of the account</span></label>
-  <input id="token-scopes" name="scopes" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.scopes ?? ''}">
+  <input id="token-scopes" name="scopes" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.scopes ?? ''}"${errors.attributes('token-scopes')}>
+  ${errors.after('token-scopes')}
+  ${expiryPreview(view, expiration, preset)}
   <div class="actions"><button type="submit">Generate token</button></div>
 </form>`;
 }

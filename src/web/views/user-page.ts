@@ -124,5 +124,18 @@ ${view.notice ?? ''}
     values: view.create?.values,
     error: view.create?.error,
   })}
+</section>
+${view.self ? '' : deleteUserForm(base, user.username, csrf)}`;
+}
+
+/** Deleting cannot be undone: the browser asks first (data-confirm, tessera.js). */
+function deleteUserForm(base: string, username: string, csrf: string): SafeHtml {
+  return html`<section class="card danger-zone" aria-labelledby="delete-user-heading">
+  <h2 id="delete-user-heading">Delete this user</h2>
+  <p>Deleting ${username} ends their sign-ins and revokes all their tokens. It cannot be undone. Users of LDAP or SAML come back at their next sign-in unless their directory removes them too.</p>
+  <form method="post" action="${base}/delete" class="actions" data-confirm="Delete user ${username} and revoke all their tokens? This cannot be undone.">
+    ${hidden(csrf)}
+    <button type="submit" class="danger">Delete user ${username}</button>
+  </form>
 </section>`;
 }

@@ -4,6 +4,7 @@
  */
 import type { presentUser } from '../../http/presenters.js';
 import { html, type SafeHtml } from '../html.js';
+import { fieldErrors, type FieldPatterns } from './field-errors.js';
 import { day } from './time-format.js';
 
 export type PresentedUser = ReturnType<typeof presentUser>;
@@ -17,7 +18,12 @@ export interface NewUserValues {
 }
 
 export interface UsersPageView {
+  /** This page's users; `total` is how many match in all. */
   users: { user: PresentedUser; activeTokens: number }[];
+  total: number;
+  /** 1-based, and how many there are. */
+  page: number;
+  pages: number;
   search: string;
   csrf: string;
   minPasswordLength: number;
@@ -38,23 +44,33 @@ function userRow({ user, activeTokens }: UsersPageView['users'][number]): SafeHt
 </tr>`;
 }
 
+/** Which field a refusal of the create-user form is about (UserService's messages). */
+const USER_FIELDS: FieldPatterns = {
+  'new-username': /^(username\b|user \S+ already exists|a user named)/i,
+  'new-password': /^password\b/i,
+  'new-display-name': /^display ?name\b/i,
+  'new-email': /^e-?mail\b/i,
+  'new-role': /^role\b/i,
+};
+
 function createUserForm(view: UsersPageView): SafeHtml {
   const values = view.create?.values ?? {};
+  const errors = fieldErrors(view.create?.error, USER_FIELDS);
   const role = values.role === 'admin' ? 'admin' : 'normal';
   return html`<form method="post" action="/admin/users" id="create-user-form">
   <h2 id="create-user-heading">Create a built-in user</h2>
   <p class="hint">Users from LDAP or SAML appear here after their first sign-in; they are managed in their directory.</p>
-  ${view.create ? html`<p class="error" role="alert" id="create-user-error">${view.create.error}</p>` : ''}
+  ${errors.general ? html`<p class="error" role="alert" id="create-user-error">${errors.general}</p>` : ''}
   <input type="hidden" name="_csrf" value="${view.csrf}">
   <div class="grid-2">
     <div><label for="new-username">Username</label>
-      <input id="new-username" name="username" type="text" required maxlength="128" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.username ?? ''}"></div>
+      <input id="new-username" name="username" type="text" required maxlength="128" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.username ?? ''}"${errors.attributes('new-username')}>${errors.after('new-username')}</div>
     <div><label for="new-password">Password <span class="hint">at least ${view.minPasswordLength} characters</span></label>
-      <input id="new-password" name="password" type="password" required minlength="${view.minPasswordLength}" autocomplete="new-password"></div>
+      <input id="new-password" name="password" type="password" required minlength="${view.minPasswordLength}" autocomplete="new-password"${errors.attributes('new-password')}>${errors.after('new-password')}</div>
     <div><label for="new-display-name">Display name <span class="hint">optional</span></label>
-      <input id="new-display-name" name="display_name" type="text" maxlength="200" value="${values.display_name ?? ''}"></div>
+      <input id="new-display-name" name="display_name" type="text" maxlength="200" value="${values.display_name ?? ''}"${errors.attributes('new-display-name')}>${errors.after('new-display-name')}</div>
     <div><label for="new-email">Email <span class="hint">optional</span></label>
-      <input id="new-email" name="email" type="email" maxlength="320" value="${values.email ?? ''}"></div>
+      <input id="new-email" name="email" type="email" maxlength="320" value="${values.email ?? ''}"${errors.attributes('new-email')}>${errors.after('new-email')}</div>
   </div>
   <label for="new-role">Role</label>
   <select id="new-role" name="role">
@@ -65,12 +81,23 @@ function createUserForm(view: UsersPageView): SafeHtml {
 </form>`;
 }
 
+/** Previous / next links that keep the search; the page number goes to the server. */
+function pager(view: UsersPageView): SafeHtml | '' {
+  if (view.pages <= 1) return '';
+  const href = (page: number) => `/admin/users?${new URLSearchParams({ ...(view.search ? { q: view.search } : {}), page: String(page) })}`;
+  return html`<nav class="pager" aria-label="Pages of users">
+  ${view.page > 1 ? html`<a href="${href(view.page - 1)}" rel="prev">Previous</a>` : ''}
+  <span aria-current="page">Page ${view.page} of ${view.pages}</span>
+  ${view.page < view.pages ? html`<a href="${href(view.page + 1)}" rel="next">Next</a>` : ''}
+</nav>`;
+}
+
 export function usersPage(view: UsersPageView): SafeHtml {
   return html`<h1>Users</h1>
 ${view.notice ?? ''}
 <section class="card" aria-labelledby="users-heading">
   <div class="card-head">
-    <h2 id="users-heading">All users <span class="hint">(${view.users.length}${view.search ? ' matching' : ''})</span></h2>
+    <h2 id="users-heading">All users <span class="hint">(${view.total}${view.search ? ' matching' : ''})</span></h2>
     <form method="get" action="/admin/users" role="search" class="filters">
       <label for="user-search" class="visually-hidden">Search users</label>
       <input id="user-search" name="q" type="search" placeholder="Search name or email" value="${view.search}">
@@ -81,7 +108,8 @@ ${view.notice ?? ''}
     ? html`<table class="users">
     <thead><tr><th scope="col">User</th><th scope="col">Source</th><th scope="col">Role</th><th scope="col">Account</th><th scope="col">Active tokens</th><th scope="col">Created</th></tr></thead>
     <tbody>${view.users.map(userRow)}</tbody>
-  </table>`
+  </table>
+  ${pager(view)}`
     : html`<p class="empty">No users match.</p>`}
 </section>
 <section class="card" aria-labelledby="create-user-heading">${createUserForm(view)}</section>
