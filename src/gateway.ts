@@ -21,6 +21,8 @@ import type { Store } from './store/store.js';
 import { BearerAuthenticator } from './tokens/bearer.js';
 import { PatService } from './tokens/pat-service.js';
 import { SessionService } from './tokens/sessions.js';
+import { WorkloadExchange } from './workload/exchange.js';
+import { WorkloadIssuers } from './workload/issuers.js';
 
 export interface Services {
   config: TesseraConfig;
@@ -39,6 +41,8 @@ export interface Services {
   bearer: BearerAuthenticator;
   clients: ClientRegistry;
   introspection: Introspection;
+  /** RFC 8693 exchange of CI/cluster identity tokens for short-lived PATs (workloadIdentity). */
+  workload: WorkloadExchange;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -87,5 +91,6 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection };
+  const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock);
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, workload };
 }

@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { durationField } from './duration.js';
 import { ldapSourcesSchema } from '../identity/ldap/config.js';
 import { samlSourcesSchema } from '../identity/saml/config.js';
+import { leakReportsSchema } from '../leaks/config.js';
+import { workloadIdentitySchema } from '../workload/config.js';
 
 const duration = durationField;
 
@@ -233,6 +235,10 @@ export const configSchema = z.strictObject({
   web: web.default(web.parse({})),
   /** Text shown above the web sign-in form (the seeds' login banner). */
   loginBanner: z.string().optional(),
+  /** CI jobs and clusters that trade their signed identity tokens for short-lived Tessera tokens (docs/workload-identity.md). */
+  workloadIdentity: workloadIdentitySchema.default(workloadIdentitySchema.parse({})),
+  /** Signed reports of leaked Tessera tokens (GitHub secret scanning), which revoke them (docs/workload-identity.md). */
+  leakReports: leakReportsSchema.default(leakReportsSchema.parse({})),
 }).superRefine((c, ctx) => {
   // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
   const ldapIds = new Set(c.ldap.map((s) => s.id));

@@ -19,6 +19,7 @@ import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
+import { tokenExchangeEndpoint } from './routes/token-exchange.js';
 import { userRoutes } from './routes/user-routes.js';
 
 export function createApp(services: Services, oidc: OpenIdProvider): Koa {
@@ -33,6 +34,8 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
     ctx.set('Referrer-Policy', 'no-referrer');
     await next();
   });
+  // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
+  app.use(tokenExchangeEndpoint(services, oidc, services.workload));
   // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
   const routers = [
     oauthRoutes(services, oidc),

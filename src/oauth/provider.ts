@@ -139,6 +139,9 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
           return !token.accountId || (await accountStillValid(token.accountId, token.iat)) !== null;
         },
       },
+      // RFC 9701 signed introspection answers (and introspection_signing_alg_values_supported in
+      // discovery); Tessera's own tokens get the same from src/http/routes/oauth-routes.ts.
+      jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
         // Only the client a token was issued to may revoke it (RFC 7009 §2.1).

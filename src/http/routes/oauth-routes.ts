@@ -15,7 +15,7 @@ import { formDecode, readAuthorization } from '../credentials.js';
 const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
 
 /** oidc-provider reads the body itself: hand it the text already read. */
-async function delegate(oidc: OpenIdProvider, ctx: Context): Promise<void> {
+export async function delegate(oidc: OpenIdProvider, ctx: Context): Promise<void> {
   (ctx.req as typeof ctx.req & { body?: string }).body = ctx.state.rawForm as string;
   await oidc.handle(ctx);
 }
