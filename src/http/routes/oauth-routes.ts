@@ -10,6 +10,7 @@ import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TESSERA_SECRET } from '../../tokens/bearer.js';
 import { readForm, stringField, type Fields } from '../body.js';
 import { formDecode, readAuthorization } from '../credentials.js';
+import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introspection.js';
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
 const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
@@ -48,7 +49,14 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
     const caller = await client(ctx, body);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    ctx.body = await introspection.introspect(caller, token, ctx.ip);
+    const answer = await introspection.introspect(caller, token, ctx.ip);
+    // RFC 9701: a signed answer when the resource server asks for one.
+    if (ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
+      ctx.type = INTROSPECTION_JWT;
+      ctx.body = await signIntrospection(services.store, config.server.issuer!, caller.id, answer, services.clock());
+      return;
+    }
+    ctx.body = answer;
   });
 
   router.post('/revoke', async (ctx) => {
