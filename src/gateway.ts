@@ -22,6 +22,7 @@ import { BearerAuthenticator } from './tokens/bearer.js';
 import { PatService } from './tokens/pat-service.js';
 import { SessionService } from './tokens/sessions.js';
 import { WorkloadExchange } from './workload/exchange.js';
+import { LeakReports } from './leaks/leak-reports.js';
 import { WorkloadIssuers } from './workload/issuers.js';
 
 export interface Services {
@@ -43,6 +44,8 @@ export interface Services {
   introspection: Introspection;
   /** RFC 8693 exchange of CI/cluster identity tokens for short-lived PATs (workloadIdentity). */
   workload: WorkloadExchange;
+  /** Leaked-token reports (GitHub secret scanning, admins): revoke what they name. */
+  leaks: LeakReports;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -92,5 +95,6 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
   const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, workload };
+  const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, log: options.log ?? ((line) => console.log(line)) });
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, workload, leaks };
 }

@@ -20,6 +20,7 @@ import { oauthRoutes } from './routes/oauth-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { tokenExchangeEndpoint } from './routes/token-exchange.js';
+import { leakReportRoutes } from './routes/leak-report-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 
 export function createApp(services: Services, oidc: OpenIdProvider): Koa {
@@ -45,6 +46,7 @@ export function createApp(services: Services, oidc: OpenIdProvider): Koa {
     userRoutes(services),
     tokenRoutes(services),
     adminRoutes(services, oidc),
+    leakReportRoutes(services, services.leaks),
     interactionRoutes(services, oidc),
     samlRoutes(services, oidc),
     signInPages(services),
