@@ -10,11 +10,12 @@ import { adminCommands } from './commands/admin.js';
 import { loginCommands } from './commands/login.js';
 import { serveCommands } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
+import { leakReportCommands } from './commands/leak-report.js';
 import { userCommands } from './commands/user.js';
 import { CliContext, type Command, type Env, type Io } from './context.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 
-const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...userCommands, ...adminCommands, ...serveCommands];
+const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...leakReportCommands, ...userCommands, ...adminCommands, ...serveCommands];
 
 /** Commands that take a second word, with their heading in the help. */
 const GROUPS: Record<string, string> = {
