@@ -29,8 +29,11 @@ class IssuerKeys {
   constructor(private readonly config: WorkloadIssuerConfig) {
     // A fixed file is read at start-up, so a wrong path stops the gateway rather than a job.
     if (config.jwksFile) {
-      const jwks = createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8')));
-      this.keys = Promise.resolve(jwks);
+      try {
+        this.keys = Promise.resolve(createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8'))));
+      } catch (err) {
+        throw new Error(`workloadIdentity: the jwksFile of ${config.issuer} (${config.jwksFile}) is not a readable JWKS: ${(err as Error).message}`);
+      }
     }
   }
 

@@ -14,7 +14,7 @@ export interface SigningKey {
   publicJwk: JWK;
 }
 
-export async function newSigningKey(kid = randomUUID()): Promise<SigningKey> {
+export async function newSigningKey(kid: string = randomUUID()): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   return { kid, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' } };
 }

@@ -1,17 +1,22 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, NON_RS_CLIENT, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { FakeCiIssuer, newSigningKey, unsecuredToken } from '../helpers/fake-ci-issuer.js';
+import { FakeCiIssuer, newSigningKey, unsecuredToken, type SigningKey } from '../helpers/fake-ci-issuer.js';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 const AUDIENCE = 'https://tessera.test';
 const MAIN = { repository: 'acme/models', ref: 'refs/heads/main', aud: AUDIENCE };
+const CLUSTER = 'https://kubernetes.cluster.internal';
 
 describe('RFC 8693 workload identity token exchange', () => {
   let ci: FakeCiIssuer;
   let downIssuer: FakeCiIssuer;
   let gw: TestGateway;
   let admin: string;
+  let clusterKey: SigningKey;
 
   const exchange = (subjectToken: string, extra: Record<string, string> = {}) =>
     gw.api('POST', '/oauth2/token', {
@@ -24,6 +29,10 @@ describe('RFC 8693 workload identity token exchange', () => {
     ci = await new FakeCiIssuer().start();
     downIssuer = await new FakeCiIssuer().start();
     downIssuer.down = true;
+    // An air-gapped cluster: its keys only in a file, never fetched.
+    clusterKey = await newSigningKey();
+    const jwksFile = join(mkdtempSync(join(tmpdir(), 'tessera-jwks-')), 'cluster-jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [clusterKey.publicJwk] }));
     const issuer = (url: string, rules: object[]) => ({ issuer: url, audience: AUDIENCE, refreshCooldown: 0, fetchTimeout: '3s', rules });
     gw = await startTestGateway({
       config: {
@@ -37,6 +46,7 @@ describe('RFC 8693 workload identity token exchange', () => {
               { claims: { repository: 'acme/retired' }, user: 'svc-retired', scopes: ['read'] },
             ]),
             issuer(downIssuer.url, [{ claims: { repository: 'acme/models' }, user: 'svc-deploy', scopes: ['read'] }]),
+            { issuer: CLUSTER, audience: AUDIENCE, jwksFile, rules: [{ claims: { sub: 'system:serviceaccount:ci:builder' }, user: 'svc-deploy', scopes: ['resource:artifacts:w'] }] },
           ],
         },
       },
@@ -108,6 +118,7 @@ describe('RFC 8693 workload identity token exchange', () => {
       ['wrong audience', await token({ ...MAIN, aud: 'https://elsewhere.example' }), /aud/],
       ['wrong issuer', await token({ ...MAIN, iss: 'https://token.actions.githubusercontent.com' }), /not from a trusted workload issuer/],
       ['expired', await token(MAIN, { now: gw.clock.now - 3_600_000 }), /expired/],
+      ['issued in the future', await token(MAIN, { now: gw.clock.now + 600_000 }), /nbf|iat/],
       ['alg none', unsecuredToken({ ...MAIN, iss: ci.url, jti: 'x', sub: 's', iat: Math.floor(gw.clock.now / 1000), exp: Math.floor(gw.clock.now / 1000) + 60 }), /algorithm/],
       ['forged with another key under a published kid', await token(MAIN, { key: { ...stranger, kid: ci.published[0]!.kid } }), /signature/],
       ['no matching rule', await token({ ...MAIN, repository: 'evil/models' }), /no workload rule/],
@@ -141,6 +152,15 @@ describe('RFC 8693 workload identity token exchange', () => {
     expect(ci.jwksFetches).toBe(fetches + 1);
     expect(res.status).toBe(400);
     expect(res.body.error_description).toMatch(/no signing key .* matches the subject_token's kid/);
+  });
+
+  it('a fixed JWKS file (air-gapped cluster) verifies a Kubernetes service account token', async () => {
+    const sa = { iss: CLUSTER, aud: AUDIENCE, sub: 'system:serviceaccount:ci:builder' };
+    const res = await exchange(await token(sa, { key: clusterKey }));
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('resource:artifacts:w');
+    expect((await exchange(await token({ ...sa, sub: 'system:serviceaccount:ci:other' }, { key: clusterKey }))).status).toBe(400);
+    expect((await exchange(await token(sa, { key: await newSigningKey(clusterKey.kid) }))).body.error_description).toMatch(/signature/);
   });
 
   it('JWKS endpoint down: a clear 503, no token', async () => {
