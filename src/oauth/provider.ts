@@ -170,6 +170,18 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
 }
 
 /**
+ * Discovery lists RFC 8693 token exchange, which Tessera answers at this token endpoint itself
+ * (src/http/routes/token-exchange.ts) before the provider sees the request.
+ */
+async function advertiseTokenExchange(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  const body = ctx.body as { grant_types_supported?: unknown } | undefined;
+  if (ctx.path.startsWith('/.well-known/') && Array.isArray(body?.grant_types_supported)) {
+    body.grant_types_supported.push('urn:ietf:params:oauth:grant-type:token-exchange');
+  }
+}
+
+/**
  * Holds the running provider and swaps it when the signing keys change (rotation on this or
  * another instance): a Provider's keys are fixed at construction; all its state is in the store.
  */
@@ -205,6 +217,7 @@ export class OpenIdProvider {
       ctx.set('Retry-After', '1');
       if (ctx.response.is('json')) ctx.body = { error: 'temporarily_unavailable', error_description: 'the server could not complete the request' };
     });
+    if (config.workloadIdentity.issuers.length) provider.use(advertiseTokenExchange);
     this.provider = provider;
     this.handler = provider.callback();
   }

@@ -172,6 +172,12 @@ describe('RFC 8693 workload identity token exchange', () => {
     expect(res.body.access_token).toBeUndefined();
   });
 
+  it('discovery lists the token exchange grant', async () => {
+    const meta = (await gw.api('GET', '/.well-known/openid-configuration')).body;
+    expect(meta.grant_types_supported).toContain(EXCHANGE);
+    expect(meta.grant_types_supported).toContain('client_credentials');
+  });
+
   it('bad requests change nothing; presented client credentials must be valid; other grants still reach the provider', async () => {
     const missing = await gw.api('POST', '/oauth2/token', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=${encodeURIComponent(EXCHANGE)}` });
     expect(missing.body).toEqual({ error: 'invalid_request', error_description: 'subject_token is required' });
