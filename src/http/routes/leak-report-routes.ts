@@ -27,16 +27,19 @@ const reports = z
   .min(1)
   .max(1000);
 
-/** The raw text (the signature covers exactly these bytes) and the reports it holds. */
-async function readReports(ctx: Context, limit: number, wrapped: boolean): Promise<{ raw: string; list: z.output<typeof reports> }> {
+/** The raw body: the GitHub signature covers exactly these bytes, so it is checked before parsing. */
+async function readRaw(ctx: Context, limit: number): Promise<string> {
   if (!ctx.is('application/json')) throw new UnsupportedMediaType('send the report as Content-Type: application/json');
-  let raw: string;
   try {
-    raw = await coBody.text(ctx.req, { limit });
+    return await coBody.text(ctx.req, { limit });
   } catch (err) {
     if ((err as { status?: number }).status === 413) throw new PayloadTooLarge(`request body larger than ${limit} bytes`);
     throw new InvalidRequest('the body could not be read');
   }
+}
+
+/** The reports: GitHub sends a bare list, the admin API `{"tokens": [...]}`. */
+function parseReports(raw: string, wrapped: boolean): z.output<typeof reports> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -45,7 +48,7 @@ async function readReports(ctx: Context, limit: number, wrapped: boolean): Promi
   }
   const result = reports.safeParse(wrapped && parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { tokens?: unknown }).tokens : parsed);
   if (!result.success) throw new InvalidRequest(`the report must be a list of 1 to 1000 {token, type?, url?, source?}: ${result.error.issues[0]?.message ?? ''}`);
-  return { raw, list: result.data };
+  return result.data;
 }
 
 export function leakReportRoutes(services: Services, leaks: LeakReports): Router {
@@ -53,16 +56,16 @@ export function leakReportRoutes(services: Services, leaks: LeakReports): Router
   const router = new Router({ prefix: '/api/v1' });
 
   router.post('/leaked-tokens/github', async (ctx) => {
-    const { raw, list } = await readReports(ctx, limit, false);
+    const raw = await readRaw(ctx, limit);
     leaks.verifyGithub(raw, ctx.get('Github-Public-Key-Identifier') || undefined, ctx.get('Github-Public-Key-Signature') || undefined);
-    const outcomes = await leaks.report(list, 'GitHub secret scanning');
+    const outcomes = await leaks.report(parseReports(raw, false), 'GitHub secret scanning');
     ctx.set('Cache-Control', 'no-store');
     ctx.body = outcomes.map((o) => o.verdict);
   });
 
   // Body: {"tokens": [{token, url?, source?}, ...]}
   router.post('/admin/leaked-tokens', requirePrincipal(services), requireAdmin, async (ctx) => {
-    const { list } = await readReports(ctx, limit, true);
+    const list = parseReports(await readRaw(ctx, limit), true);
     const admin = (ctx.state.principal as Principal).user.username;
     const outcomes = await leaks.report(list, `admin ${admin}`);
     ctx.set('Cache-Control', 'no-store');
