@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, NON_RS_CLIENT, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { freePort } from '../helpers/redis-server.js';
 import { FakeCiIssuer, newSigningKey, unsecuredToken, type SigningKey } from '../helpers/fake-ci-issuer.js';
 
 const EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -17,6 +18,7 @@ describe('RFC 8693 workload identity token exchange', () => {
   let gw: TestGateway;
   let admin: string;
   let clusterKey: SigningKey;
+  let nobody: string;
 
   const exchange = (subjectToken: string, extra: Record<string, string> = {}) =>
     gw.api('POST', '/oauth2/token', {
@@ -30,6 +32,7 @@ describe('RFC 8693 workload identity token exchange', () => {
     downIssuer = await new FakeCiIssuer().start();
     downIssuer.down = true;
     // An air-gapped cluster: its keys only in a file, never fetched.
+    nobody = `http://127.0.0.1:${await freePort()}`; // an issuer whose host refuses connections
     clusterKey = await newSigningKey();
     const jwksFile = join(mkdtempSync(join(tmpdir(), 'tessera-jwks-')), 'cluster-jwks.json');
     writeFileSync(jwksFile, JSON.stringify({ keys: [clusterKey.publicJwk] }));
@@ -46,6 +49,7 @@ describe('RFC 8693 workload identity token exchange', () => {
               { claims: { repository: 'acme/retired' }, user: 'svc-retired', scopes: ['read'] },
             ]),
             issuer(downIssuer.url, [{ claims: { repository: 'acme/models' }, user: 'svc-deploy', scopes: ['read'] }]),
+            issuer(nobody, [{ claims: { repository: 'acme/models' }, user: 'svc-deploy', scopes: ['read'] }]),
             { issuer: CLUSTER, audience: AUDIENCE, jwksFile, rules: [{ claims: { sub: 'system:serviceaccount:ci:builder' }, user: 'svc-deploy', scopes: ['resource:artifacts:w'] }] },
           ],
         },
@@ -170,6 +174,17 @@ describe('RFC 8693 workload identity token exchange', () => {
     expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: `the signing keys of ${downIssuer.url} could not be fetched` });
     expect(downIssuer.jwksFetches).toBeGreaterThan(0);
     expect(res.body.access_token).toBeUndefined();
+
+    const refused = await exchange(await token({ ...MAIN, iss: nobody }));
+    expect(refused.status).toBe(503);
+    expect(refused.body.error_description).toBe(`the signing keys of ${nobody} could not be fetched`);
+  });
+
+  it('concurrent exchanges of one identity token: exactly one wins', async () => {
+    const subject = await token(MAIN);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => exchange(subject)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 400 && /already been exchanged/.test(a.body.error_description))).toHaveLength(5);
   });
 
   it('discovery lists the token exchange grant', async () => {
