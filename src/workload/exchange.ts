@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { InvalidRequest, InvalidScope } from '../errors.js';
+import { InvalidRequest, InvalidScope, TesseraError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { PatService } from '../tokens/pat-service.js';
 import type { Principal } from '../tokens/principal.js';
@@ -52,6 +52,7 @@ export class WorkloadExchange {
     private readonly pats: PatService,
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly log: (line: string) => void = () => {},
   ) {}
 
   /** True the first time this issuer's `jti` is presented; remembered until the token could no longer verify. */
@@ -89,12 +90,20 @@ export class WorkloadExchange {
     // scoped token never carries more than its owner may do (nor admin rights: scopes are set).
     const asOwner: Principal = { user: owner, via: 'session', scopes: null };
     const lifetime = Math.min(rule.lifetime, this.config.maxLifetime);
-    const created = await this.pats.create(asOwner, {
-      name: `workload: ${rule.name ?? `${verified.issuer.issuer} rule ${index + 1}`}`.slice(0, 100),
-      description: describe(verified),
-      scopes: requested,
-      expires_in: Math.max(1, Math.floor(lifetime / 1000)),
-    });
+    const created = await this.pats
+      .create(asOwner, {
+        name: `workload: ${rule.name ?? `${verified.issuer.issuer} rule ${index + 1}`}`.slice(0, 100),
+        description: describe(verified),
+        scopes: requested,
+        expires_in: Math.max(1, Math.floor(lifetime / 1000)),
+      })
+      .catch((err: unknown) => {
+        // The PAT rules refused (user may not hold tokens, per-user limit): RFC 8693 §2.2.2 says invalid_request.
+        if (err instanceof TesseraError && err.status < 500 && !(err instanceof InvalidScope)) throw new InvalidRequest(err.message);
+        throw err;
+      });
+    this.log(`[tessera] workload token ${created.record.id} for ${owner.username} from ${verified.issuer.issuer} (sub ${String(verified.claims.sub).replace(/[^\x20-\x7e]/g, '?').slice(0, 200)})`);
+    // AUDIT HOOK: record { event: 'token.workload_exchange', userId: owner.id, tokenId: created.record.id, issuer: verified.issuer.issuer, sub: verified.claims.sub } in the audit trail.
     return {
       access_token: created.secret,
       issued_token_type: ACCESS_TOKEN_TYPE,
