@@ -94,7 +94,8 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);
-  const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, options.log ?? ((line) => console.log(line)));
-  const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, log: options.log ?? ((line) => console.log(line)) });
+  const log = options.log ?? ((line: string) => console.log(line));
+  const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, log);
+  const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, log });
   return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, workload, leaks };
 }

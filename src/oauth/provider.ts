@@ -5,6 +5,7 @@
  * (its users), storage (its store), keys (generated and shared through the store), the login
  * pages (src/web/interactions.ts) and the introspection policy.
  */
+import type { JWK } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { TemporarilyUnavailable } from '../errors.js';
 import type { Services } from '../gateway.js';
@@ -189,6 +190,7 @@ export class OpenIdProvider {
   private provider!: Provider;
   private handler!: ReturnType<Provider['callback']>;
   private version: string | null = null;
+  private jwks: { keys: JWK[] } = { keys: [] };
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly services: Services) {}
@@ -200,6 +202,7 @@ export class OpenIdProvider {
   async load(): Promise<void> {
     const { store, config } = this.services;
     const keys = await loadSigningKeys(store);
+    this.jwks = providerJwks(keys);
     this.version = await signingKeysVersion(store);
     const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, providerJwks(keys), await cookieKeys(store, config.oidc.cookieKeys)));
     provider.proxy = config.server.trustProxy;
@@ -220,6 +223,14 @@ export class OpenIdProvider {
     if (config.workloadIdentity.issuers.length) provider.use(advertiseTokenExchange);
     this.provider = provider;
     this.handler = provider.callback();
+  }
+
+  /**
+   * The key this instance's provider signs with (first in its JWKS), for Tessera's own signed
+   * answers (RFC 9701): always in the JWKS this instance serves, also right after a rotation.
+   */
+  currentSigningKey(): JWK {
+    return this.jwks.keys[0]!;
   }
 
   /** Polls the store for key changes made by other instances. */

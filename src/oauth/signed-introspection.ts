@@ -5,22 +5,19 @@
  * the answer came from Tessera (against /oauth2/jwks) even through proxies or caches.
  * oidc-provider answers the same way for its own tokens (features.jwtIntrospection).
  */
-import { importJWK, SignJWT, type CryptoKey, type KeyObject } from 'jose';
-import type { Store } from '../store/store.js';
+import { importJWK, SignJWT, type CryptoKey, type JWK, type KeyObject } from 'jose';
 import type { IntrospectionAnswer } from './introspection.js';
-import { loadSigningKeys, providerJwks } from './keys.js';
 
 export const INTROSPECTION_JWT = 'application/token-introspection+jwt';
 
-/** Imported keys by kid: importing is the costly part, the key set itself is one store read. */
+/** Imported keys by kid, so each key is imported once. */
 const imported = new Map<string, Promise<CryptoKey | KeyObject | Uint8Array>>();
 
-export async function signIntrospection(store: Store, issuer: string, audience: string, answer: IntrospectionAnswer, now: number): Promise<string> {
-  const [current] = providerJwks(await loadSigningKeys(store, now)).keys;
-  const kid = current!.kid!;
+export async function signIntrospection(current: JWK, issuer: string, audience: string, answer: IntrospectionAnswer, now: number): Promise<string> {
+  const kid = current.kid!;
   let key = imported.get(kid);
   if (!key) {
-    key = importJWK(current!, 'RS256');
+    key = importJWK(current, 'RS256');
     imported.set(kid, key);
   }
   // §5: iss, aud (the resource server) and iat; the RFC 7662 members go in token_introspection.

@@ -60,6 +60,15 @@ describe('RFC 9701 signed introspection answers', () => {
     expect(payload.token_introspection).toMatchObject({ active: true, client_id: NON_RS_CLIENT.id });
   });
 
+  it('after a key rotation the answer is signed with the new key, which this instance serves in JWKS', async () => {
+    const admin = await gw.login('admin', ADMIN_PASSWORD);
+    const rotated = await gw.api('POST', '/api/v1/admin/keys/rotate', { token: admin });
+    expect(rotated.status).toBe(200);
+    const jwt = await (await introspectSigned(pat)).text();
+    expect(decodeProtectedHeader(jwt).kid).toBe(rotated.body.signing_kid);
+    expect((await verify(jwt, CLIENT.id)).payload.token_introspection).toMatchObject({ active: true });
+  });
+
   it('discovery advertises introspection_signing_alg_values_supported', async () => {
     const meta = (await (await fetch(`${gw.url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
     expect(meta.introspection_signing_alg_values_supported).toContain('RS256');

@@ -53,7 +53,7 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
     // RFC 9701: a signed answer when the resource server asks for one.
     if (ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
       ctx.type = INTROSPECTION_JWT;
-      ctx.body = await signIntrospection(services.store, config.server.issuer!, caller.id, answer, services.clock());
+      ctx.body = await signIntrospection(oidc.currentSigningKey(), config.server.issuer!, caller.id, answer, services.clock());
       return;
     }
     ctx.body = answer;
