@@ -137,3 +137,12 @@ export class InvalidTarget extends TesseraError {
     super(400, 'invalid_target', description);
   }
 }
+
+/**
+ * 503 `temporarily_unavailable` because a third party Tessera relies on (a workload issuer's
+ * JWKS) did not answer. Unlike other 5xx the description is shown: it names only the outside
+ * service, which the caller needs to know to tell "retry later" from "fix my request".
+ */
+export class UpstreamUnavailable extends TemporarilyUnavailable {
+  override readonly expose = true;
+}

@@ -31,6 +31,9 @@ import { silentLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { meterIntrospection, meterLogins, reportSourceHealth } from './observability/service-metrics.js';
 import { observeStore } from './observability/store-metrics.js';
+import { WorkloadExchange } from './workload/exchange.js';
+import { LeakReports } from './leaks/leak-reports.js';
+import { WorkloadIssuers } from './workload/issuers.js';
 
 export interface Services {
   config: TesseraConfig;
@@ -62,6 +65,10 @@ export interface Services {
   /** The root logger; components get children of it. */
   logger: Logger;
   metrics: Metrics;
+  /** RFC 8693 exchange of CI/cluster identity tokens for short-lived PATs (workloadIdentity). */
+  workload: WorkloadExchange;
+  /** Leaked-token reports (GitHub secret scanning, admins): revoke what they name. */
+  leaks: LeakReports;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -104,6 +111,12 @@ function sharedCookieKeys(keys: ProviderKeys, clock: Clock): () => Promise<strin
   };
 }
 
+/** For components that log plain lines: each becomes an `info` line of the component's logger. */
+const lineLogger = (logger: Logger, component: string) => {
+  const child = logger.child({ component });
+  return (line: string): void => child.info(line);
+};
+
 export function createServices(
   config: TesseraConfig,
   options: { store?: Store; clock?: Clock; logger?: Logger; metrics?: Metrics; auditSinks?: AuditSink[]; keyEncryption?: KeyEncryption | null } = {},
@@ -144,5 +157,7 @@ export function createServices(
   meterLogins(login, metrics, logger.child({ component: 'login' }));
   meterIntrospection(introspection, metrics);
   reportSourceHealth(metrics, ldapSources, samlSources);
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics };
+  const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, audit, lineLogger(logger, 'workload'));
+  const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, audit, log: lineLogger(logger, 'leaks') });
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks };
 }

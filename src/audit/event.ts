@@ -17,6 +17,8 @@ export const AUDIT_TYPES = [
   'token.edited',
   'token.revoked',
   'token.evicted',
+  'token.exchanged',
+  'token.leak_reported',
   'token.revoked_all_of_user',
   'token.revoked_everything',
   'user.created',

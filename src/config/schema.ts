@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { durationField } from './duration.js';
 import { ldapSourcesSchema } from '../identity/ldap/config.js';
 import { samlSourcesSchema } from '../identity/saml/config.js';
+import { leakReportsSchema } from '../leaks/config.js';
+import { workloadIdentitySchema } from '../workload/config.js';
 
 const duration = durationField;
 
@@ -328,6 +330,10 @@ export const configSchema = z.strictObject({
   log: log.default(log.parse({})),
   /** Prometheus metrics. */
   metrics: metrics.default(metrics.parse({})),
+  /** CI jobs and clusters that trade their signed identity tokens for short-lived Tessera tokens (docs/workload-identity.md). */
+  workloadIdentity: workloadIdentitySchema.default(workloadIdentitySchema.parse({})),
+  /** Signed reports of leaked Tessera tokens (GitHub secret scanning), which revoke them (docs/workload-identity.md). */
+  leakReports: leakReportsSchema.default(leakReportsSchema.parse({})),
 }).superRefine((c, ctx) => {
   // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
   const ldapIds = new Set(c.ldap.map((s) => s.id));

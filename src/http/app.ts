@@ -25,6 +25,8 @@ import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
+import { tokenExchangeEndpoint } from './routes/token-exchange.js';
+import { leakReportRoutes } from './routes/leak-report-routes.js';
 import { userRoutes } from './routes/user-routes.js';
 import { Drain } from '../observability/drain.js';
 import { observeRequests, routeOf } from '../observability/http-observer.js';
@@ -52,6 +54,8 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     await next();
   });
   app.use(notFoundForBrowsers);
+  // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
+  app.use(tokenExchangeEndpoint(services, oidc, services.workload));
   // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
   const routers = [
     oauthRoutes(services, oidc),
@@ -63,6 +67,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     tokenRoutes(services),
     adminRoutes(services, oidc),
     auditRoutes(services),
+    leakReportRoutes(services, services.leaks),
     interactionRoutes(services, oidc),
     samlRoutes(services, oidc),
     signInPages(services),

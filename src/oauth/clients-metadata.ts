@@ -25,6 +25,8 @@ export function providerClients(clients: ClientConfig[], cliClient = true): Clie
       return {
         client_id: c.id,
         ...(c.public ? { token_endpoint_auth_method: 'none' } : { client_secret: c.secret, token_endpoint_auth_method: 'client_secret_basic' }),
+        // RFC 9701: signed introspection answers when the resource server asks with Accept.
+        ...(c.public ? {} : { introspection_signed_response_alg: 'RS256' }),
         client_name: c.name ?? c.id,
         grant_types: grants,
         response_types: grants.includes('authorization_code') ? ['code'] : [],

@@ -6,6 +6,7 @@
  * pages (src/web/interactions.ts) and the introspection policy.
  */
 import type { Context } from 'koa';
+import type { JWK } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { TemporarilyUnavailable, TooManyRequests } from '../errors.js';
 import type { Services } from '../gateway.js';
@@ -178,6 +179,9 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
           return (await accountStillValid(token.accountId, token.iat)) !== null;
         },
       },
+      // RFC 9701 signed introspection answers (and introspection_signing_alg_values_supported in
+      // discovery); Tessera's own tokens get the same from src/http/routes/oauth-routes.ts.
+      jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
         // Only the client a token was issued to may revoke it (RFC 7009 §2.1).
@@ -206,6 +210,18 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
 }
 
 /**
+ * Discovery lists RFC 8693 token exchange, which Tessera answers at this token endpoint itself
+ * (src/http/routes/token-exchange.ts) before the provider sees the request.
+ */
+async function advertiseTokenExchange(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  const body = ctx.body as { grant_types_supported?: unknown } | undefined;
+  if (ctx.path.startsWith('/.well-known/') && Array.isArray(body?.grant_types_supported)) {
+    body.grant_types_supported.push('urn:ietf:params:oauth:grant-type:token-exchange');
+  }
+}
+
+/**
  * Holds the running provider and swaps it when the signing keys change (rotation on this or
  * another instance): a Provider's keys are fixed at construction; all its state is in the store.
  */
@@ -213,6 +229,7 @@ export class OpenIdProvider {
   private provider!: Provider;
   private handler!: ReturnType<Provider['callback']>;
   private version: string | null = null;
+  private jwks: { keys: JWK[] } = { keys: [] };
   private timer: NodeJS.Timeout | undefined;
   private verificationKeys!: ReturnType<typeof publicKeySet>;
   private readonly guard: DeviceGuard;
@@ -238,6 +255,7 @@ export class OpenIdProvider {
     this.schedulePhaseChange(snapshot.nextChangeAt);
     const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, snapshot.jwks, snapshot.cookieKeys, this.guard));
     this.verificationKeys = publicKeySet(snapshot.jwks);
+    this.jwks = snapshot.jwks;
     provider.proxy = config.server.trustProxy;
     // A store outage inside oidc-provider surfaces as its generic 500 server_error: mark it, and
     // answer 503 temporarily_unavailable instead, as Tessera's own endpoints do. Other server
@@ -260,8 +278,17 @@ export class OpenIdProvider {
       if (ctx.response.is('json')) ctx.body = { error: 'temporarily_unavailable', error_description: 'the server could not complete the request' };
     });
     meterProviderIntrospection(provider, this.services.metrics);
+    if (config.workloadIdentity.issuers.length) provider.use(advertiseTokenExchange);
     this.provider = provider;
     this.handler = provider.callback();
+  }
+
+  /**
+   * The key this instance's provider signs with (first in its JWKS), for Tessera's own signed
+   * answers (RFC 9701): always in the JWKS this instance serves, also right after a rotation.
+   */
+  currentSigningKey(): JWK {
+    return this.jwks.keys[0]!;
   }
 
   /**

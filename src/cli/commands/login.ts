@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import { fields, json } from '../output.js';
 import { askLine, askSecret, interactive, readStdin } from '../prompt.js';
 import type { User } from './user.js';
+import { exchangeIdentityToken, readIdentityToken } from '../workload-login.js';
 
 /** `GET /api/v1/me`: the user record plus how this request authenticated. */
 export interface Me extends User {
@@ -29,12 +30,16 @@ const loginSpec: CommandSpec = {
     source: { type: 'string', value: 'ID', help: 'identity source that checks the password (default: the gateway tries each)' },
     token: { type: 'string', value: 'PAT', help: 'log in with a personal access token; "-" reads it from stdin' },
     sso: { type: 'boolean', help: 'log in in a browser, with the OAuth device flow' },
+    'oidc-token-file': { type: 'string', value: 'FILE', help: 'inside a CI job or pod: exchange the workload identity token in FILE for a short-lived token' },
+    'oidc-token-env': { type: 'string', value: 'VAR', help: 'the same, with the identity token in environment variable VAR' },
+    scope: { type: 'string', value: 'SCOPES', help: 'with --oidc-token-*: ask for fewer scopes than the matching rule grants' },
   },
   notes: [
     'Examples:',
     '  tessera login --server https://tessera.example.com',
     '  echo "$PASSWORD" | tessera login --server https://tessera.example.com -u alice --password-stdin',
     '  tessera login --token -  < token.txt',
+    '  tessera login --server https://tessera.example.com --oidc-token-env CI_JOB_JWT   # in a CI job',
     '',
     'TESSERA_TOKEN=<token> overrides stored credentials for any command, without logging in.',
   ],
@@ -58,6 +63,15 @@ async function loginWithToken(ctx: CliContext, server: string, raw: string): Pro
   }
   ctx.store.put(server, { kind: 'pat', username: me.username, token, token_id: me.token_id ?? undefined }, true);
   ctx.print(`Logged in to ${server} as ${me.username} (personal access token${me.token_id ? ` ${me.token_id}` : ''}).`);
+}
+
+/** RFC 8693: the job's identity token becomes a short-lived PAT, kept like `--token`. */
+async function loginWithWorkloadIdentity(ctx: CliContext, server: string): Promise<void> {
+  const idToken = readIdentityToken({ file: ctx.args.string('oidc-token-file'), env: ctx.args.string('oidc-token-env') }, ctx.env);
+  const issued = await exchangeIdentityToken(server, idToken, ctx.args.string('scope'));
+  const me = await ctx.client().call<Me>('GET', '/api/v1/me', { bearer: issued.access_token });
+  ctx.store.put(server, { kind: 'pat', username: me.username, token: issued.access_token, token_id: me.token_id ?? undefined }, true);
+  ctx.print(`Logged in to ${server} as ${me.username} (workload token ${me.token_id ?? ''}, scopes ${issued.scope}, expires in ${Math.round(issued.expires_in / 60)} min).`);
 }
 
 async function loginWithPassword(ctx: CliContext, server: string): Promise<void> {
@@ -119,8 +133,15 @@ const login: Command = {
       throw new UsageError(`--token cannot be combined with ${args.flag('sso') ? '--sso' : `--${passwordFlags[0]}`}`, usageOf(loginSpec));
     }
     if (args.flag('sso') && passwordFlags.length) throw new UsageError(`--sso cannot be combined with --${passwordFlags[0]}`, usageOf(loginSpec));
+    const workload = ['oidc-token-file', 'oidc-token-env'].filter((f) => args.values[f] !== undefined);
+    const others = ['token', 'sso', ...passwordFlags].filter((f) => args.values[f] !== undefined);
+    if (workload.length > 1 || (workload.length && others.length)) {
+      throw new UsageError(`--${workload[0]} cannot be combined with --${workload[1] ?? others[0]}`, usageOf(loginSpec));
+    }
+    if (!workload.length && args.values.scope !== undefined) throw new UsageError('--scope goes with --oidc-token-file or --oidc-token-env', usageOf(loginSpec));
     const server = whichServer(ctx);
-    if (token !== undefined) await loginWithToken(ctx, server, token);
+    if (workload.length) await loginWithWorkloadIdentity(ctx, server);
+    else if (token !== undefined) await loginWithToken(ctx, server, token);
     else if (args.flag('sso')) await loginWithDeviceFlow(ctx, server);
     else await loginWithPassword(ctx, server);
   },

@@ -12,12 +12,13 @@ import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TESSERA_SECRET } from '../../tokens/bearer.js';
 import { readForm, readProviderForm, stringField, type Fields } from '../body.js';
 import { formDecode, readAuthorization } from '../credentials.js';
+import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introspection.js';
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
 const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
 
 /** oidc-provider reads the body itself: hand it the text already read. */
-async function delegate(oidc: OpenIdProvider, ctx: Context, limit: number): Promise<void> {
+export async function delegate(oidc: OpenIdProvider, ctx: Context, limit: number): Promise<void> {
   await oidc.handle(ctx, await readProviderForm(ctx, limit));
 }
 
@@ -61,7 +62,14 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
     const caller = await client(ctx, body);
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    ctx.body = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
+    const answer = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
+    // RFC 9701: a signed answer when the resource server asks for one.
+    if (ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
+      ctx.type = INTROSPECTION_JWT;
+      ctx.body = await signIntrospection(oidc.currentSigningKey(), config.server.issuer!, caller.id, answer, services.clock());
+      return;
+    }
+    ctx.body = answer;
   });
 
   router.post('/revoke', async (ctx) => {

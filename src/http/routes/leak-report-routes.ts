@@ -1,0 +1,76 @@
+/**
+ * Leaked-token reports:
+ *   POST /api/v1/leaked-tokens/github   GitHub secret scanning partner program (signed, no login)
+ *   POST /api/v1/admin/leaked-tokens    an admin passing on a report from anywhere else
+ * Both take GitHub's JSON list of `{token, type, url, source}` and answer its list of
+ * `{token_hash, token_type, label}`; the admin API also says which tokens it revoked.
+ */
+import Router from '@koa/router';
+import coBody from 'co-body';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../../errors.js';
+import type { Services } from '../../gateway.js';
+import type { LeakReports } from '../../leaks/leak-reports.js';
+import type { Principal } from '../../tokens/principal.js';
+import { requireAdmin, requirePrincipal } from '../authenticate.js';
+
+const reports = z
+  .array(
+    z.object({
+      token: z.string().min(1).max(4096),
+      type: z.string().max(100).optional(),
+      url: z.string().max(2000).optional(),
+      source: z.string().max(100).optional(),
+    }),
+  )
+  .min(1)
+  .max(1000);
+
+/** The raw body: the GitHub signature covers exactly these bytes, so it is checked before parsing. */
+async function readRaw(ctx: Context, limit: number): Promise<string> {
+  if (!ctx.is('application/json')) throw new UnsupportedMediaType('send the report as Content-Type: application/json');
+  try {
+    return await coBody.text(ctx.req, { limit });
+  } catch (err) {
+    if ((err as { status?: number }).status === 413) throw new PayloadTooLarge(`request body larger than ${limit} bytes`);
+    throw new InvalidRequest('the body could not be read');
+  }
+}
+
+/** The reports: GitHub sends a bare list, the admin API `{"tokens": [...]}`. */
+function parseReports(raw: string, wrapped: boolean): z.output<typeof reports> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidRequest('the body is not valid JSON');
+  }
+  const result = reports.safeParse(wrapped && parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { tokens?: unknown }).tokens : parsed);
+  if (!result.success) throw new InvalidRequest(`the report must be a list of 1 to 1000 {token, type?, url?, source?}: ${result.error.issues[0]?.message ?? ''}`);
+  return result.data;
+}
+
+export function leakReportRoutes(services: Services, leaks: LeakReports): Router {
+  const limit = Math.max(services.config.server.bodyLimitBytes, 1024 * 1024);
+  const router = new Router({ prefix: '/api/v1' });
+
+  router.post('/leaked-tokens/github', async (ctx) => {
+    const raw = await readRaw(ctx, limit);
+    leaks.verifyGithub(raw, ctx.get('Github-Public-Key-Identifier') || undefined, ctx.get('Github-Public-Key-Signature') || undefined);
+    const outcomes = await leaks.report(parseReports(raw, false), 'GitHub secret scanning');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = outcomes.map((o) => o.verdict);
+  });
+
+  // Body: {"tokens": [{token, url?, source?}, ...]}
+  router.post('/admin/leaked-tokens', requirePrincipal(services), requireAdmin, async (ctx) => {
+    const list = parseReports(await readRaw(ctx, limit), true);
+    const admin = (ctx.state.principal as Principal).user.username;
+    const outcomes = await leaks.report(list, `admin ${admin}`);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { results: outcomes.map((o) => ({ ...o.verdict, revoked_token_id: o.revoked ?? null })) };
+  });
+
+  return router;
+}
