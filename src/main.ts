@@ -25,8 +25,12 @@ async function main(): Promise<void> {
   try {
     gateway = await startGateway(config, { adminPassword: process.env.TESSERA_ADMIN_PASSWORD || undefined, logger });
   } catch (err) {
-    logger.fatal({ err }, `tessera: failed to start: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    const message = `tessera: failed to start: ${err instanceof Error ? err.message : String(err)}`;
+    logger.fatal({ err }, message);
+    // Also plainly on stderr: the asynchronous log line may not be flushed before the exit.
+    console.error(message);
+    // A store that may lose data is a configuration problem, like an invalid config file.
+    process.exit(err instanceof UnsafeStore ? 2 : 1);
   }
   // From process start, so module loading and the store connection count: what a restart costs.
   logger.info({ startupMs: Math.round(process.uptime() * 1000) }, `Tessera started in ${Math.round(process.uptime() * 1000)} ms`);

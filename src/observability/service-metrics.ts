@@ -20,25 +20,25 @@ function loginOutcome(err: unknown): LoginOutcome {
 }
 
 /**
- * Every password sign-in (API, web page, OIDC interaction) goes through `LoginService.login`:
- * counted there by source and outcome. Lockouts are also an operator warning, rate-limited
- * because a guessing attack produces one per attempt.
+ * Every password sign-in (API, web page, OIDC interaction) goes through `LoginService.signIn`
+ * (`login` calls it too): counted there by source and outcome. Lockouts are also an operator
+ * warning, rate-limited because a guessing attack produces one per attempt.
  */
 export function meterLogins(login: LoginService, metrics: Metrics, logger: Logger): void {
   const lockouts = new RateLimitedWarning(logger, 'sign-in attempts throttled (failed-login lockout)');
-  const original = login.login.bind(login);
-  login.login = async (username, password, ip, sourceId) => {
+  const original = login.signIn.bind(login);
+  login.signIn = async (attempt) => {
     try {
-      const user = await original(username, password, ip, sourceId);
-      metrics.logins.inc({ source: user.source, outcome: 'succeeded' });
-      return user;
+      const signedIn = await original(attempt);
+      metrics.logins.inc({ source: signedIn.user.source, outcome: 'succeeded' });
+      return signedIn;
     } catch (err) {
       const outcome = loginOutcome(err);
-      metrics.logins.inc({ source: sourceId ?? 'any', outcome });
+      metrics.logins.inc({ source: attempt.source ?? 'any', outcome });
       if (outcome === 'throttled') {
         metrics.throttled.inc();
         // The name tried and the IP, never the password.
-        lockouts.note({ username: username.slice(0, 256), ip });
+        lockouts.note({ username: attempt.username.slice(0, 256), ip: attempt.ip });
       }
       throw err;
     }

@@ -75,8 +75,8 @@ describe('bootstrap admin', () => {
     const lines: string[] = [];
     const gw = await start('tessera:', undefined, lines, redis.url);
     await redis.restartEmpty();
-    await expect.poll(() => lines.filter((l) => l.includes('generated password')).length, { timeout: 30_000 }).toBe(2);
-    const password = lines.at(-1)!.split(': ').at(-1)!;
+    await expect.poll(() => lines.filter((l) => l.includes('(shown once)')).length, { timeout: 30_000 }).toBe(2);
+    const password = lines.filter((l) => l.includes('(shown once)')).at(-1)!.split(': ').at(-1)!;
     expect(await login(gw, 'admin', password)).toBe(200);
   }, 60_000);
 

@@ -60,13 +60,20 @@ describe('RFC 9701 signed introspection answers', () => {
     expect(payload.token_introspection).toMatchObject({ active: true, client_id: NON_RS_CLIENT.id });
   });
 
-  it('after a key rotation the answer is signed with the new key, which this instance serves in JWKS', async () => {
+  it('across a key rotation the answer is signed with the key this instance signs with, which it serves in JWKS', async () => {
     const admin = await gw.login('admin', ADMIN_PASSWORD);
     const rotated = await gw.api('POST', '/api/v1/admin/keys/rotate', { token: admin });
     expect(rotated.status).toBe(200);
-    const jwt = await (await introspectSigned(pat)).text();
-    expect(decodeProtectedHeader(jwt).kid).toBe(rotated.body.signing_kid);
-    expect((await verify(jwt, CLIENT.id)).payload.token_introspection).toMatchObject({ active: true });
+    // Published at once, signing only after oidc.keyActivationDelay: the old key still signs.
+    const before = await (await introspectSigned(pat)).text();
+    expect(decodeProtectedHeader(before).kid).not.toBe(rotated.body.signing_kid);
+    expect((await verify(before, CLIENT.id)).payload.token_introspection).toMatchObject({ active: true });
+
+    gw.clock.advance(Date.parse(rotated.body.activates_at) - gw.clock.now + 1000);
+    await gw.oidc.reloadIfChanged();
+    const after = await (await introspectSigned(pat)).text();
+    expect(decodeProtectedHeader(after).kid).toBe(rotated.body.signing_kid);
+    expect((await verify(after, CLIENT.id)).payload.token_introspection).toMatchObject({ active: true });
   });
 
   it('discovery advertises introspection_signing_alg_values_supported', async () => {
