@@ -65,7 +65,7 @@ export function createServices(config: TesseraConfig, options: { store?: Store; 
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, log: options.log }));
   const samlSignIns = new SamlSignIns(store, clock);
-  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, log: options.log }));
+  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, limits: config.samlLimits, log: options.log }));
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle);
   const sessions = new SessionService(store, config.auth, clock);
   const pats = new PatService(store, users, config.tokens, clock);
