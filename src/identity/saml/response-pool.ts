@@ -45,6 +45,11 @@ function workerFile(): { filename: string; execArgv: string[] } {
 export class ResponsePool {
   private readonly pool: Piscina<WorkerTask, Verdict>;
   private warming: Promise<void> | undefined;
+  /**
+   * Responses being checked or waiting. Counted here, not by piscina's `maxQueue`: piscina keeps
+   * tasks that carry an abort signal (all of ours) in a queue of their own that it does not bound.
+   */
+  private inFlight = 0;
 
   constructor(private readonly limits: PoolLimits) {
     const { filename, execArgv } = workerFile();
@@ -55,7 +60,6 @@ export class ResponsePool {
       minThreads: limits.workers,
       maxThreads: limits.workers,
       idleTimeout: Number.POSITIVE_INFINITY,
-      maxQueue: limits.queue,
       // 1 task per thread: a second one would wait inside a busy worker, out of the queue's count.
       concurrentTasksPerWorker: 1,
     });
@@ -65,14 +69,18 @@ export class ResponsePool {
 
   /** The verified assertion, or `Forbidden` naming the broken rule, or 503 past the budget or queue. */
   async verify(task: Omit<VerifyTask, 'started'>, log: (line: string) => void): Promise<AssertionContent> {
+    if (this.inFlight >= this.limits.workers + this.limits.queue) throw new TemporarilyUnavailable(BUSY);
+    this.inFlight += 1;
     const started = new Int32Array(new SharedArrayBuffer(4));
     const abort = new AbortController();
     let overBudget = false;
+    let settled = false;
     let budget: NodeJS.Timeout | undefined;
     // The budget runs from the moment a worker takes the response (it flags `started`), so
     // waiting behind others or behind a worker's start-up is not counted against it.
     const waiting = waitAsync(started, 0, 0, START_WAIT_MS);
     void (waiting.async ? waiting.value : Promise.resolve(waiting.value)).then((outcome) => {
+      if (settled) return;
       if (outcome === 'timed-out') return abort.abort();
       budget = setTimeout(() => {
         overBudget = true;
@@ -84,12 +92,14 @@ export class ResponsePool {
       verdict = await this.pool.run({ ...task, started }, { signal: abort.signal });
     } catch (err) {
       if (overBudget) throw new TemporarilyUnavailable(`the SAML response could not be checked within ${this.limits.responseBudget / 1000}s: try again`);
-      if (abort.signal.aborted || /queue is at limit/i.test((err as Error).message)) throw new TemporarilyUnavailable(BUSY);
+      if (abort.signal.aborted) throw new TemporarilyUnavailable(BUSY);
       log(`the SAML response worker failed: ${(err as Error).message}`);
       throw new TemporarilyUnavailable('the SAML response could not be checked: try again');
     } finally {
+      this.inFlight -= 1;
+      settled = true;
       clearTimeout(budget);
-      // Ends the wait above if the task never started (refused by a full queue).
+      // Ends the wait above if the task never started.
       Atomics.store(started, 0, 2);
       Atomics.notify(started, 0);
     }
@@ -107,6 +117,11 @@ export class ResponsePool {
   warmUp(): Promise<void> {
     this.warming ??= Promise.all(Array.from({ length: this.limits.workers }, () => this.pool.run({ warmUp: true }))).then(() => undefined);
     return this.warming;
+  }
+
+  /** Ids of the worker threads now running; one stopped for its budget is replaced by a new one. */
+  threadIds(): number[] {
+    return this.pool.threads.map((thread) => thread.threadId);
   }
 
   close(): Promise<void> {
