@@ -209,7 +209,7 @@ export const samlLimitsSchema = z.strictObject({
    * refused with 503 and, if it is being checked, its worker is stopped and replaced, so it
    * cannot keep burning CPU. Default 5s.
    */
-  responseBudget: duration('5s'),
+  responseBudget: duration('5s').refine((ms) => ms >= 10, 'at least 10ms'),
   /**
    * Responses that may wait for a worker. A response arriving at a full queue is refused at once
    * with 503 `temporarily_unavailable`: nothing else waits behind a flood. Default 16.
