@@ -31,7 +31,7 @@ describe('SAML in a real browser', () => {
     browser = await launchChromium();
     // The response workers compile their schema validator first: not inside a test's timeout.
     await samlWorkersReady();
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await gw?.stop();

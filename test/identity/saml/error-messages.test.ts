@@ -26,7 +26,7 @@ describe('SAML refusals name the cause', () => {
       },
     });
     await samlWorkersReady();
-  }, 120_000);
+  }, 180_000);
   afterAll(() => gw?.stop());
 
   function refusal(page: Page): string {
@@ -52,6 +52,15 @@ describe('SAML refusals name the cause', () => {
     const again = await started('okta-enc');
     const accepted = await postToAcs(again.request.acsUrl, await idp.encrypt(idp.sign(again.xml), await spMetadata('okta-enc')), again.request.relayState);
     expect(accepted.status, accepted.text.slice(0, 300)).toBe(303);
+  });
+
+  it('an encrypted assertion is held to the shape limits before samlify decrypts and verifies it', async () => {
+    const { request, xml } = await started('okta-enc', 'refs@example.org');
+    // Anyone can encrypt to the published certificate: 50 References, hidden inside.
+    const heavy = idp.sign(xml).replace(/<ds:Reference [\s\S]*?<\/ds:Reference>/, (ref) => ref.repeat(50));
+    const encrypted = await idp.encrypt(heavy, await spMetadata('okta-enc'));
+    expect(Buffer.from(encrypted, 'base64').toString()).not.toContain('ds:Reference');
+    expect(refusal(await postToAcs(request.acsUrl, encrypted, request.relayState))).toMatch(/more than one Reference/);
   });
 
   it('an encrypted assertion sent to a source without a decryption key: "no decryption key", not "exactly one assertion"', async () => {

@@ -29,7 +29,7 @@ describe('OIDC login through the SAML source', () => {
     issuer = new URL(gw.services.config.server.issuer!);
     // The response workers compile their schema validator first: not inside a test's timeout.
     await samlWorkersReady();
-  }, 120_000);
+  }, 180_000);
   afterAll(() => gw?.stop());
 
   /** From the interaction's sign-in page, through the IdP, back to the interaction; returns the page after. */

@@ -21,7 +21,7 @@ describe('SAML per-address rate limits', () => {
     await samlWorkersReady();
     // One time for both instances, and the real one: Redis expires the counters on its own clock.
     gw.clock.now = second.clock.now = Date.now();
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     await second?.stop();
     await gw?.stop();

@@ -25,7 +25,7 @@ describe('SAML ACS: acceptance rules', () => {
     audience = `${gw.url}/saml/okta/metadata`;
     // The response workers compile their schema validator first: not inside a test's timeout.
     await samlWorkersReady();
-  }, 120_000);
+  }, 180_000);
   afterAll(() => gw?.stop());
 
   /** Starts a sign-in at the gateway; returns the request the IdP receives. */

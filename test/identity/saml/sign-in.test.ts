@@ -33,7 +33,7 @@ describe('SAML sign-in (web)', () => {
     admin = await gw.login('admin', ADMIN_PASSWORD);
     // The response workers compile their schema validator first: not inside a test's timeout.
     await samlWorkersReady();
-  }, 120_000);
+  }, 180_000);
   afterAll(() => gw?.stop());
 
   /** SP-initiated sign-in to the end: returns the browser (signed in) and where it landed. */
