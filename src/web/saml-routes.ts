@@ -39,9 +39,9 @@ async function signInErrorPage(ctx: Context, next: Next): Promise<void> {
   } catch (err) {
     const status = (err as { status?: number }).status ?? 500;
     if (status >= 500 && status !== 503) throw err;
-    // Errors of ours say which rule failed; oidc-provider's (no `_interaction` cookie, an
-    // expired interaction) mean the login is not this browser's or is over.
-    // A 503 of ours says what is unavailable (the IdP, a response worker) and carries no detail.
+    // Errors of ours say which rule failed, or for a 503 what is unavailable (the IdP, the
+    // response workers), with no detail; oidc-provider's (no `_interaction` cookie, an expired
+    // interaction) mean the login is not this browser's or is over.
     const message =
       err instanceof TesseraError
         ? err.message
@@ -136,9 +136,8 @@ export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
     const relayState = stringField(form, 'RelayState');
     // A RelayState of ours names a pending sign-in, which this POST uses up, accepted or not.
     // Any other (an IdP's "default RelayState", a path) makes the response unsolicited.
-    const taken = relayState ? await signIns.take(relayState) : null;
-    if (taken === 'answered') throw new Forbidden('this sign-in request has already been answered: sign in again');
-    const pending = taken;
+    const pending = relayState ? await signIns.take(relayState) : null;
+    if (pending === 'answered') throw new Forbidden('this sign-in request has already been answered: sign in again');
     if (pending && pending.source !== source.id) throw new Forbidden('the RelayState does not belong to this source');
     if (relayState && SamlSignIns.isOurs(relayState) && !pending && !source.allowIdpInitiated) {
       throw new Forbidden('this sign-in request is unknown or has expired (10 minutes): sign in again');
