@@ -136,7 +136,7 @@ export function createServices(
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, logger }));
   const samlSignIns = new SamlSignIns(store, clock);
-  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, logger }));
+  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, limits: config.samlLimits, logger }));
   const keys = new ProviderKeys(store, {
     clock,
     retirementMs: config.oidc.keyRetirement,

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { durationField } from './duration.js';
 import { ldapSourcesSchema } from '../identity/ldap/config.js';
-import { samlSourcesSchema } from '../identity/saml/config.js';
+import { samlLimitsSchema, samlSourcesSchema } from '../identity/saml/config.js';
 import { leakReportsSchema } from '../leaks/config.js';
 import { workloadIdentitySchema } from '../workload/config.js';
 
@@ -320,6 +320,8 @@ export const configSchema = z.strictObject({
   ldap: ldapSourcesSchema,
   /** SAML 2.0 identity providers (Okta, ...), one sign-in button each (docs/saml-okta.md). */
   saml: samlSourcesSchema,
+  /** What checking one posted SAML response may cost, for every SAML source (docs/saml-okta.md). */
+  samlLimits: samlLimitsSchema.default(samlLimitsSchema.parse({})),
   /** The web pages (sign-in, tokens, admin). */
   web: web.default(web.parse({})),
   /** Text shown above the web sign-in form (the seeds' login banner). */

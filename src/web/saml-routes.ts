@@ -19,8 +19,9 @@ import type { Context, Next } from 'koa';
 import { Forbidden, InvalidRequest, NotFound, TesseraError } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { readForm, stringField } from '../http/body.js';
+import { SamlRateLimit } from '../identity/saml/rate-limit.js';
 import type { SamlSource } from '../identity/saml/saml-source.js';
-import type { SignInHandoff } from '../identity/saml/sign-ins.js';
+import { SamlSignIns, type SignInHandoff } from '../identity/saml/sign-ins.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
 import type { UserRecord } from '../store/records.js';
 import { html } from './html.js';
@@ -39,14 +40,16 @@ async function signInErrorPage(ctx: Context, next: Next): Promise<void> {
   } catch (err) {
     const status = (err as { status?: number }).status ?? 500;
     if (status >= 500 && status !== 503) throw err;
-    // Errors of ours say which rule failed; oidc-provider's (no `_interaction` cookie, an
-    // expired interaction) mean the login is not this browser's or is over.
+    // Errors of ours say which rule failed, or for a 503 what is unavailable (the IdP, the
+    // response workers), with no detail; oidc-provider's (no `_interaction` cookie, an expired
+    // interaction) mean the login is not this browser's or is over.
     const message =
-      status === 503
-        ? 'The identity provider cannot be reached right now. Try again in a minute.'
-        : err instanceof TesseraError
-          ? err.message
+      err instanceof TesseraError
+        ? err.message
+        : status === 503
+          ? 'The identity provider cannot be reached right now. Try again in a minute.'
           : 'This application login has expired or was started in another browser: go back to the application and start again.';
+    if (err instanceof TesseraError) ctx.set(err.headers);
     renderPage(ctx, {
       title: 'Sign-in failed',
       status,
@@ -62,7 +65,8 @@ function sameSecret(given: string | undefined, expected: string): boolean {
 }
 
 export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
-  const { samlSources, samlSignIns: signIns, users, store, config } = services;
+  const { samlSources, samlSignIns: signIns, users, store, config, clock } = services;
+  const rateLimit = new SamlRateLimit(store, clock, config.samlLimits.perIpPerMinute);
   const router = new Router();
   router.use(signInErrorPage);
 
@@ -102,6 +106,7 @@ export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
 
   router.get('/saml/:id/login', async (ctx) => {
     const source = sourceOf(ctx);
+    await rateLimit.hit('login', ctx.ip);
     const { interaction, return: requested } = ctx.query;
     let target: { interaction: string } | { returnTo: string };
     if (typeof interaction === 'string') {
@@ -127,15 +132,18 @@ export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
 
   router.post('/saml/:id/acs', auditSamlRejections(services), async (ctx) => {
     const source = sourceOf(ctx);
+    await rateLimit.hit('acs', ctx.ip);
     const form = await readForm(ctx, config.server.bodyLimitBytes);
     const relayState = stringField(form, 'RelayState');
-    const pending = relayState ? await signIns.find(relayState) : null;
+    // A RelayState of ours names a pending sign-in, which this POST uses up, accepted or not.
+    // Any other (an IdP's "default RelayState", a path) makes the response unsolicited.
+    const pending = relayState ? await signIns.take(relayState) : null;
+    if (pending === 'answered') throw new Forbidden('this sign-in request has already been answered: sign in again');
     if (pending && pending.source !== source.id) throw new Forbidden('the RelayState does not belong to this source');
-    if (relayState && !pending && !source.allowIdpInitiated) {
+    if (relayState && SamlSignIns.isOurs(relayState) && !pending && !source.allowIdpInitiated) {
       throw new Forbidden('this sign-in request is unknown or has expired (10 minutes): sign in again');
     }
     const identity = await source.verifyResponse(form, pending?.requestId ?? null);
-    if (pending && !(await signIns.answered(relayState!))) throw new Forbidden('this sign-in request has already been answered');
 
     let user: UserRecord;
     try {

@@ -17,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import samlify from 'samlify';
+import { samlLimitsSchema, type SamlLimits } from '../../src/identity/saml/config.js';
+import { responsePool } from '../../src/identity/saml/response-pool.js';
 import { CookieBrowser, type Page } from './browser.js';
 
 export interface KeyPair {
@@ -220,4 +222,13 @@ export async function serveTestIdp(user: () => { nameId: string; attributes?: Re
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   idp = new TestIdp({ ssoUrl: `http://localhost:${(server.address() as AddressInfo).port}/sso` });
   return { idp, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Waits until this process's SAML response workers have started: each compiles the schema
+ * validator first, seconds of CPU (tens on a loaded machine), which a test's first sign-in
+ * should not have to sit through inside its own timeout.
+ */
+export function samlWorkersReady(limits: Partial<SamlLimits> = {}): Promise<void> {
+  return responsePool(samlLimitsSchema.parse(limits)).warmUp();
 }

@@ -165,3 +165,63 @@ export const samlSourceSchema = z
 export const samlSourcesSchema = sourceListSchema(samlSourceSchema);
 
 export type SamlSourceConfig = z.output<typeof samlSourceSchema>;
+
+/**
+ * How much work an unauthenticated POST to an ACS may cause (`samlLimits:`, shared by every SAML
+ * source of the gateway). Anyone can post a SAML response, and checking one means parsing XML
+ * and computing a digest per signature Reference before anything says whether it came from the
+ * IdP: a crafted 50 KB response with many References once held a CPU for seconds. So a response
+ * must first pass a cheap scan against these limits (on the request path, linear in its size),
+ * and only then is it parsed, schema-checked, decrypted and verified, in a pool of worker threads
+ * with a time budget per response and a bounded queue, so the event loop that answers
+ * introspection and forward auth never waits on XML.
+ *
+ * ```yaml
+ * samlLimits:
+ *   maxResponseBytes: 262144
+ *   workers: 2
+ *   responseBudget: 5s
+ *   queue: 16
+ *   perIpPerMinute: 60
+ * ```
+ */
+export const samlLimitsSchema = z.strictObject({
+  /**
+   * Largest SAML response accepted, in bytes of XML (the posted form is base64, a third larger,
+   * and `server.bodyLimitBytes` applies to it first). Default 256 KiB: an Okta response with a
+   * few hundred groups is well under 100 KiB.
+   */
+  maxResponseBytes: z.number().int().min(4096).max(4 * 1024 * 1024).default(256 * 1024),
+  /**
+   * Most XML elements in a response (before and after decryption). Default 3000: a response
+   * needs about 40, plus one per group value.
+   */
+  maxElements: z.number().int().min(100).max(100_000).default(3000),
+  /** Deepest element nesting. Default 24: a SAML response nests about 10 deep. */
+  maxDepth: z.number().int().min(12).max(256).default(24),
+  /**
+   * Worker threads checking responses. Default 2. Each keeps a compiled schema validator of
+   * about 150 MB; one response takes tens of milliseconds, so two serve dozens of sign-ins a second.
+   */
+  workers: z.number().int().min(1).max(32).default(2),
+  /**
+   * Time a response may take from arrival to verdict, waiting included. Past it the response is
+   * refused with 503 and, if it is being checked, its worker is stopped and replaced, so it
+   * cannot keep burning CPU. Default 5s.
+   */
+  responseBudget: duration('5s').refine((ms) => ms >= 10, 'at least 10ms'),
+  /**
+   * Responses that may wait for a worker. A response arriving at a full queue is refused at once
+   * with 503 `temporarily_unavailable`: nothing else waits behind a flood. Default 16.
+   */
+  queue: z.number().int().min(0).max(10_000).default(16),
+  /**
+   * Sign-in starts (`GET /saml/<id>/login`) and responses (`POST /saml/<id>/acs`) one client
+   * address may make per minute, each counted on its own, in the store so every gateway shares
+   * the count. Each start stores a pending sign-in; each response costs a worker. Default 60.
+   * Behind a reverse proxy set `server.trustProxy`, or every client counts as the proxy.
+   */
+  perIpPerMinute: z.number().int().min(1).max(100_000).default(60),
+});
+
+export type SamlLimits = z.output<typeof samlLimitsSchema>;

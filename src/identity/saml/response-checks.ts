@@ -47,6 +47,9 @@ export function rejectSha1(algorithms: string[]): void {
 /** Rules on the unsigned Response, checked before samlify looks at the signature. */
 export function checkEnvelope(env: ResponseEnvelope, e: Expectations): void {
   const [plain, encrypted] = e.encrypted ? [0, 1] : [1, 0];
+  if (!e.encrypted && env.encryptedAssertions === 1 && env.assertions === 0) {
+    throw new Forbidden('the assertion is encrypted, and this source has no decryption key: set encryptionKey and encryptionCert, or turn assertion encryption off at the IdP');
+  }
   if (env.assertions !== plain || env.encryptedAssertions !== encrypted) {
     throw new Forbidden(
       e.encrypted && env.assertions > 0 && env.encryptedAssertions === 0

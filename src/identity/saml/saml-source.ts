@@ -3,9 +3,12 @@
  * over the HTTP-Redirect binding, the Response back over HTTP-POST to the ACS.
  *
  * A Response is accepted only when, in this order:
- *   1. it is base64 of UTF-8 XML with no DTD, well-formed, a Response with exactly one
- *      assertion, signed (response and/or assertion), not with SHA-1, addressed to our ACS
- *      (Destination), from the IdP (Issuer), answering our request (InResponseTo);
+ *   0. on the event loop, only what costs little and is bounded: base64 of UTF-8 XML with no
+ *      DTD, within the size, element, depth and signature-Reference limits (response-shape.ts);
+ *      everything after it runs in a worker thread with a time budget (response-pool.ts);
+ *   1. it is well-formed, a Response with exactly one assertion, signed (response and/or
+ *      assertion), not with SHA-1, addressed to our ACS (Destination), from the IdP (Issuer),
+ *      answering our request (InResponseTo); a signature directly under the Response verifies;
  *   2. samlify accepts it: XML schema, Success status, a signature that verifies against a
  *      certificate from the IdP's metadata (never one carried in the message: see
  *      idp-metadata.ts), assertion Issuer, Conditions window;
@@ -15,19 +18,23 @@
  *   4. its ID has not been accepted before (replay cache until it expires).
  * The identity is then read from that verified assertion only.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import samlify from 'samlify';
 import type { Clock } from '../../clock.js';
-import { Forbidden, TemporarilyUnavailable, TesseraError } from '../../errors.js';
+import { Forbidden, TemporarilyUnavailable } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Identity, RedirectSource } from '../source.js';
 import { validUsername } from '../users.js';
-import { NAME_ID_FORMATS, type SamlSourceConfig } from './config.js';
+import { NAME_ID_FORMATS, samlLimitsSchema, type SamlLimits, type SamlSourceConfig } from './config.js';
 import { IdpMetadataSource, identityProviderFrom, type IdentityProvider } from './idp-metadata.js';
-import { checkAssertion, checkEnvelope, rejectSha1, type Expectations } from './response-checks.js';
-import { parseXml, readAssertion, readEnvelope, signatureAlgorithms, type AssertionContent } from './response-reading.js';
+import { checkAssertion, type Expectations } from './response-checks.js';
+import { responsePool, type ResponsePool } from './response-pool.js';
+import type { AssertionContent } from './response-reading.js';
+import { checkResponseShape } from './response-shape.js';
+import type { VerifyTask } from './response-worker.js';
 import type { SamlSignIns } from './sign-ins.js';
-import { rejectDtd, validateSchema, warmUpSchemaValidator } from './xml-schema.js';
+import { rejectDtd } from './xml-schema.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 
 type ServiceProvider = ReturnType<typeof samlify.ServiceProvider>;
@@ -44,17 +51,9 @@ export interface SamlSourceDeps {
   issuer: string;
   /** Operator-facing problems (metadata unreachable or refused). Default: none logged. */
   logger?: Logger;
+  /** `samlLimits` of the config; the defaults when omitted. */
+  limits?: SamlLimits;
 }
-
-/** Messages samlify rejects with, in words an administrator can act on. */
-const SAMLIFY_ERRORS: [RegExp, string][] = [
-  [/FAILED_TO_VERIFY_SIGNATURE|UNMATCH_CERTIFICATE|MESSAGE_SIGNATURE_VERIFICATION|NO_SELECTED_CERTIFICATE|^invalid signature/, "the signature does not verify against the IdP's certificate from its metadata"],
-  [/POTENTIAL_WRAPPING_ATTACK|MULTIPLE_ASSERTION|EMPTY_ASSERTION/, 'the signed part does not hold exactly one assertion (signature wrapping?)'],
-  [/ERR_UNMATCH_ISSUER/, "the assertion's Issuer is not the IdP in the metadata"],
-  [/ERR_SUBJECT_UNCONFIRMED|ERR_EXPIRED_SESSION/, 'the assertion is outside its validity period (NotBefore/NotOnOrAfter)'],
-  [/ERR_FAILED_STATUS|ERR_UNDEFINED_STATUS/, 'the IdP did not sign the user in (the response status is not Success)'],
-  [/ENCRYPTED_ASSERTION|DECRYPTION/, 'the encrypted assertion cannot be decrypted with this source\'s encryption key'],
-];
 
 function pemFrom(config: SamlSourceConfig, inline: string | undefined, file: string | undefined, key: string): string | undefined {
   if (inline) return inline;
@@ -75,8 +74,12 @@ export class SamlSource implements RedirectSource {
   private readonly encryption: { encPrivateKey: string; encryptCert: string } | undefined;
   private readonly metadataSource: IdpMetadataSource;
   private readonly log: Logger;
+  private readonly limits: SamlLimits;
+  private readonly pool: ResponsePool;
   private idp: IdentityProvider | undefined;
   private sp: ServiceProvider | undefined;
+  /** What the response workers need to rebuild `idp` and `sp`, under a key naming that setting. */
+  private workerSource: { key: string; source: VerifyTask['source'] } | undefined;
   private loading: Promise<IdentityProvider> | undefined;
   private lastFailure = 0;
 
@@ -97,6 +100,8 @@ export class SamlSource implements RedirectSource {
     const encCert = pemFrom(config, config.encryptionCert, config.encryptionCertFile, 'encryptionCert');
     this.encryption = encKey && encCert ? { encPrivateKey: encKey, encryptCert: encCert } : undefined;
     this.metadataSource = new IdpMetadataSource(config, deps.store, deps.clock, this.log);
+    this.limits = deps.limits ?? samlLimitsSchema.parse({});
+    this.pool = responsePool(this.limits);
   }
 
   /** Whether responses nobody asked for (from the IdP's dashboard) are accepted. */
@@ -114,7 +119,9 @@ export class SamlSource implements RedirectSource {
    * copy) does not stop the gateway: it answers 503 and retries at its next sign-in.
    */
   async load(): Promise<void> {
-    warmUpSchemaValidator();
+    // Workers start now and compile their schema validator in the background; a response that
+    // arrives first waits for them, outside its budget.
+    this.pool.warmUp().catch((err: Error) => this.log.warn(`the SAML response workers did not start: ${err.message}`));
     // identityProvider() has logged why, if it failed.
     await this.identityProvider().catch(() => undefined);
   }
@@ -125,7 +132,12 @@ export class SamlSource implements RedirectSource {
   }
 
   private serviceProvider(signRequests: boolean): ServiceProvider {
-    return samlify.ServiceProvider({
+    return samlify.ServiceProvider(this.spSettings(signRequests));
+  }
+
+  /** samlify's settings of this SP: plain data, so a response worker can build the same SP. */
+  private spSettings(signRequests: boolean) {
+    return {
       entityID: this.spEntityId,
       assertionConsumerService: [{ Binding: POST_BINDING, Location: this.acsUrl }],
       nameIDFormat: [this.config.nameIdFormat],
@@ -134,8 +146,8 @@ export class SamlSource implements RedirectSource {
       authnRequestsSigned: signRequests,
       ...(this.signing ?? {}),
       ...(this.encryption ?? {}),
-      clockDrifts: [-this.config.clockSkew, this.config.clockSkew],
-    });
+      clockDrifts: [-this.config.clockSkew, this.config.clockSkew] as [number, number],
+    };
   }
 
   private use(idp: IdentityProvider): IdentityProvider {
@@ -143,6 +155,8 @@ export class SamlSource implements RedirectSource {
     if (wantsSigned && !this.signing) throw new Error('the IdP wants signed AuthnRequests: configure signingKey and signingCert');
     this.sp = this.serviceProvider(wantsSigned);
     this.idp = idp;
+    const source = { idpMetadata: idp.entityMeta.getMetadata() as string, sp: this.spSettings(wantsSigned), encrypted: Boolean(this.encryption) };
+    this.workerSource = { key: createHash('sha256').update(JSON.stringify(source)).digest('base64url'), source };
     return idp;
   }
 
@@ -190,7 +204,9 @@ export class SamlSource implements RedirectSource {
     const idp = await this.identityProvider();
     const encoded = form.SAMLResponse;
     if (typeof encoded !== 'string' || !encoded) throw new Forbidden('no SAMLResponse was posted');
-    const xml = decodeMessage(encoded);
+    const xml = decodeMessage(encoded, this.limits.maxResponseBytes);
+    // Bounded work before trust: what the workers would parse and digest, scanned first.
+    checkResponseShape(xml, this.limits);
     const expect: Expectations = {
       idpEntityId: idp.entityMeta.getEntityID(),
       spEntityId: this.spEntityId,
@@ -200,41 +216,13 @@ export class SamlSource implements RedirectSource {
       now: this.deps.clock(),
       skewMs: this.config.clockSkew,
     };
-    checkEnvelope(readEnvelope(parseXml(xml)), expect);
-    const assertion = readAssertion(await this.verifiedAssertion(idp, encoded));
+    const { key, source } = this.workerSource!;
+    const assertion = await this.pool.verify({ sourceKey: key, source, encoded, xml, expect, limits: this.limits }, (line) => this.log.warn(line));
     const { replayableUntil } = checkAssertion(assertion, expect);
     if (!(await this.deps.signIns.firstUseOfAssertion(this.id, assertion.id, replayableUntil))) {
       throw new Forbidden('this assertion has already been used (replay)');
     }
     return this.identityOf(assertion);
-  }
-
-  /** samlify's checks, then the assertion its signature check vouches for. */
-  private async verifiedAssertion(idp: IdentityProvider, encoded: string): Promise<string> {
-    try {
-      let { samlContent } = await this.sp!.parseLoginResponse(idp, 'post', { body: { SAMLResponse: encoded } });
-      if (this.encryption) {
-        // samlify hands back the still encrypted document when the assertion was signed before
-        // encryption (Okta's way): decrypt it again to reach the signature it verified.
-        if (readEnvelope(parseXml(samlContent)).encryptedAssertions > 0) [samlContent] = (await samlify.SamlLib.decryptAssertion(this.sp!, samlContent)) as [string, string];
-        // Anyone can encrypt to our public key, and samlify checked only the outer document.
-        rejectDtd(samlContent);
-        await validateSchema(samlContent);
-        rejectSha1(signatureAlgorithms(parseXml(samlContent)));
-      }
-      const [verified, assertion] = samlify.SamlLib.verifySignature(samlContent, {
-        metadata: idp.entityMeta,
-        signatureAlgorithm: idp.entitySetting.requestSignatureAlgorithm,
-      }) as [boolean, string | null];
-      if (!verified || !assertion) throw new Error('FAILED_TO_VERIFY_SIGNATURE');
-      return assertion;
-    } catch (err) {
-      if (err instanceof TesseraError) throw err;
-      const message = err instanceof Error ? err.message : String(err);
-      const known = SAMLIFY_ERRORS.find(([pattern]) => pattern.test(message));
-      if (!known) this.log.warn(`response rejected by samlify: ${message}`);
-      throw new Forbidden(known?.[1] ?? 'the response cannot be verified');
-    }
   }
 
   private identityOf(a: AssertionContent): Identity {
@@ -263,7 +251,9 @@ export class SamlSource implements RedirectSource {
  * The posted SAMLResponse as text. Strict base64 and strict UTF-8 (another encoding could hide
  * a DOCTYPE from the check below), and no DTD.
  */
-function decodeMessage(encoded: string): string {
+function decodeMessage(encoded: string, maxBytes: number): string {
+  // Base64 is 4 characters for 3 bytes (plus line breaks): refused by its length, before decoding.
+  if (encoded.length > Math.ceil((maxBytes / 3) * 4 * 1.05) + 1024) throw new Forbidden(`the SAML response is larger than ${maxBytes} bytes`);
   const compact = encoded.replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) throw new Forbidden('the SAMLResponse is not base64');
   let xml: string;

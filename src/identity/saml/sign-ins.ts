@@ -4,7 +4,8 @@
  *
  *   SamlRequest  the AuthnRequest sent, under the opaque RelayState that travels with the
  *                browser: its ID (InResponseTo must name it), where to go afterwards, and the
- *                browser it was started in. 10 minutes, answered once.
+ *                browser it was started in. 10 minutes, taken by the first response that names
+ *                it, accepted or not: one sign-in start buys one check of one response.
  *   SamlLogin    the one-time hand-off from the ACS to the GET that finishes the sign-in, under
  *                a random code. 2 minutes, used once.
  *   replay cache each accepted assertion ID until the assertion could no longer be accepted.
@@ -62,15 +63,20 @@ export class SamlSignIns {
     await this.store.providerUpsert('SamlRequest', relayState, { ...pending }, REQUEST_TTL_MS / 1000);
   }
 
-  /** The pending request a RelayState names (kept until it expires, so a replay meets the replay cache). */
-  async find(relayState: string): Promise<PendingSignIn | null> {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(relayState)) return null;
-    return (await this.store.providerFind('SamlRequest', relayState)) as PendingSignIn | null;
+  /** Whether a RelayState has the shape of ours (an IdP's "default RelayState" does not). */
+  static isOurs(relayState: string): boolean {
+    return /^[A-Za-z0-9_-]{43}$/.test(relayState);
   }
 
-  /** True the first time a request is answered. */
-  answered(relayState: string): Promise<boolean> {
-    return this.once('request', relayState, REQUEST_TTL_MS);
+  /**
+   * The pending request a RelayState names, for the first response that names it only; later
+   * ones get `answered`. Kept until it expires, so it cannot be taken twice.
+   */
+  async take(relayState: string): Promise<PendingSignIn | 'answered' | null> {
+    if (!SamlSignIns.isOurs(relayState)) return null;
+    const pending = (await this.store.providerFind('SamlRequest', relayState)) as PendingSignIn | null;
+    if (!pending) return null;
+    return (await this.once('request', relayState, REQUEST_TTL_MS)) ? pending : 'answered';
   }
 
   /** True the first time an assertion ID is seen; remembered until `until` (ms). */

@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { launchChromium } from '../../helpers/chromium.js';
-import { serveTestIdp } from '../../helpers/saml-idp.js';
+import { samlWorkersReady, serveTestIdp } from '../../helpers/saml-idp.js';
 
 // Never reached: the test only watches the browser set off to it.
 const WEB = { id: 'web-app', secret: 'web-app-secret-0123456789abcdef', redirect: 'http://app.example.test/callback' };
@@ -29,7 +29,9 @@ describe('SAML in a real browser', () => {
       },
     });
     browser = await launchChromium();
-  });
+    // The response workers compile their schema validator first: not inside a test's timeout.
+    await samlWorkersReady();
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await gw?.stop();

@@ -8,7 +8,7 @@ import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formFields, type Page } from '../../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { postToAcs, SamlBrowser, TestIdp } from '../../helpers/saml-idp.js';
+import { postToAcs, SamlBrowser, samlWorkersReady, TestIdp } from '../../helpers/saml-idp.js';
 
 const WEB = { id: 'web-app', secret: 'web-app-secret-0123456789abcdef', redirect: 'http://127.0.0.1:9/callback' };
 
@@ -27,7 +27,9 @@ describe('OIDC login through the SAML source', () => {
       },
     });
     issuer = new URL(gw.services.config.server.issuer!);
-  });
+    // The response workers compile their schema validator first: not inside a test's timeout.
+    await samlWorkersReady();
+  }, 180_000);
   afterAll(() => gw?.stop());
 
   /** From the interaction's sign-in page, through the IdP, back to the interaction; returns the page after. */

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { SamlSource } from '../../../src/identity/saml/saml-source.js';
 import { ADMIN_PASSWORD, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { encode, makeKeyPair, postToAcs, SamlBrowser, TestIdp } from '../../helpers/saml-idp.js';
+import { encode, makeKeyPair, postToAcs, SamlBrowser, samlWorkersReady, TestIdp } from '../../helpers/saml-idp.js';
 import { captureLog } from '../../helpers/log-capture.js';
 
 describe('SAML sign-in (web)', () => {
@@ -32,7 +32,9 @@ describe('SAML sign-in (web)', () => {
       },
     });
     admin = await gw.login('admin', ADMIN_PASSWORD);
-  });
+    // The response workers compile their schema validator first: not inside a test's timeout.
+    await samlWorkersReady();
+  }, 180_000);
   afterAll(() => gw?.stop());
 
   /** SP-initiated sign-in to the end: returns the browser (signed in) and where it landed. */
