@@ -154,7 +154,7 @@ describe('graceful shutdown', () => {
     const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.msg === 'request' && l.route === '/oauth2/introspect' && l.status === 200)).toHaveLength(20);
     expect(lines.some((l) => l.msg === 'received SIGTERM, shutting down')).toBe(true);
-    const requestsAt = lines.findLastIndex((l) => l.msg === 'request');
+    const requestsAt = lines.map((l) => l.msg).lastIndexOf('request');
     expect(lines.findIndex((l) => l.msg === 'shutdown complete')).toBeGreaterThan(requestsAt);
     for (const secret of [pat, access, ADMIN_PASSWORD, CLIENT.secret]) expect(output).not.toContain(secret);
   }, 300_000);
