@@ -12,7 +12,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,8 @@ export interface Slapd {
   /** Kills slapd and starts it again on the same ports and data: every open connection drops. */
   restart(): Promise<void>;
   /** SIGSTOP / SIGCONT: a directory that accepts TCP connections but never answers. */
-  pause(): void;
+  /** SIGSTOP, then waits until every slapd thread is stopped (a group stop is not immediate). */
+  pause(): Promise<void>;
   resume(): void;
   /** Kills slapd and removes the temp dir. Safe to call twice. */
   stop(): Promise<void>;
@@ -189,7 +190,20 @@ export async function startSlapd(options: { startTimeoutMs?: number } = {}): Pro
       await client.bind(ROOT_DN, ROOT_PASSWORD);
       return client;
     },
-    pause: () => void current?.child.kill('SIGSTOP'),
+    async pause() {
+      const pid = current?.child.pid;
+      if (!pid) return;
+      current!.child.kill('SIGSTOP');
+      // Threads stop as they are next scheduled: on a loaded machine one may still answer a
+      // request already read. Wait until /proc shows every thread stopped ('T').
+      for (let i = 0; i < 400; i++) {
+        const tasks = await readdir(`/proc/${pid}/task`).catch(() => []);
+        const states = await Promise.all(tasks.map((t) => readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').then((st) => st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3)).catch(() => 'T')));
+        if (states.every((state) => state === 'T' || state === 't')) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('slapd did not stop after SIGSTOP');
+    },
     resume: () => void current?.child.kill('SIGCONT'),
     async restart() {
       await current?.kill();

@@ -47,7 +47,7 @@ describe('LDAP outage and lockout (real slapd)', () => {
   });
 
   it('while the directory hangs, sign-ins answer 503 and count nothing; afterwards the owner signs in at once', async () => {
-    slapd.pause();
+    await slapd.pause();
     try {
       // More than the account+address limit (3), with right and wrong passwords alike.
       for (const password of ['alice-ldap-password', 'mistyped-password', 'alice-ldap-password', 'mistyped-again', 'alice-ldap-password']) {

@@ -235,7 +235,7 @@ describe('LDAP identity source (real slapd)', () => {
   });
 
   it('a round while the directory hangs changes nobody', async () => {
-    slapd.pause();
+    await slapd.pause();
     try {
       const round = await ldapSource('corp').revalidator.runOnce();
       expect(round).toMatchObject({ checked: 0, disabled: [], skipped: expect.any(String) });
@@ -249,7 +249,7 @@ describe('LDAP identity source (real slapd)', () => {
   });
 
   it('a hung directory answers 503 temporarily_unavailable within the timeout, and no token', async () => {
-    slapd.pause();
+    await slapd.pause();
     let res;
     // A stopped slapd never answers, so a 503 can only come from the 1 s operation timeout; no
     // elapsed-time bound here, which a machine at load 10 would break.
