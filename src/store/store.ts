@@ -87,6 +87,10 @@ export interface Store {
    * The hot path. Finds the token by secret hash and, only if it is active and its owner exists
    * and is enabled: slides a sliding expiry (never past `maxLifetimeAt`), records last use, and
    * returns the updated record. Anything else returns null and changes nothing.
+   * Last use is kept to the store's `lastUsedPrecisionMs` (config `tokens.lastUsedPrecision`): a
+   * check from the IP already recorded, less than that after the recorded use, writes nothing and
+   * returns the record as stored (a sliding expiry then moves at that precision too, never later
+   * than exact). A check from a new IP is always recorded.
    */
   useToken(userId: string, hash: string, now: number, ip: string): Promise<TokenUse | null>;
 

@@ -16,6 +16,8 @@ export interface RedisConnectOptions {
   sentinel?: { nodes: string[]; name: string };
   keyPrefix: string;
   auditRetentionMs: number;
+  /** Precision of recorded last use (RedisStoreOptions). */
+  lastUsedPrecisionMs?: number;
   /** A command not answered within this time fails with `TemporarilyUnavailable`. */
   commandTimeoutMs: number;
   /** Replicated acknowledgement (replication.ts): replicas to wait for (default: every one seen) and for how long. */

@@ -73,6 +73,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** How long revoked/expired token records stay listable (ms). */
   auditRetentionMs: number;
+  /** `useToken` records last use to this precision (ms); default 0: every check writes. See store.ts. */
+  lastUsedPrecisionMs?: number;
   /**
    * Upper bound for one store call, enforced by the store itself on top of the client's own
    * `commandTimeout` (ioredis does not time out commands queued while a Cluster is not ready).
@@ -165,6 +167,7 @@ export class RedisStore implements Store, DurabilityChecks {
   private readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly retention: number;
+  private readonly lastUsedPrecision: number;
   private readonly timeoutMs: number;
   private readonly script: Record<ScriptName, ScriptFn>;
   /** Set at the first 'ready': from then on a client that is not ready means Redis is down. */
@@ -187,6 +190,8 @@ export class RedisStore implements Store, DurabilityChecks {
     this.redis = options.redis;
     this.prefix = options.keyPrefix;
     this.retention = options.auditRetentionMs;
+    checkTime('lastUsedPrecisionMs', options.lastUsedPrecisionMs);
+    this.lastUsedPrecision = options.lastUsedPrecisionMs ?? 0;
     this.timeoutMs = options.commandTimeoutMs ?? 1000;
     this.connectedOnce = this.redis.status === 'ready';
     this.redis.on('ready', () => (this.connectedOnce = true));
@@ -214,6 +219,7 @@ export class RedisStore implements Store, DurabilityChecks {
       redis: createRedisClient(opts),
       keyPrefix: opts.keyPrefix,
       auditRetentionMs: opts.auditRetentionMs,
+      lastUsedPrecisionMs: opts.lastUsedPrecisionMs,
       commandTimeoutMs: opts.commandTimeoutMs,
       replicaAcks: opts.replicaAcks,
       replicaAckTimeoutMs: opts.replicaAckTimeoutMs,
@@ -466,7 +472,7 @@ export class RedisStore implements Store, DurabilityChecks {
     if (!taggable(userId)) return null;
     checkTime('now', now);
     const base = this.base(userId);
-    const reply = (await this.run('useToken', `${base}h:${hash}`, `${base}user`, base, now, ip, this.retention)) as
+    const reply = (await this.run('useToken', `${base}h:${hash}`, `${base}user`, base, now, ip, this.retention, this.lastUsedPrecision)) as
       | [string, string]
       | null;
     if (!reply) return null;

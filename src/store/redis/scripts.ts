@@ -60,7 +60,7 @@ end
 
 /**
  * useToken — the bearer hot path, one EVALSHA.
- * KEYS[1] = h:<hash>, KEYS[2] = user.  ARGV = base, now, ip, auditRetentionMs.
+ * KEYS[1] = h:<hash>, KEYS[2] = user.  ARGV = base, now, ip, auditRetentionMs, lastUsedPrecisionMs.
  * hash → token id → token record → owner record; null unless the token is active and the owner
  * exists and is enabled. Then: slide a sliding expiry (never past maxLifetimeAt, never backwards),
  * record last use, rewrite the record (PXAT expiresAt + retention) and move the hash key's expiry
@@ -68,6 +68,7 @@ end
  */
 export const USE_TOKEN = `${TOKEN_LIB}
 local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local precision = tonumber(ARGV[5] or '0')
 local id = redis.call('GET', KEYS[1])
 if not id then return nil end
 local raw = redis.call('GET', base .. 't:' .. id)
@@ -80,6 +81,13 @@ local u = cjson.decode(user)
 if u.enabled ~= true then return nil end
 -- The user-wide revoke and the emergency switch void every credential issued before them.
 if type(u.credentialsNotBefore) == 'number' and t.createdAt < u.credentialsNotBefore then return nil end
+-- Last use is recorded to 'precision' ms: a check from the IP already recorded, less than that
+-- after the recorded use, writes nothing (no AOF, no replication traffic per check) and returns
+-- the record as stored. The sliding expiry moves with those writes, so it may lag by up to
+-- 'precision' (earlier, never later, than exact). A new IP is always recorded.
+if t.lastUsedAt ~= nil and t.lastUsedIp == ip and now - t.lastUsedAt < precision and now >= t.lastUsedAt then
+  return { raw, user }
+end
 local before = t.expiresAt
 if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
   t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
