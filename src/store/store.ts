@@ -26,6 +26,22 @@ export interface TokenLimit {
   onLimit: 'evict' | 'refuse';
 }
 
+/** One page of a user's tokens (`listTokenPage`). */
+export interface TokenPageQuery {
+  /** Records per page, 1..1000. */
+  limit: number;
+  /** The `next` of the previous page; undefined: the first page. */
+  cursor?: string;
+  /** Which retained records to list after the active ones (none: active only). */
+  include: { revoked: boolean; expired: boolean };
+}
+
+export interface TokenPage {
+  tokens: TokenRecord[];
+  /** Where the next page starts; absent on the last page. */
+  next?: string;
+}
+
 /** What a successful bearer check returns: the (updated) record and its owner. */
 export interface TokenUse {
   token: TokenRecord;
@@ -75,6 +91,15 @@ export interface Store {
   getToken(userId: string, id: string): Promise<TokenRecord | null>;
   /** Every record still kept (active, expired or revoked within the audit retention), oldest first. */
   listTokens(userId: string, now: number): Promise<TokenRecord[]>;
+  /**
+   * One page of the user's tokens: the active ones oldest first (createdAt, then id), then, if
+   * asked for, the retained ones (revoked or expired, still within the audit retention) in the
+   * order they will be forgotten. Costs O(the page), never O(records kept for audit): retained
+   * records are stored apart from the active ones. A page may hold fewer than `limit` records
+   * and still have a `next` (a filtered walk stops after a bounded number of records); follow
+   * `next` until it is absent. Throws `InvalidRequest` for a cursor it did not hand out.
+   */
+  listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage>;
   /** Changes name/description only. Returns null when the token does not exist. */
   updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null>;
   /** Marks the token revoked (idempotent: an already revoked one is returned unchanged). */

@@ -6,8 +6,12 @@
  * Key layout (`P` = the configured key prefix, `U` = a user id):
  *
  *   P{U}:user        user record (JSON)                                   no expiry
- *   P{U}:tokens      sorted set: token id, score createdAt                no expiry (pruned lazily;
- *                                                                          expires after deleteUser)
+ *   P{U}:tokens      sorted set: active token ids, score createdAt      no expiry (a token that
+ *                                                                          stops being active moves
+ *                                                                          to `retained` when seen)
+ *   P{U}:retained    sorted set: revoked/expired token ids kept for audit, score = record expiry
+ *                                                                          (pruned by score; expires
+ *                                                                          after deleteUser)
  *   P{U}:t:<id>      token record (JSON)                      PXAT (revokedAt ?? expiresAt) + audit retention
  *   P{U}:h:<hash>    SHA-256 of the secret → token id         PXAT expiresAt; deleted on revoke, so it
  *                                                             exists only while the token is usable
@@ -55,11 +59,13 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { createRedisClient, type RedisConnectOptions } from './redis-client.js';
 import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
-import type { Counter, DurabilityChecks, DurabilityFinding, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { Counter, DurabilityChecks, DurabilityFinding, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkRedis, connectedReplicas } from './checks.js';
 import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
+import { LIST_TOKEN_PAGE } from './token-pages.js';
+import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { RedisAuditStream } from './audit-stream.js';
@@ -94,6 +100,7 @@ const SCRIPTS = {
   useToken: [scripts.USE_TOKEN, 2],
   insertToken: [scripts.INSERT_TOKEN, 1],
   listTokens: [scripts.LIST_TOKENS, 1],
+  listTokenPage: [LIST_TOKEN_PAGE, 2],
   updateToken: [scripts.UPDATE_TOKEN, 1],
   revokeToken: [scripts.REVOKE_TOKEN, 1],
   revokeTokenByHash: [scripts.REVOKE_TOKEN_BY_HASH, 1],
@@ -118,7 +125,7 @@ type ScriptName = keyof typeof SCRIPTS;
  * expired members) and the login-failure counters. Every other script grants or takes away
  * access and is acknowledged only once replicated, including scripts added later: the safe default.
  */
-const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useAccessToken', 'listTokens', 'hitCounter']);
+const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -429,6 +436,31 @@ export class RedisStore implements Store, DurabilityChecks {
     const raws = (await this.run('listTokens', `${base}tokens`, base, now, this.retention)) as string[];
     // Same order as the memory store (the sorted set breaks createdAt ties by byte order).
     return raws.map((raw) => JSON.parse(raw) as TokenRecord).sort(byCreation);
+  }
+
+  async listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage> {
+    checkPageLimit(query.limit);
+    const after = parseTokenCursor(query.cursor);
+    if (!taggable(userId)) return { tokens: [] };
+    checkTime('now', now);
+    const base = this.base(userId);
+    const reply = (await this.run(
+      'listTokenPage',
+      `${base}tokens`,
+      `${base}retained`,
+      base,
+      now,
+      this.retention,
+      query.limit,
+      after?.phase ?? 'a',
+      after?.score ?? 0,
+      after?.id ?? '',
+      query.include.revoked ? '1' : '0',
+      query.include.expired ? '1' : '0',
+    )) as string[];
+    const [phase, score, id, ...raws] = reply;
+    const tokens = raws.map((raw) => JSON.parse(raw) as TokenRecord);
+    return phase ? { tokens, next: `${phase}.${score}.${id}` } : { tokens };
   }
 
   async updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null> {
