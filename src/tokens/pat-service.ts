@@ -18,7 +18,7 @@ import { Forbidden, InvalidRequest, InvalidToken, NotFound } from '../errors.js'
 import { newTokenId, userIdOfTokenId } from '../ids.js';
 import type { UserService } from '../identity/users.js';
 import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
-import type { Store, TokenUse } from '../store/store.js';
+import type { Store, TokenPage, TokenUse } from '../store/store.js';
 import { newSecret, parseSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
@@ -251,6 +251,25 @@ export class PatService {
       const status = tokenStatus(token, now);
       return status === 'active' || (status === 'revoked' && options.include?.revoked) || (status === 'expired' && options.include?.expired);
     });
+  }
+
+  /**
+   * One page of one user's tokens (the caller's own, or `user`'s for admins): active ones oldest
+   * first, then the retained ones `include` asks for. Costs O(the page) in the store, however
+   * many records are kept for audit. `next` goes back as `cursor` for the following page.
+   */
+  async listPage(
+    caller: Principal,
+    options: { user?: string; include?: { revoked?: boolean; expired?: boolean }; limit: number; cursor?: string },
+  ): Promise<TokenPage & { owner: UserRecord }> {
+    let owner = caller.user;
+    if (options.user !== undefined && options.user !== caller.user.username) {
+      if (!isAdmin(caller)) throw new Forbidden('only admins list other users\' tokens');
+      owner = await this.users.get(options.user);
+    }
+    const include = { revoked: options.include?.revoked === true, expired: options.include?.expired === true };
+    const page = await this.store.listTokenPage(owner.id, { limit: options.limit, cursor: options.cursor, include }, this.clock());
+    return { ...page, owner };
   }
 
   async update(caller: Principal, id: string, patch: { name?: unknown; description?: unknown }) {
