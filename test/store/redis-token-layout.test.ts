@@ -70,6 +70,27 @@ describe('RedisStore token layout', () => {
     expect((await store.listTokens(user.id, now)).map((t) => t.id).sort()).toEqual([live.id, revoked.id, expired.id].sort());
   });
 
+  it('keeps the expiry index with the active set: sliding use moves it, expiry and revocation empty it', async () => {
+    const user = sampleUser(now);
+    await store.createUser(user);
+    const tag = `${prefix}{${user.id}}:`;
+    const sliding = token(user.id, { expiration: 'sliding', slidingWindow: HOUR, maxLifetimeAt: now + DAY, expiresAt: now + HOUR });
+    const short = token(user.id, { expiresAt: now + HOUR });
+    for (const t of [sliding, short]) await store.insertToken(t, { max: 10, onLimit: 'refuse' }, now);
+    now += 30 * 60_000;
+    await store.useToken(user.id, sliding.hash, now, '10.0.0.1');
+    expect(Number(await admin.zscore(`${tag}expiry`, sliding.id))).toBe(now + HOUR);
+    // Past the short one's expiry, a create moves it to the retained set without a full walk.
+    now += HOUR;
+    await store.insertToken(token(user.id), { max: 10, onLimit: 'refuse' }, now);
+    expect(await admin.zscore(`${tag}expiry`, short.id)).toBeNull();
+    expect(await admin.zscore(`${tag}retained`, short.id)).not.toBeNull();
+    expect(await admin.zcard(`${tag}expiry`)).toBe(await admin.zcard(`${tag}tokens`));
+    await store.revokeToken(user.id, sliding.id, 'ada', now);
+    expect(await admin.zscore(`${tag}expiry`, sliding.id)).toBeNull();
+    expect(await admin.zcard(`${tag}expiry`)).toBe(1);
+  });
+
   it('never reads a retained record to create a token or list the active ones', async () => {
     const user = sampleUser(now);
     await store.createUser(user);

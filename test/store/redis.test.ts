@@ -175,6 +175,7 @@ describe('RedisStore specifics', () => {
         `${prefix}c:login:ada`,
         `${tag}user`,
         `${tag}tokens`,
+        `${tag}expiry`,
         `${tag}t:${token.id}`,
         `${tag}h:${token.hash}`,
         `${tag}s:${session.id}`,

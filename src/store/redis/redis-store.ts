@@ -9,6 +9,8 @@
  *   P{U}:tokens      sorted set: active token ids, score createdAt      no expiry (a token that
  *                                                                          stops being active moves
  *                                                                          to `retained` when seen)
+ *   P{U}:expiry      sorted set: the same active ids, score expiresAt   no expiry (finds expired
+ *                                                                          ones without reading all)
  *   P{U}:retained    sorted set: revoked/expired token ids kept for audit, score = record expiry
  *                                                                          (pruned by score; expires
  *                                                                          after deleteUser)

@@ -36,9 +36,11 @@ end
 -- A user's records live in two sorted sets: 'tokens' (active ones, score createdAt) and
 -- 'retained' (revoked or expired ones kept for audit, score = their horizon, when Redis drops the
 -- record). So the limit check and the default listing never read what is only kept for audit.
--- Moves a record that stopped being active to 'retained'.
+-- A third set, 'expiry', holds the active ids by expiresAt, so expired ones are found without
+-- reading every active record. Moves a record that stopped being active to 'retained'.
 local function retire(base, t, retention)
   redis.call('ZREM', base .. 'tokens', t.id)
+  redis.call('ZREM', base .. 'expiry', t.id)
   redis.call('ZADD', base .. 'retained', horizon(t, retention), t.id)
 end
 
@@ -63,12 +65,38 @@ local function live(base, now, retention)
     local raw = redis.call('GET', base .. 't:' .. id)
     if raw then
       local t = cjson.decode(raw)
-      if active(t, now) then out[#out + 1] = t else retire(base, t, retention) end
+      if active(t, now) then
+        out[#out + 1] = t
+        redis.call('ZADD', base .. 'expiry', t.expiresAt, id)
+      else
+        retire(base, t, retention)
+      end
     else
       redis.call('ZREM', zkey, id)
+      redis.call('ZREM', base .. 'expiry', id)
     end
   end
   return out
+end
+
+-- Makes 'tokens' hold exactly the active ids at 'now' without reading the active records: only
+-- the ones 'expiry' says have expired are read (each once, as it moves to 'retained'). A store
+-- whose 'expiry' set is incomplete (written by a version without it) gets one full walk.
+-- Returns how many tokens are active.
+local function sweep(base, now, retention)
+  local zkey, ekey = base .. 'tokens', base .. 'expiry'
+  if redis.call('ZCARD', ekey) ~= redis.call('ZCARD', zkey) then return #live(base, now, retention) end
+  for _, id in ipairs(redis.call('ZRANGE', ekey, '-inf', now, 'BYSCORE')) do
+    local raw = redis.call('GET', base .. 't:' .. id)
+    if raw then
+      local t = cjson.decode(raw)
+      if active(t, now) then redis.call('ZADD', ekey, t.expiresAt, id) else retire(base, t, retention) end
+    else
+      redis.call('ZREM', zkey, id)
+      redis.call('ZREM', ekey, id)
+    end
+  end
+  return redis.call('ZCARD', zkey)
 end
 
 -- Drops the 'retained' members whose horizon has passed (Redis expires their records at that
@@ -119,7 +147,10 @@ t.lastUsedAt = now
 t.lastUsedIp = ip
 local encoded = cjson.encode(t)
 redis.call('SET', base .. 't:' .. id, encoded, 'PXAT', horizon(t, retention))
-if t.expiresAt ~= before then redis.call('PEXPIREAT', KEYS[1], t.expiresAt) end
+if t.expiresAt ~= before then
+  redis.call('PEXPIREAT', KEYS[1], t.expiresAt)
+  redis.call('ZADD', base .. 'expiry', 'XX', t.expiresAt, id)
+end
 return { encoded, user }
 `;
 
@@ -140,16 +171,21 @@ local max, mode, now, retention = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
 local record = cjson.decode(json)
 local result = { 'ok' }
 if active(record, now) then
-  local current = live(base, now, retention)
-  if #current >= max then
+  local count = sweep(base, now, retention)
+  if count >= max then
     if mode == 'refuse' then return { 'conflict' } end
-    for i = 1, #current - max + 1 do
-      revoke(base, current[i], 'system:token-limit', now, retention)
-      result[#result + 1] = current[i].id
+    -- Only the evicted records are read: the oldest active ones, first in 'tokens'.
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[1], 0, count - max)) do
+      local raw = redis.call('GET', base .. 't:' .. old)
+      if raw then
+        revoke(base, cjson.decode(raw), 'system:token-limit', now, retention)
+        result[#result + 1] = old
+      end
     end
   end
   redis.call('SET', base .. 'h:' .. hash, id, 'PXAT', hashAt)
   redis.call('ZADD', KEYS[1], createdAt, id)
+  redis.call('ZADD', base .. 'expiry', hashAt, id)
 else
   -- A revoked or expired record (an imported snapshot): kept for audit only, never usable.
   redis.call('ZADD', base .. 'retained', recordAt, id)
@@ -159,6 +195,7 @@ prune_retained(base, now)
 -- deleteUser may have given the sets an expiry; a new token outlives it.
 redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', base .. 'retained')
+redis.call('PERSIST', base .. 'expiry')
 return result
 `;
 
@@ -259,7 +296,7 @@ local rkey = base .. 'retained'
 prune_retained(base, now)
 local last = redis.call('ZRANGE', rkey, -1, -1, 'WITHSCORES')
 if #last > 0 then redis.call('PEXPIREAT', rkey, last[2]) end
-redis.call('DEL', KEYS[2], KEYS[1])
+redis.call('DEL', KEYS[2], KEYS[1], base .. 'expiry')
 return cjson.decode(raw).username
 `;
 
