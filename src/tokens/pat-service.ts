@@ -209,22 +209,37 @@ export class PatService {
     throw new Forbidden('a scoped token manages only itself and the tokens it created');
   }
 
-  /** Revokes every token created, directly or indirectly, with one of `parentIds`. */
+  /**
+   * Revokes every active token created, directly or indirectly, with one of `parentIds`. Reads
+   * the active tokens by page and only the ancestors of those that have a parent (a chain may
+   * pass through an expired token), never the records kept for audit: a revoke costs O(active).
+   */
   private async revokeDescendants(userId: string, parentIds: string[], by: string, now: number): Promise<void> {
-    const all = await this.store.listTokens(userId, now);
-    const doomed = new Set(parentIds);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const t of all) {
-        if (t.parentId && doomed.has(t.parentId) && !doomed.has(t.id)) {
-          doomed.add(t.id);
-          grew = true;
-        }
+    const active: TokenRecord[] = [];
+    const known = new Map<string, TokenRecord | null>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.listTokenPage(userId, { limit: 1000, cursor, include: { revoked: false, expired: false } }, now);
+      for (const t of page.tokens) known.set(t.id, t);
+      active.push(...page.tokens);
+      cursor = page.next;
+    } while (cursor);
+    const verdict = new Map<string, boolean>(parentIds.map((id) => [id, true]));
+    const descends = async (t: TokenRecord, hops = 0): Promise<boolean> => {
+      const cached = verdict.get(t.id);
+      if (cached !== undefined) return cached;
+      let answer = false;
+      if (t.parentId && hops < 50) {
+        if (!known.has(t.parentId)) known.set(t.parentId, await this.store.getToken(userId, t.parentId));
+        const parent = known.get(t.parentId);
+        answer = parent ? await descends(parent, hops + 1) : false;
       }
-    }
-    for (const t of all) {
-      if (doomed.has(t.id) && !parentIds.includes(t.id) && t.revokedAt === undefined) {
-        const event = { type: 'token.revoked' as const, target: { userId, tokenId: t.id }, details: { cascadeFrom: t.parentId ?? null } };
+      verdict.set(t.id, answer);
+      return answer;
+    };
+    for (const t of active) {
+      if (t.parentId && !parentIds.includes(t.id) && (await descends(t))) {
+        const event = { type: 'token.revoked' as const, target: { userId, tokenId: t.id }, details: { cascadeFrom: t.parentId } };
         await this.audit.around(event, () => this.store.revokeToken(userId, t.id, by, now));
       }
     }
