@@ -188,8 +188,8 @@ for (const precision of [0, 60_000]) {
       xs.push(process.hrtime.bigint() - s);
     }
     const log = await admin.slowlog('GET', 100000);
-    const longest = Math.max(...log.filter(([, , , args]) => !/^(slowlog|info|config)$/i.test(String(args[0]))).map(([, , micros]) => Number(micros)));
-    return `${ms(median(xs))} ms (longest Redis call ${longest} µs)`;
+    const redis = log.filter(([, , , args]) => !/^(slowlog|info|config)$/i.test(String(args[0]))).map(([, , micros]) => Number(micros));
+    return `${ms(median(xs))} ms (Redis: median ${median(redis)} µs, longest ${Math.max(...redis)} µs)`;
   };
   const paged = typeof store.listTokenPage === 'function';
   const page = paged ? await timed(30, () => store.listTokenPage(u.id, { limit: 50, include: { revoked: false, expired: false } }, t1)) : 'n/a';
