@@ -158,8 +158,10 @@ return { encoded, user }
  * insertToken — enforces the per-user limit atomically, so concurrent inserts cannot overshoot.
  * KEYS[1] = tokens (sorted set).  ARGV = base, record JSON, id, hash, createdAt, record expiry
  * (PXAT), hash-key expiry (= expiresAt), max, 'evict'|'refuse', now, auditRetentionMs.
- * Counts the active records (never the retained ones); at the limit either returns { 'conflict' } having written nothing,
- * or revokes the oldest active ones (revokedBy 'system:token-limit') until one slot is free.
+ * Counts the active records (reading only those the expiry index says have expired, never the
+ * retained ones); at the limit either returns { 'conflict' } having changed nothing but moving
+ * expired ones to 'retained', or revokes the oldest active ones (revokedBy 'system:token-limit')
+ * until one slot is free.
  * Then writes the record, its hash key and the sorted-set member. A record that is not active
  * (an import of a revoked one) goes straight to 'retained', without a hash key and no limit check.
  * Returns { 'ok', evicted ids... }.
