@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { Conflict, NotFound } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
-import { checkPageLimit, compareCursor, formatTokenCursor, parseTokenCursor, type TokenCursor } from '../token-cursor.js';
+import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
+import { tokenPage } from './token-pages.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
@@ -147,22 +148,8 @@ export class MemoryStore implements Store {
     const space = this.spaces.get(userId);
     if (!space) return { tokens: [] };
     for (const [id, token] of space.tokens) if (!this.kept(token, now)) space.tokens.delete(id);
-    // The same walk as the Redis script (token-pages.ts): active by (createdAt, id), then the
-    // retained ones asked for by (horizon, id). A map walk is cheap here: no other user waits.
-    const { revoked, expired } = query.include;
-    const walk: { at: TokenCursor; token: TokenRecord }[] = [];
-    for (const token of space.tokens.values()) {
-      const active = !token.revokedAt && token.expiresAt > now;
-      if (active) walk.push({ at: { phase: 'a', score: token.createdAt, id: token.id }, token });
-      else if (token.revokedAt ? revoked : expired) {
-        const horizon = (token.revokedAt ?? token.expiresAt) + this.options.auditRetentionMs;
-        walk.push({ at: { phase: 'r', score: horizon, id: token.id }, token });
-      }
-    }
-    const rest = walk.filter((e) => !after || compareCursor(e.at, after) > 0).sort((a, b) => compareCursor(a.at, b.at));
-    const page = rest.slice(0, query.limit);
-    const next = rest.length > page.length ? formatTokenCursor(page[page.length - 1]!.at) : undefined;
-    return { tokens: page.map((e) => copy(e.token)), ...(next ? { next } : {}) };
+    const page = tokenPage(space.tokens.values(), query, after, now, this.options.auditRetentionMs);
+    return { ...page, tokens: page.tokens.map(copy) };
   }
 
   async updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null> {
