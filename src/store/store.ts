@@ -106,6 +106,11 @@ export interface Store {
   revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null>;
   /** RFC 7009 path: revoke by secret hash. Returns whether a token was found. */
   revokeTokenByHash(userId: string, hash: string, by: string, now: number): Promise<boolean>;
+  /**
+   * The id of the token with this secret hash, in one read, as `revokeTokenByHash` would find it:
+   * null once revoked (Redis also drops the hash at expiry, as it expires the key).
+   */
+  findTokenIdByHash(userId: string, hash: string): Promise<string | null>;
   /** Revokes every active token of the user. Returns how many. */
   revokeUserTokens(userId: string, by: string, now: number): Promise<number>;
   /**

@@ -464,6 +464,16 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.revokeToken(user.id, base62(16), 'ada', now)).toBeNull();
       });
 
+      it('findTokenIdByHash finds a usable token by secret hash, and nothing once it is revoked', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        expect(await store.findTokenIdByHash(user.id, token.hash)).toBe(token.id);
+        expect(await store.findTokenIdByHash(base62(12), token.hash)).toBeNull();
+        expect(await store.findTokenIdByHash(user.id, hex64())).toBeNull();
+        await store.revokeToken(user.id, token.id, 'ada', now);
+        expect(await store.findTokenIdByHash(user.id, token.hash)).toBeNull();
+      });
+
       it('revokeTokenByHash revokes by secret hash and reports whether it found one', async () => {
         const user = await createUser();
         const other = await createUser();

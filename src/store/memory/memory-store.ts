@@ -174,6 +174,10 @@ export class MemoryStore implements Store {
     return (await this.revokeToken(userId, id, by, now)) !== null;
   }
 
+  async findTokenIdByHash(userId: string, hash: string): Promise<string | null> {
+    return this.spaces.get(userId)?.hashes.get(hash) ?? null;
+  }
+
   async revokeUserTokens(userId: string, by: string, now: number): Promise<number> {
     const space = this.spaces.get(userId);
     if (!space) return 0;

@@ -495,6 +495,11 @@ export class RedisStore implements Store, DurabilityChecks {
     return (await this.run('revokeTokenByHash', `${base}h:${hash}`, base, by, now, this.retention)) === 1;
   }
 
+  async findTokenIdByHash(userId: string, hash: string): Promise<string | null> {
+    if (!taggable(userId)) return null;
+    return this.call('findTokenIdByHash', () => this.redis.get(`${this.base(userId)}h:${hash}`));
+  }
+
   async revokeUserTokens(userId: string, by: string, now: number): Promise<number> {
     if (!taggable(userId)) return 0;
     checkTime('now', now);
