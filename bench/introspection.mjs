@@ -17,7 +17,9 @@
  *
  * Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 50),
  * BENCH_WARMUP (s, default 2), BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_LOG (0: no
- * access log; default: the production JSON logger, writing to /dev/null).
+ * access log; default: the production JSON logger, writing to /dev/null), BENCH_PRECISION (ms,
+ * tokens.lastUsedPrecision of the Redis store; 0 = write on every check), BENCH_AUTOPIPELINE (1:
+ * ioredis auto-pipelining).
  *
  * Exits non-zero when any case saw errors, timeouts, non-2xx answers or an unexpected body.
  */
@@ -87,7 +89,10 @@ async function serve() {
         url: REDIS_URL,
         keyPrefix: prefix,
         auditRetentionMs: config.tokens.auditRetention,
+        // BENCH_PRECISION=0 measures the old behaviour: a write on every check.
+        lastUsedPrecisionMs: process.env.BENCH_PRECISION !== undefined ? Number(process.env.BENCH_PRECISION) : config.tokens.lastUsedPrecision,
         commandTimeoutMs: config.store.commandTimeout,
+        autoPipelining: process.env.BENCH_AUTOPIPELINE === '1',
       });
     }
     // Production logging: one JSON access line per request, written asynchronously (to /dev/null,

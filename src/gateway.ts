@@ -84,13 +84,14 @@ export function openStore(config: TesseraConfig, log?: (line: string) => void): 
       sentinel: store.sentinel,
       keyPrefix: store.keyPrefix,
       auditRetentionMs: tokens.auditRetention,
+      lastUsedPrecisionMs: tokens.lastUsedPrecision,
       commandTimeoutMs: store.commandTimeout,
       replicaAcks: store.replicaAcks,
       replicaAckTimeoutMs: store.replicaAckTimeout,
       log: log ?? ((line) => console.warn(line)),
     });
   }
-  return new MemoryStore({ auditRetentionMs: tokens.auditRetention });
+  return new MemoryStore({ auditRetentionMs: tokens.auditRetention, lastUsedPrecisionMs: tokens.lastUsedPrecision });
 }
 
 /**

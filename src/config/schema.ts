@@ -162,6 +162,12 @@ const tokens = z.strictObject({
   onLimit: z.enum(['evict', 'refuse']).default('evict'),
   /** How long revoked and expired token records stay listable for audit before Redis drops them. */
   auditRetention: duration('30d'),
+  /**
+   * Last use of a token is recorded to this precision: a check from the IP already recorded less
+   * than this after the recorded use writes nothing (no Redis write, AOF or replication traffic
+   * per check). A new IP is always recorded. `0s` records every check.
+   */
+  lastUsedPrecision: duration('60s'),
   /** Who may create tokens for themselves (the seeds' TokenCreator permission). */
   creators: creators.default(creators.parse({})),
 });

@@ -26,6 +26,22 @@ export interface TokenLimit {
   onLimit: 'evict' | 'refuse';
 }
 
+/** One page of a user's tokens (`listTokenPage`). */
+export interface TokenPageQuery {
+  /** Records per page, 1..1000. */
+  limit: number;
+  /** The `next` of the previous page; undefined: the first page. */
+  cursor?: string;
+  /** Which retained records to list after the active ones (none: active only). */
+  include: { revoked: boolean; expired: boolean };
+}
+
+export interface TokenPage {
+  tokens: TokenRecord[];
+  /** Where the next page starts; absent on the last page. */
+  next?: string;
+}
+
 /** What a successful bearer check returns: the (updated) record and its owner. */
 export interface TokenUse {
   token: TokenRecord;
@@ -75,18 +91,36 @@ export interface Store {
   getToken(userId: string, id: string): Promise<TokenRecord | null>;
   /** Every record still kept (active, expired or revoked within the audit retention), oldest first. */
   listTokens(userId: string, now: number): Promise<TokenRecord[]>;
+  /**
+   * One page of the user's tokens: the active ones oldest first (createdAt, then id), then, if
+   * asked for, the retained ones (revoked or expired, still within the audit retention) in the
+   * order they will be forgotten. Costs O(the page), never O(records kept for audit): retained
+   * records are stored apart from the active ones. A page may hold fewer than `limit` records
+   * and still have a `next` (a filtered walk stops after a bounded number of records); follow
+   * `next` until it is absent. Throws `InvalidRequest` for a cursor it did not hand out.
+   */
+  listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage>;
   /** Changes name/description only. Returns null when the token does not exist. */
   updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null>;
   /** Marks the token revoked (idempotent: an already revoked one is returned unchanged). */
   revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null>;
   /** RFC 7009 path: revoke by secret hash. Returns whether a token was found. */
   revokeTokenByHash(userId: string, hash: string, by: string, now: number): Promise<boolean>;
+  /**
+   * The id of the token with this secret hash, in one read, as `revokeTokenByHash` would find it:
+   * null once revoked (Redis also drops the hash at expiry, as it expires the key).
+   */
+  findTokenIdByHash(userId: string, hash: string): Promise<string | null>;
   /** Revokes every active token of the user. Returns how many. */
   revokeUserTokens(userId: string, by: string, now: number): Promise<number>;
   /**
    * The hot path. Finds the token by secret hash and, only if it is active and its owner exists
    * and is enabled: slides a sliding expiry (never past `maxLifetimeAt`), records last use, and
    * returns the updated record. Anything else returns null and changes nothing.
+   * Last use is kept to the store's `lastUsedPrecisionMs` (config `tokens.lastUsedPrecision`): a
+   * check from the IP already recorded, less than that after the recorded use, writes nothing and
+   * returns the record as stored (a sliding expiry then moves at that precision too, never later
+   * than exact). A check from a new IP is always recorded.
    */
   useToken(userId: string, hash: string, now: number, ip: string): Promise<TokenUse | null>;
 

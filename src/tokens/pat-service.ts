@@ -18,7 +18,7 @@ import { Forbidden, InvalidRequest, InvalidToken, NotFound } from '../errors.js'
 import { newTokenId, userIdOfTokenId } from '../ids.js';
 import type { UserService } from '../identity/users.js';
 import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
-import type { Store, TokenUse } from '../store/store.js';
+import type { Store, TokenPage, TokenUse } from '../store/store.js';
 import { newSecret, parseSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
@@ -209,22 +209,37 @@ export class PatService {
     throw new Forbidden('a scoped token manages only itself and the tokens it created');
   }
 
-  /** Revokes every token created, directly or indirectly, with one of `parentIds`. */
+  /**
+   * Revokes every active token created, directly or indirectly, with one of `parentIds`. Reads
+   * the active tokens by page and only the ancestors of those that have a parent (a chain may
+   * pass through an expired token), never the records kept for audit: a revoke costs O(active).
+   */
   private async revokeDescendants(userId: string, parentIds: string[], by: string, now: number): Promise<void> {
-    const all = await this.store.listTokens(userId, now);
-    const doomed = new Set(parentIds);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const t of all) {
-        if (t.parentId && doomed.has(t.parentId) && !doomed.has(t.id)) {
-          doomed.add(t.id);
-          grew = true;
-        }
+    const active: TokenRecord[] = [];
+    const known = new Map<string, TokenRecord | null>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.store.listTokenPage(userId, { limit: 1000, cursor, include: { revoked: false, expired: false } }, now);
+      for (const t of page.tokens) known.set(t.id, t);
+      active.push(...page.tokens);
+      cursor = page.next;
+    } while (cursor);
+    const verdict = new Map<string, boolean>(parentIds.map((id) => [id, true]));
+    const descends = async (t: TokenRecord, hops = 0): Promise<boolean> => {
+      const cached = verdict.get(t.id);
+      if (cached !== undefined) return cached;
+      let answer = false;
+      if (t.parentId && hops < 50) {
+        if (!known.has(t.parentId)) known.set(t.parentId, await this.store.getToken(userId, t.parentId));
+        const parent = known.get(t.parentId);
+        answer = parent ? await descends(parent, hops + 1) : false;
       }
-    }
-    for (const t of all) {
-      if (doomed.has(t.id) && !parentIds.includes(t.id) && t.revokedAt === undefined) {
-        const event = { type: 'token.revoked' as const, target: { userId, tokenId: t.id }, details: { cascadeFrom: t.parentId ?? null } };
+      verdict.set(t.id, answer);
+      return answer;
+    };
+    for (const t of active) {
+      if (t.parentId && !parentIds.includes(t.id) && (await descends(t))) {
+        const event = { type: 'token.revoked' as const, target: { userId, tokenId: t.id }, details: { cascadeFrom: t.parentId } };
         await this.audit.around(event, () => this.store.revokeToken(userId, t.id, by, now));
       }
     }
@@ -251,6 +266,25 @@ export class PatService {
       const status = tokenStatus(token, now);
       return status === 'active' || (status === 'revoked' && options.include?.revoked) || (status === 'expired' && options.include?.expired);
     });
+  }
+
+  /**
+   * One page of one user's tokens (the caller's own, or `user`'s for admins): active ones oldest
+   * first, then the retained ones `include` asks for. Costs O(the page) in the store, however
+   * many records are kept for audit. `next` goes back as `cursor` for the following page.
+   */
+  async listPage(
+    caller: Principal,
+    options: { user?: string; include?: { revoked?: boolean; expired?: boolean }; limit: number; cursor?: string },
+  ): Promise<TokenPage & { owner: UserRecord }> {
+    let owner = caller.user;
+    if (options.user !== undefined && options.user !== caller.user.username) {
+      if (!isAdmin(caller)) throw new Forbidden('only admins list other users\' tokens');
+      owner = await this.users.get(options.user);
+    }
+    const include = { revoked: options.include?.revoked === true, expired: options.include?.expired === true };
+    const page = await this.store.listTokenPage(owner.id, { limit: options.limit, cursor: options.cursor, include }, this.clock());
+    return { ...page, owner };
   }
 
   async update(caller: Principal, id: string, patch: { name?: unknown; description?: unknown }) {
@@ -283,9 +317,11 @@ export class PatService {
     const parsed = parseSecret(secret);
     if (parsed?.kind !== 'pat') return;
     const now = this.clock();
+    // By id, found first through the hash: never a walk over the records kept for audit.
     const revokeIt = async () => {
-      if (!(await this.store.revokeTokenByHash(parsed.userId, parsed.hash, by, now))) return null;
-      return (await this.store.listTokens(parsed.userId, now)).find((t) => t.hash === parsed.hash) ?? null;
+      const id = await this.store.findTokenIdByHash(parsed.userId, parsed.hash);
+      if (!id || !(await this.store.revokeTokenByHash(parsed.userId, parsed.hash, by, now))) return null;
+      return this.store.getToken(parsed.userId, id);
     };
     const revoked = await this.audit.around({ type: 'token.revoked', target: { userId: parsed.userId } }, revokeIt, (token) => ({
       target: token ? { tokenId: token.id } : {},

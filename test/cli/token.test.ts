@@ -83,6 +83,10 @@ describe('tessera token', () => {
     expect(active).not.toContain(secret.id);
     const all = JSON.parse((await alice.run(['token', 'list', '--all', '--json'])).stdout).tokens;
     expect(all.find((t: { id: string }) => t.id === secret.id)).toMatchObject({ status: 'revoked', revoked_by: 'alice' });
+    // --limit stops after N, oldest first, on the same order the full list has.
+    const two = JSON.parse((await alice.run(['token', 'list', '--all', '--limit', '2', '--json'])).stdout).tokens;
+    expect(two.map((t: { id: string }) => t.id)).toEqual(all.slice(0, 2).map((t: { id: string }) => t.id));
+    expect((await alice.run(['token', 'list', '--limit', '0'])).code).toBe(2);
   });
 
   it('describe and revoke of several ids go on past a missing one, then exit 1', async () => {

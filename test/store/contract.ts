@@ -4,7 +4,8 @@
  *
  * Time is injected: `now` starts at the real clock and only moves forward, because RedisStore
  * sets key expiries (PXAT) from these times and must never be handed instants in the past.
- * Stores under test must be built with `auditRetentionMs: AUDIT_RETENTION_MS`.
+ * Stores under test must be built with `auditRetentionMs: AUDIT_RETENTION_MS` and
+ * `lastUsedPrecisionMs: LAST_USED_PRECISION_MS`.
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,12 +13,14 @@ import { Conflict, NotFound } from '../../src/errors.js';
 import type { SessionRecord, Store, TokenLimit, TokenRecord, UserRecord } from '../../src/store/store.js';
 import { auditContract } from './audit-contract.js';
 import { revocationContract } from './revocation-contract.js';
+import { tokenPageContract } from './token-page-contract.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 export const AUDIT_RETENTION_MS = DAY;
+export const LAST_USED_PRECISION_MS = MINUTE;
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -461,6 +464,16 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.revokeToken(user.id, base62(16), 'ada', now)).toBeNull();
       });
 
+      it('findTokenIdByHash finds a usable token by secret hash, and nothing once it is revoked', async () => {
+        const user = await createUser();
+        const token = await insert(user.id);
+        expect(await store.findTokenIdByHash(user.id, token.hash)).toBe(token.id);
+        expect(await store.findTokenIdByHash(base62(12), token.hash)).toBeNull();
+        expect(await store.findTokenIdByHash(user.id, hex64())).toBeNull();
+        await store.revokeToken(user.id, token.id, 'ada', now);
+        expect(await store.findTokenIdByHash(user.id, token.hash)).toBeNull();
+      });
+
       it('revokeTokenByHash revokes by secret hash and reports whether it found one', async () => {
         const user = await createUser();
         const other = await createUser();
@@ -600,6 +613,30 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         });
         advance(MINUTE);
         expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.expiresAt).toBe(token.expiresAt);
+      });
+
+      it('records last use to the precision, but always a new IP', async () => {
+        const user = await createUser();
+        const token = await insert(user.id, { expiration: 'sliding', slidingWindow: HOUR, maxLifetimeAt: now + DAY, expiresAt: now + HOUR });
+        const first = await store.useToken(user.id, token.hash, now, '10.0.0.1');
+        expect(first?.token).toMatchObject({ lastUsedAt: now, lastUsedIp: '10.0.0.1', expiresAt: now + HOUR });
+        const recorded = await store.getToken(user.id, token.id);
+        // Same IP within the precision: no write, the stored record is answered unchanged.
+        advance(LAST_USED_PRECISION_MS - 1);
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token).toEqual(recorded);
+        expect(await store.getToken(user.id, token.id)).toEqual(recorded);
+        // A new IP is recorded at once, whatever the precision.
+        const moved = await store.useToken(user.id, token.hash, now, '10.0.0.9');
+        expect(moved?.token).toMatchObject({ lastUsedAt: now, lastUsedIp: '10.0.0.9', expiresAt: now + HOUR });
+        expect(await store.getToken(user.id, token.id)).toEqual(moved!.token);
+        // Back to the first IP: that is a change too.
+        advance(1);
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.lastUsedIp).toBe('10.0.0.1');
+        // The same IP once the precision has passed: recorded, and the sliding expiry moves.
+        advance(LAST_USED_PRECISION_MS);
+        const later = await store.useToken(user.id, token.hash, now, '10.0.0.1');
+        expect(later?.token).toMatchObject({ lastUsedAt: now, expiresAt: now + HOUR });
+        expect(await store.getToken(user.id, token.id)).toEqual(later!.token);
       });
 
       it('does not extend a hard token', async () => {
@@ -949,6 +986,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
     });
 
     revocationContract(makeStore);
+    tokenPageContract(makeStore);
   });
   auditContract(name, makeStore);
 }

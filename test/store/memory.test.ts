@@ -1,13 +1,13 @@
 import { MemoryStore } from '../../src/store/memory/memory-store.js';
-import { AUDIT_RETENTION_MS, storeContract } from './contract.js';
+import { AUDIT_RETENTION_MS, LAST_USED_PRECISION_MS, storeContract } from './contract.js';
 import { snapshotContract } from './snapshot-contract.js';
 
 storeContract('MemoryStore', async () => ({
-  store: new MemoryStore({ auditRetentionMs: AUDIT_RETENTION_MS }),
+  store: new MemoryStore({ auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS }),
   cleanup: async () => {},
 }));
 
 snapshotContract('MemoryStore', async () => ({
-  store: new MemoryStore({ auditRetentionMs: AUDIT_RETENTION_MS }),
+  store: new MemoryStore({ auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS }),
   cleanup: async () => {},
 }));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TemporarilyUnavailable } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
-import { AUDIT_RETENTION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
+import { AUDIT_RETENTION_MS, LAST_USED_PRECISION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
 import { snapshotContract } from './snapshot-contract.js';
 
 let cluster: RedisCluster;
@@ -45,7 +45,7 @@ async function deleteByPrefix(prefix: string): Promise<void> {
 
 storeContract('RedisStore on Redis Cluster', async () => {
   const prefix = `tessera-test:${++stores}:`;
-  const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+  const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS, commandTimeoutMs: 2000 });
   return {
     store,
     cleanup: async () => {
@@ -130,7 +130,7 @@ describe('RedisStore on Redis Cluster: outages', () => {
 
 snapshotContract('RedisStore on Redis Cluster', async () => {
   const prefix = `tessera-test:${++stores}:`;
-  const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+  const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS, commandTimeoutMs: 2000 });
   return {
     store,
     cleanup: async () => {

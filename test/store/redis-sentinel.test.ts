@@ -11,7 +11,7 @@ import { TemporarilyUnavailable } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { startSentinel, waitForSync } from '../helpers/redis-replicated.js';
-import { AUDIT_RETENTION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
+import { AUDIT_RETENTION_MS, LAST_USED_PRECISION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
 
 describe('RedisStore through Redis Sentinel', () => {
   let primary: RedisServer;
@@ -23,7 +23,7 @@ describe('RedisStore through Redis Sentinel', () => {
     const store = RedisStore.connect({
       sentinel: { nodes: [`127.0.0.1:${sentinel.port}`], name: 'primary' },
       keyPrefix: `tessera-test:${base62(8)}:`,
-      auditRetentionMs: AUDIT_RETENTION_MS,
+      auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS,
       commandTimeoutMs: 300,
       replicaAckTimeoutMs: 3000, // a loaded test machine may be slow to schedule the replica
     });

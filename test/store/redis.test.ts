@@ -11,7 +11,7 @@ import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { usernameKey } from '../../src/store/usernames.js';
 import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { startRedisServer } from '../helpers/redis-server.js';
-import { AUDIT_RETENTION_MS, DAY, HOUR, MINUTE, base62, hex64, storeContract } from './contract.js';
+import { AUDIT_RETENTION_MS, LAST_USED_PRECISION_MS, DAY, HOUR, MINUTE, base62, hex64, storeContract } from './contract.js';
 import { snapshotContract } from './snapshot-contract.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -68,7 +68,7 @@ function newPrefix(): string {
 
 storeContract('RedisStore', async () => {
   const prefix = newPrefix();
-  const store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+  const store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS, commandTimeoutMs: 2000 });
   return {
     store,
     cleanup: async () => {
@@ -95,7 +95,7 @@ describe('RedisStore specifics', () => {
       sent.push(command.name);
       return original(command, stream);
     }) as typeof client.sendCommand;
-    store = new RedisStore({ redis: client, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+    store = new RedisStore({ redis: client, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS, commandTimeoutMs: 2000 });
     now = Date.now();
   });
 
@@ -175,6 +175,7 @@ describe('RedisStore specifics', () => {
         `${prefix}c:login:ada`,
         `${tag}user`,
         `${tag}tokens`,
+        `${tag}expiry`,
         `${tag}t:${token.id}`,
         `${tag}h:${token.hash}`,
         `${tag}s:${session.id}`,
@@ -298,7 +299,9 @@ describe('RedisStore specifics', () => {
     expect(await admin.exists(`${tag}user`)).toBe(0);
     expect(await admin.hexists(`${prefix}users`, user.username)).toBe(0);
     expect(await pexpiretime(`${tag}t:${token.id}`)).toBe(now + AUDIT_RETENTION_MS);
-    expect(await pexpiretime(`${tag}tokens`)).toBe(now + AUDIT_RETENTION_MS);
+    // Its revoked records all sit in the retained set, which lives as long as the longest-kept one.
+    expect(await admin.exists(`${tag}tokens`)).toBe(0);
+    expect(await pexpiretime(`${tag}retained`)).toBe(now + AUDIT_RETENTION_MS);
   });
 
   it('ignores a stale username index entry', async () => {
@@ -376,7 +379,7 @@ describe('RedisStore specifics', () => {
 
 snapshotContract('RedisStore', async () => {
   const prefix = newPrefix();
-  const store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+  const store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS, commandTimeoutMs: 2000 });
   return {
     store,
     cleanup: async () => {

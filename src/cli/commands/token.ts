@@ -130,6 +130,7 @@ const listSpec: CommandSpec = {
     all: { type: 'boolean', short: 'a', help: 'include revoked and expired tokens' },
     revoked: { type: 'boolean', help: 'include revoked tokens' },
     expired: { type: 'boolean', help: 'include expired tokens' },
+    limit: { type: 'string', value: 'N', help: 'show at most N tokens (default: every page)' },
   },
 };
 
@@ -139,9 +140,25 @@ const list: Command = {
     const { args } = ctx;
     if (args.string('user') && args.flag('all-users')) throw new UsageError('give --user or --all-users, not both', usageOf(listSpec));
     const include = [args.flag('all') || args.flag('revoked') ? 'revoked' : '', args.flag('all') || args.flag('expired') ? 'expired' : ''].filter(Boolean);
-    const answer = await ctx.client().request<{ tokens: Token[] }>('GET', '/api/v1/tokens', {
-      query: { user: args.string('user'), all: args.flag('all-users') ? 'true' : undefined, include: include.join(',') || undefined },
-    });
+    const limitText = args.string('limit');
+    if (limitText !== undefined && !/^[1-9]\d{0,6}$/.test(limitText)) throw new UsageError('--limit takes a whole number of tokens, at least 1', usageOf(listSpec));
+    const limit = limitText === undefined ? Infinity : Number(limitText);
+    // The gateway answers one user's tokens by page: follow `next` until done or --limit is met.
+    const answer: { tokens: Token[] } = { tokens: [] };
+    let cursor: string | undefined;
+    do {
+      const page = await ctx.client().request<{ tokens: Token[]; next?: string }>('GET', '/api/v1/tokens', {
+        query: {
+          user: args.string('user'),
+          all: args.flag('all-users') ? 'true' : undefined,
+          include: include.join(',') || undefined,
+          limit: String(Math.min(1000, limit - answer.tokens.length)),
+          cursor,
+        },
+      });
+      answer.tokens.push(...page.tokens.slice(0, limit - answer.tokens.length));
+      cursor = page.next;
+    } while (cursor && answer.tokens.length < limit);
     if (ctx.json) return ctx.print(json(answer));
     if (!answer.tokens.length) return ctx.note('No tokens.');
     const now = Date.now();

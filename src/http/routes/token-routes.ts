@@ -15,6 +15,13 @@ function queryList(value: unknown): string[] {
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** `?limit=`: records per page, default 100; the store refuses anything outside 1..1000. */
+function pageLimit(value: unknown): number {
+  if (value === undefined) return 100;
+  if (typeof value !== 'string' || !/^\d{1,7}$/.test(value)) throw new InvalidRequest('limit must be an integer from 1 to 1000');
+  return Number(value);
+}
+
 export function tokenRoutes(services: Services): Router {
   const { config, pats, clock } = services;
   const limit = config.server.bodyLimitBytes;
@@ -34,7 +41,8 @@ export function tokenRoutes(services: Services): Router {
     };
   });
 
-  // ?user=NAME, ?all=true (admins), ?include=revoked,expired, ?ids=ID,ID (describe several)
+  // ?user=NAME, ?all=true (admins, unpaged), ?include=revoked,expired, ?limit=N&cursor=C (pages),
+  // ?ids=ID,ID (describe several)
   router.get('/tokens', auth, async (ctx) => {
     const ids = queryList(ctx.query.ids);
     const now = clock();
@@ -47,6 +55,17 @@ export function tokenRoutes(services: Services): Router {
     const include = new Set(queryList(ctx.query.include));
     const unknown = [...include].filter((i) => i !== 'revoked' && i !== 'expired');
     if (unknown.length) throw new InvalidRequest(`include takes revoked and/or expired, not ${unknown.join(',')}`);
+    if (ctx.query.all !== 'true') {
+      // One user's tokens, by page (?limit=1..1000, default 100; ?cursor= the previous `next`).
+      const page = await pats.listPage(principal(ctx), {
+        user: typeof ctx.query.user === 'string' ? ctx.query.user : undefined,
+        include: { revoked: include.has('revoked'), expired: include.has('expired') },
+        limit: pageLimit(ctx.query.limit),
+        cursor: typeof ctx.query.cursor === 'string' && ctx.query.cursor !== '' ? ctx.query.cursor : undefined,
+      });
+      ctx.body = { tokens: page.tokens.map((token) => presentToken(token, page.owner, now)), ...(page.next ? { next: page.next } : {}) };
+      return;
+    }
     const list = await pats.list(principal(ctx), {
       user: typeof ctx.query.user === 'string' ? ctx.query.user : undefined,
       all: ctx.query.all === 'true',

@@ -5,7 +5,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { Conflict, NotFound } from '../../errors.js';
-import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
+import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
+import { tokenPage } from './token-pages.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
@@ -34,6 +36,8 @@ const byAge = (a: TokenRecord, b: TokenRecord) => a.createdAt - b.createdAt || (
 export interface MemoryStoreOptions {
   /** How long revoked/expired token records stay listable (ms). */
   auditRetentionMs: number;
+  /** `useToken` records last use to this precision (ms); default 0: every check writes. See store.ts. */
+  lastUsedPrecisionMs?: number;
 }
 
 export class MemoryStore implements Store {
@@ -138,6 +142,16 @@ export class MemoryStore implements Store {
     return [...space.tokens.values()].map(copy).sort(byAge);
   }
 
+  async listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage> {
+    checkPageLimit(query.limit);
+    const after = parseTokenCursor(query.cursor);
+    const space = this.spaces.get(userId);
+    if (!space) return { tokens: [] };
+    for (const [id, token] of space.tokens) if (!this.kept(token, now)) space.tokens.delete(id);
+    const page = tokenPage(space.tokens.values(), query, after, now, this.options.auditRetentionMs);
+    return { ...page, tokens: page.tokens.map(copy) };
+  }
+
   async updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null> {
     const token = this.spaces.get(userId)?.tokens.get(id);
     if (!token) return null;
@@ -160,6 +174,10 @@ export class MemoryStore implements Store {
     return (await this.revokeToken(userId, id, by, now)) !== null;
   }
 
+  async findTokenIdByHash(userId: string, hash: string): Promise<string | null> {
+    return this.spaces.get(userId)?.hashes.get(hash) ?? null;
+  }
+
   async revokeUserTokens(userId: string, by: string, now: number): Promise<number> {
     const space = this.spaces.get(userId);
     if (!space) return 0;
@@ -180,12 +198,19 @@ export class MemoryStore implements Store {
     if (!token || token.revokedAt || token.expiresAt <= now) return null;
     const user = this.users.get(userId);
     if (!user || !user.enabled || token.createdAt < (user.credentialsNotBefore ?? 0)) return null;
-    if (token.expiration === 'sliding' && token.slidingWindow !== undefined && token.maxLifetimeAt !== undefined) {
-      token.expiresAt = Math.max(token.expiresAt, Math.min(now + token.slidingWindow, token.maxLifetimeAt));
+    // Same rule as the Redis script: no write within the precision from the IP already recorded.
+    const recent = token.lastUsedAt !== undefined && token.lastUsedIp === ip && now >= token.lastUsedAt &&
+      now - token.lastUsedAt < (this.options.lastUsedPrecisionMs ?? 0);
+    if (!recent) {
+      if (token.expiration === 'sliding' && token.slidingWindow !== undefined && token.maxLifetimeAt !== undefined) {
+        token.expiresAt = Math.max(token.expiresAt, Math.min(now + token.slidingWindow, token.maxLifetimeAt));
+      }
+      token.lastUsedAt = now;
+      token.lastUsedIp = ip;
     }
-    token.lastUsedAt = now;
-    token.lastUsedIp = ip;
-    return { token: copy(token), user: copy(user) };
+    // The hot path: records are flat (a user's only nested field is `groups`), so a shallow copy
+    // keeps callers away from stored state at a fraction of structuredClone's cost.
+    return { token: { ...token }, user: { ...user, groups: [...user.groups] } };
   }
 
   // ---- sessions ------------------------------------------------------------------------------

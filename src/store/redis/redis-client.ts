@@ -16,6 +16,10 @@ export interface RedisConnectOptions {
   sentinel?: { nodes: string[]; name: string };
   keyPrefix: string;
   auditRetentionMs: number;
+  /** Precision of recorded last use (RedisStoreOptions). */
+  lastUsedPrecisionMs?: number;
+  /** ioredis `enableAutoPipelining`: commands issued in one tick share one socket write. */
+  autoPipelining?: boolean;
   /** A command not answered within this time fails with `TemporarilyUnavailable`. */
   commandTimeoutMs: number;
   /** Replicated acknowledgement (replication.ts): replicas to wait for (default: every one seen) and for how long. */
@@ -54,6 +58,7 @@ export function createRedisClient(opts: RedisConnectOptions): Redis | Cluster {
     enableOfflineQueue: true,
     autoResendUnfulfilledCommands: false,
     retryStrategy: (attempt: number) => Math.min(attempt * 100, 1000),
+    ...(opts.autoPipelining ? { enableAutoPipelining: true } : {}),
   };
   let redis: Redis | Cluster;
   if (opts.clusterNodes && opts.clusterNodes.length > 0) {

@@ -6,8 +6,14 @@
  * Key layout (`P` = the configured key prefix, `U` = a user id):
  *
  *   P{U}:user        user record (JSON)                                   no expiry
- *   P{U}:tokens      sorted set: token id, score createdAt                no expiry (pruned lazily;
- *                                                                          expires after deleteUser)
+ *   P{U}:tokens      sorted set: active token ids, score createdAt      no expiry (a token that
+ *                                                                          stops being active moves
+ *                                                                          to `retained` when seen)
+ *   P{U}:expiry      sorted set: the same active ids, score expiresAt   no expiry (finds expired
+ *                                                                          ones without reading all)
+ *   P{U}:retained    sorted set: revoked/expired token ids kept for audit, score = record expiry
+ *                                                                          (pruned by score; expires
+ *                                                                          after deleteUser)
  *   P{U}:t:<id>      token record (JSON)                      PXAT (revokedAt ?? expiresAt) + audit retention
  *   P{U}:h:<hash>    SHA-256 of the secret → token id         PXAT expiresAt; deleted on revoke, so it
  *                                                             exists only while the token is usable
@@ -55,11 +61,13 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { createRedisClient, type RedisConnectOptions } from './redis-client.js';
 import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
-import type { Counter, DurabilityChecks, DurabilityFinding, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenUse } from '../store.js';
+import type { Counter, DurabilityChecks, DurabilityFinding, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkRedis, connectedReplicas } from './checks.js';
 import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
+import { LIST_TOKEN_PAGE } from './token-pages.js';
+import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { RedisAuditStream } from './audit-stream.js';
@@ -73,6 +81,8 @@ export interface RedisStoreOptions {
   keyPrefix: string;
   /** How long revoked/expired token records stay listable (ms). */
   auditRetentionMs: number;
+  /** `useToken` records last use to this precision (ms); default 0: every check writes. See store.ts. */
+  lastUsedPrecisionMs?: number;
   /**
    * Upper bound for one store call, enforced by the store itself on top of the client's own
    * `commandTimeout` (ioredis does not time out commands queued while a Cluster is not ready).
@@ -92,6 +102,7 @@ const SCRIPTS = {
   useToken: [scripts.USE_TOKEN, 2],
   insertToken: [scripts.INSERT_TOKEN, 1],
   listTokens: [scripts.LIST_TOKENS, 1],
+  listTokenPage: [LIST_TOKEN_PAGE, 2],
   updateToken: [scripts.UPDATE_TOKEN, 1],
   revokeToken: [scripts.REVOKE_TOKEN, 1],
   revokeTokenByHash: [scripts.REVOKE_TOKEN_BY_HASH, 1],
@@ -116,7 +127,7 @@ type ScriptName = keyof typeof SCRIPTS;
  * expired members) and the login-failure counters. Every other script grants or takes away
  * access and is acknowledged only once replicated, including scripts added later: the safe default.
  */
-const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useAccessToken', 'listTokens', 'hitCounter']);
+const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -165,6 +176,7 @@ export class RedisStore implements Store, DurabilityChecks {
   private readonly redis: Redis | Cluster;
   private readonly prefix: string;
   private readonly retention: number;
+  private readonly lastUsedPrecision: number;
   private readonly timeoutMs: number;
   private readonly script: Record<ScriptName, ScriptFn>;
   /** Set at the first 'ready': from then on a client that is not ready means Redis is down. */
@@ -187,6 +199,8 @@ export class RedisStore implements Store, DurabilityChecks {
     this.redis = options.redis;
     this.prefix = options.keyPrefix;
     this.retention = options.auditRetentionMs;
+    checkTime('lastUsedPrecisionMs', options.lastUsedPrecisionMs);
+    this.lastUsedPrecision = options.lastUsedPrecisionMs ?? 0;
     this.timeoutMs = options.commandTimeoutMs ?? 1000;
     this.connectedOnce = this.redis.status === 'ready';
     this.redis.on('ready', () => (this.connectedOnce = true));
@@ -214,6 +228,7 @@ export class RedisStore implements Store, DurabilityChecks {
       redis: createRedisClient(opts),
       keyPrefix: opts.keyPrefix,
       auditRetentionMs: opts.auditRetentionMs,
+      lastUsedPrecisionMs: opts.lastUsedPrecisionMs,
       commandTimeoutMs: opts.commandTimeoutMs,
       replicaAcks: opts.replicaAcks,
       replicaAckTimeoutMs: opts.replicaAckTimeoutMs,
@@ -425,6 +440,31 @@ export class RedisStore implements Store, DurabilityChecks {
     return raws.map((raw) => JSON.parse(raw) as TokenRecord).sort(byCreation);
   }
 
+  async listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage> {
+    checkPageLimit(query.limit);
+    const after = parseTokenCursor(query.cursor);
+    if (!taggable(userId)) return { tokens: [] };
+    checkTime('now', now);
+    const base = this.base(userId);
+    const reply = (await this.run(
+      'listTokenPage',
+      `${base}tokens`,
+      `${base}retained`,
+      base,
+      now,
+      this.retention,
+      query.limit,
+      after?.phase ?? 'a',
+      after?.score ?? 0,
+      after?.id ?? '',
+      query.include.revoked ? '1' : '0',
+      query.include.expired ? '1' : '0',
+    )) as string[];
+    const [phase, score, id, ...raws] = reply;
+    const tokens = raws.map((raw) => JSON.parse(raw) as TokenRecord);
+    return phase ? { tokens, next: `${phase}.${score}.${id}` } : { tokens };
+  }
+
   async updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null> {
     if (!taggable(userId)) return null;
     // Strings pass through cjson here, so make them well-formed the same way toJson does.
@@ -455,6 +495,11 @@ export class RedisStore implements Store, DurabilityChecks {
     return (await this.run('revokeTokenByHash', `${base}h:${hash}`, base, by, now, this.retention)) === 1;
   }
 
+  async findTokenIdByHash(userId: string, hash: string): Promise<string | null> {
+    if (!taggable(userId)) return null;
+    return this.call('findTokenIdByHash', () => this.redis.get(`${this.base(userId)}h:${hash}`));
+  }
+
   async revokeUserTokens(userId: string, by: string, now: number): Promise<number> {
     if (!taggable(userId)) return 0;
     checkTime('now', now);
@@ -466,7 +511,7 @@ export class RedisStore implements Store, DurabilityChecks {
     if (!taggable(userId)) return null;
     checkTime('now', now);
     const base = this.base(userId);
-    const reply = (await this.run('useToken', `${base}h:${hash}`, `${base}user`, base, now, ip, this.retention)) as
+    const reply = (await this.run('useToken', `${base}h:${hash}`, `${base}user`, base, now, ip, this.retention, this.lastUsedPrecision)) as
       | [string, string]
       | null;
     if (!reply) return null;

@@ -22,7 +22,7 @@
  */
 
 /** Helpers prepended to every token script. */
-const TOKEN_LIB = `
+export const TOKEN_LIB = `
 -- A record's audit horizon: Redis keeps the record until then (memory store: 'kept').
 local function horizon(t, retention)
   return (t.revokedAt or t.expiresAt) + retention
@@ -33,34 +33,85 @@ local function active(t, now)
   return t.revokedAt == nil and t.expiresAt > now
 end
 
--- Marks a decoded token revoked, drops its secret-hash key (so the secret stops resolving) and
--- rewrites the record with its new audit expiry.
+-- A user's records live in two sorted sets: 'tokens' (active ones, score createdAt) and
+-- 'retained' (revoked or expired ones kept for audit, score = their horizon, when Redis drops the
+-- record). So the limit check and the default listing never read what is only kept for audit.
+-- A third set, 'expiry', holds the active ids by expiresAt, so expired ones are found without
+-- reading every active record. Moves a record that stopped being active to 'retained'.
+local function retire(base, t, retention)
+  redis.call('ZREM', base .. 'tokens', t.id)
+  redis.call('ZREM', base .. 'expiry', t.id)
+  redis.call('ZADD', base .. 'retained', horizon(t, retention), t.id)
+end
+
+-- Marks a decoded token revoked, drops its secret-hash key (so the secret stops resolving),
+-- rewrites the record with its new audit expiry and moves it to 'retained'.
 local function revoke(base, t, by, now, retention)
   t.revokedAt = now
   t.revokedBy = by
   redis.call('DEL', base .. 'h:' .. t.hash)
   redis.call('SET', base .. 't:' .. t.id, cjson.encode(t), 'PXAT', horizon(t, retention))
+  retire(base, t, retention)
 end
 
--- Every record listed in the user's sorted set, oldest first (score = createdAt, then id), as
--- { id, raw JSON, decoded }. Members whose record is gone (expired by Redis) are pruned.
-local function records(base, zkey)
+-- The active records of the user, oldest first (score = createdAt, then id), as decoded tables.
+-- Members whose record is gone are pruned; records that stopped being active (expired, or left
+-- there by a version that kept every record in one set) move to 'retained' on the way, so each
+-- is read here once after it stops being active: the cost is O(active tokens).
+local function live(base, now, retention)
   local out = {}
+  local zkey = base .. 'tokens'
   for _, id in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do
     local raw = redis.call('GET', base .. 't:' .. id)
     if raw then
-      out[#out + 1] = { id, raw, cjson.decode(raw) }
+      local t = cjson.decode(raw)
+      if active(t, now) then
+        out[#out + 1] = t
+        redis.call('ZADD', base .. 'expiry', t.expiresAt, id)
+      else
+        retire(base, t, retention)
+      end
     else
       redis.call('ZREM', zkey, id)
+      redis.call('ZREM', base .. 'expiry', id)
     end
   end
   return out
+end
+
+-- Makes 'tokens' hold exactly the active ids at 'now' without reading the active records: only
+-- the ones 'expiry' says have expired are read (each once, as it moves to 'retained'). A store
+-- whose 'expiry' set is incomplete (written by a version without it) gets one full walk.
+-- Returns how many tokens are active.
+local function sweep(base, now, retention)
+  local zkey, ekey = base .. 'tokens', base .. 'expiry'
+  if redis.call('ZCARD', ekey) ~= redis.call('ZCARD', zkey) then return #live(base, now, retention) end
+  for _, id in ipairs(redis.call('ZRANGE', ekey, '-inf', now, 'BYSCORE')) do
+    local raw = redis.call('GET', base .. 't:' .. id)
+    if raw then
+      local t = cjson.decode(raw)
+      if active(t, now) then redis.call('ZADD', ekey, t.expiresAt, id) else retire(base, t, retention) end
+    else
+      redis.call('ZREM', zkey, id)
+      redis.call('ZREM', ekey, id)
+    end
+  end
+  return redis.call('ZCARD', zkey)
+end
+
+-- Drops the 'retained' members whose horizon has passed (Redis expires their records at that
+-- instant), and the records themselves in case Redis has not yet.
+local function prune_retained(base, now)
+  local rkey = base .. 'retained'
+  local old = redis.call('ZRANGE', rkey, '-inf', now, 'BYSCORE')
+  for _, id in ipairs(old) do redis.call('DEL', base .. 't:' .. id) end
+  if #old > 0 then redis.call('ZREMRANGEBYSCORE', rkey, '-inf', now) end
 end
 `;
 
 /**
  * useToken — the bearer hot path, one EVALSHA.
- * KEYS[1] = h:<hash>, KEYS[2] = user.  ARGV = base, now, ip, auditRetentionMs.
+ * KEYS[1] = h:<hash>, KEYS[2] = user.  ARGV = base, now, ip, auditRetentionMs, lastUsedPrecisionMs.
  * hash → token id → token record → owner record; null unless the token is active and the owner
  * exists and is enabled. Then: slide a sliding expiry (never past maxLifetimeAt, never backwards),
  * record last use, rewrite the record (PXAT expiresAt + retention) and move the hash key's expiry
@@ -68,6 +119,7 @@ end
  */
 export const USE_TOKEN = `${TOKEN_LIB}
 local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local precision = tonumber(ARGV[5] or '0')
 local id = redis.call('GET', KEYS[1])
 if not id then return nil end
 local raw = redis.call('GET', base .. 't:' .. id)
@@ -80,6 +132,13 @@ local u = cjson.decode(user)
 if u.enabled ~= true then return nil end
 -- The user-wide revoke and the emergency switch void every credential issued before them.
 if type(u.credentialsNotBefore) == 'number' and t.createdAt < u.credentialsNotBefore then return nil end
+-- Last use is recorded to 'precision' ms: a check from the IP already recorded, less than that
+-- after the recorded use, writes nothing (no AOF, no replication traffic per check) and returns
+-- the record as stored. The sliding expiry moves with those writes, so it may lag by up to
+-- 'precision' (earlier, never later, than exact). A new IP is always recorded.
+if t.lastUsedAt ~= nil and t.lastUsedIp == ip and now - t.lastUsedAt < precision and now >= t.lastUsedAt then
+  return { raw, user }
+end
 local before = t.expiresAt
 if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
   t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
@@ -88,7 +147,10 @@ t.lastUsedAt = now
 t.lastUsedIp = ip
 local encoded = cjson.encode(t)
 redis.call('SET', base .. 't:' .. id, encoded, 'PXAT', horizon(t, retention))
-if t.expiresAt ~= before then redis.call('PEXPIREAT', KEYS[1], t.expiresAt) end
+if t.expiresAt ~= before then
+  redis.call('PEXPIREAT', KEYS[1], t.expiresAt)
+  redis.call('ZADD', base .. 'expiry', 'XX', t.expiresAt, id)
+end
 return { encoded, user }
 `;
 
@@ -96,51 +158,65 @@ return { encoded, user }
  * insertToken — enforces the per-user limit atomically, so concurrent inserts cannot overshoot.
  * KEYS[1] = tokens (sorted set).  ARGV = base, record JSON, id, hash, createdAt, record expiry
  * (PXAT), hash-key expiry (= expiresAt), max, 'evict'|'refuse', now, auditRetentionMs.
- * Counts the active records; at the limit either returns { 'conflict' } having written nothing,
- * or revokes the oldest active ones (revokedBy 'system:token-limit') until one slot is free.
- * Then writes the record, its hash key and the sorted-set member. Returns { 'ok', evicted ids... }.
+ * Counts the active records (reading only those the expiry index says have expired, never the
+ * retained ones); at the limit either returns { 'conflict' } having changed nothing but moving
+ * expired ones to 'retained', or revokes the oldest active ones (revokedBy 'system:token-limit')
+ * until one slot is free.
+ * Then writes the record, its hash key and the sorted-set member. A record that is not active
+ * (an import of a revoked one) goes straight to 'retained', without a hash key and no limit check.
+ * Returns { 'ok', evicted ids... }.
  */
 export const INSERT_TOKEN = `${TOKEN_LIB}
 local base, json, id, hash = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local createdAt, recordAt, hashAt = ARGV[5], ARGV[6], ARGV[7]
 local max, mode, now, retention = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
-local live = {}
-for _, r in ipairs(records(base, KEYS[1])) do
-  if active(r[3], now) then live[#live + 1] = r[3] end
-end
+local record = cjson.decode(json)
 local result = { 'ok' }
-if #live >= max then
-  if mode == 'refuse' then return { 'conflict' } end
-  for i = 1, #live - max + 1 do
-    revoke(base, live[i], 'system:token-limit', now, retention)
-    result[#result + 1] = live[i].id
+if active(record, now) then
+  local count = sweep(base, now, retention)
+  if count >= max then
+    if mode == 'refuse' then return { 'conflict' } end
+    -- Only the evicted records are read: the oldest active ones, first in 'tokens'.
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[1], 0, count - max)) do
+      local raw = redis.call('GET', base .. 't:' .. old)
+      if raw then
+        revoke(base, cjson.decode(raw), 'system:token-limit', now, retention)
+        result[#result + 1] = old
+      end
+    end
   end
+  redis.call('SET', base .. 'h:' .. hash, id, 'PXAT', hashAt)
+  redis.call('ZADD', KEYS[1], createdAt, id)
+  redis.call('ZADD', base .. 'expiry', hashAt, id)
+else
+  -- A revoked or expired record (an imported snapshot): kept for audit only, never usable.
+  redis.call('ZADD', base .. 'retained', recordAt, id)
 end
 redis.call('SET', base .. 't:' .. id, json, 'PXAT', recordAt)
-redis.call('SET', base .. 'h:' .. hash, id, 'PXAT', hashAt)
-redis.call('ZADD', KEYS[1], createdAt, id)
--- deleteUser may have given the set an expiry; a new token outlives it.
+prune_retained(base, now)
+-- deleteUser may have given the sets an expiry; a new token outlives it.
 redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', base .. 'retained')
+redis.call('PERSIST', base .. 'expiry')
 return result
 `;
 
 /**
- * listTokens — the records still kept at 'now' (raw JSON, sorted by the caller), pruning set
- * members whose record Redis already expired and deleting records past their audit horizon at
- * 'now' (the memory store forgets them the same way).
+ * listTokens — every record still kept at 'now' (raw JSON, sorted by the caller): the active
+ * ones, then the retained ones whose horizon has not passed (those past it are deleted, as the
+ * memory store forgets them). O(all records): for exports and leak reports; the API lists by
+ * page (LIST_TOKEN_PAGE, token-pages.ts).
  * KEYS[1] = tokens.  ARGV = base, now, auditRetentionMs.
  */
 export const LIST_TOKENS = `${TOKEN_LIB}
 local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
-for _, r in ipairs(records(base, KEYS[1])) do
-  local t = r[3]
-  if horizon(t, retention) > now then
-    out[#out + 1] = r[2]
-  else
-    redis.call('DEL', base .. 't:' .. r[1], base .. 'h:' .. t.hash)
-    redis.call('ZREM', KEYS[1], r[1])
-  end
+for _, t in ipairs(live(base, now, retention)) do out[#out + 1] = cjson.encode(t) end
+prune_retained(base, now)
+local rkey = base .. 'retained'
+for _, id in ipairs(redis.call('ZRANGE', rkey, 0, -1)) do
+  local raw = redis.call('GET', base .. 't:' .. id)
+  if raw then out[#out + 1] = raw else redis.call('ZREM', rkey, id) end
 end
 return out
 `;
@@ -198,11 +274,9 @@ return 1
 export const REVOKE_USER_TOKENS = `${TOKEN_LIB}
 local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local count = 0
-for _, r in ipairs(records(base, KEYS[1])) do
-  if active(r[3], now) then
-    revoke(base, r[3], by, now, retention)
-    count = count + 1
-  end
+for _, t in ipairs(live(base, now, retention)) do
+  revoke(base, t, by, now, retention)
+  count = count + 1
 end
 return count
 `;
@@ -210,7 +284,7 @@ return count
 /**
  * deleteUser, per-user part: revokes the active tokens and deletes the user record. The username
  * index lives in another slot, so the caller removes it afterwards (UNINDEX_USER). Gives the
- * token set the expiry of its longest-kept record, so nothing of a deleted user stays forever.
+ * retained set the expiry of its longest-kept record, so nothing of a deleted user stays forever.
  * KEYS[1] = user, KEYS[2] = tokens.  ARGV = base, by, now, auditRetentionMs.
  * Returns the deleted user's username, or null when there was no such user.
  */
@@ -218,13 +292,13 @@ export const DELETE_USER = `${TOKEN_LIB}
 local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local raw = redis.call('GET', KEYS[1])
 if not raw then return nil end
-local last = 0
-for _, r in ipairs(records(base, KEYS[2])) do
-  if active(r[3], now) then revoke(base, r[3], by, now, retention) end
-  last = math.max(last, horizon(r[3], retention))
-end
-if last > 0 then redis.call('PEXPIREAT', KEYS[2], last) else redis.call('DEL', KEYS[2]) end
-redis.call('DEL', KEYS[1])
+for _, t in ipairs(live(base, now, retention)) do revoke(base, t, by, now, retention) end
+-- Every record is now in 'retained': the set lives as long as its longest-kept record.
+local rkey = base .. 'retained'
+prune_retained(base, now)
+local last = redis.call('ZRANGE', rkey, -1, -1, 'WITHSCORES')
+if #last > 0 then redis.call('PEXPIREAT', rkey, last[2]) end
+redis.call('DEL', KEYS[2], KEYS[1], base .. 'expiry')
 return cjson.decode(raw).username
 `;
 

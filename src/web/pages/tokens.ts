@@ -18,6 +18,9 @@ import { tokensPage, type TokensPageView } from '../views/tokens-page.js';
 import { isFormProblem, notFoundPage, showErrorsAsPages } from './error-pages.js';
 import { checkedForm, field, formOf, principalOf, signedIn } from './guards.js';
 
+/** Tokens per page of /manage_tokens. */
+const PAGE_SIZE = 100;
+
 export function tokenPages(services: Services): Router {
   const { pats, users, clock, config } = services;
   const router = new Router();
@@ -28,12 +31,18 @@ export function tokenPages(services: Services): Router {
     const principal = principalOf(ctx);
     const include = includeFromQuery(ctx.query);
     const now = clock();
-    const list = await pats.list(principal, { include });
+    // One page at a time (the store lists O(the page)); `?cursor=` comes from the "Next page" link.
+    const cursor = typeof ctx.query.cursor === 'string' && ctx.query.cursor !== '' ? ctx.query.cursor : undefined;
+    const page = await pats.listPage(principal, { include, limit: PAGE_SIZE, cursor });
+    const nextHref = page.next
+      ? `/manage_tokens?${new URLSearchParams({ ...(include.revoked ? { revoked: '1' } : {}), ...(include.expired ? { expired: '1' } : {}), cursor: page.next })}`
+      : undefined;
     showPage(ctx, {
       title: 'Your tokens',
       status,
       body: tokensPage({
-        tokens: list.map(({ token, owner }) => presentToken(token, owner, now)),
+        tokens: page.tokens.map((token) => presentToken(token, page.owner, now)),
+        nextHref,
         include,
         csrf: csrfToken(ctx),
         now,

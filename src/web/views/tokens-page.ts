@@ -18,17 +18,22 @@ export interface TokensPageView {
   /** A refused "generate" form: its error and what was typed. */
   create?: { error: string; values: TokenFormValues };
   describeProblem?: TokenTableOptions['describeProblem'];
+  /** The link to the next page of the list, when there is one. */
+  nextHref?: string;
 }
 
 export function tokensPage(view: TokensPageView): SafeHtml {
   const active = view.tokens.filter((t) => t.status === 'active').length;
+  // With more pages, this page's count is not the user's total: say "all", not a number.
+  const activeText = view.nextHref ? html`${active}+ active` : html`${active} active`;
+  const revokeAllText = view.nextHref ? 'Revoke all of your active tokens?' : `Revoke all ${active} of your active tokens?`;
   const path = (id: string, action: string) => `/manage_tokens/${encodeURIComponent(id)}/${action}`;
   return html`<h1>Your access tokens</h1>
 ${view.notice ?? ''}
 <p class="lead">Personal access tokens let scripts, git and other tools act as you. Treat them like passwords.</p>
 <section class="card" aria-labelledby="list-heading">
   <div class="card-head">
-    <h2 id="list-heading">Tokens <span class="hint">(${active} active)</span></h2>
+    <h2 id="list-heading">Tokens <span class="hint">(${activeText})</span></h2>
     ${tokenFilters('/manage_tokens', view.include)}
   </div>
   ${tokenTable(view.tokens, {
@@ -39,8 +44,9 @@ ${view.notice ?? ''}
     describeProblem: view.describeProblem,
     emptyText: 'No tokens to show.',
   })}
+  ${view.nextHref ? html`<p class="pager"><a href="${view.nextHref}" rel="next">Next page</a></p>` : ''}
   ${active
-    ? html`<form method="post" action="/manage_tokens/revoke-all" class="actions" data-confirm="Revoke all ${active} of your active tokens? Everything using them stops working, and your other sign-ins end.">
+    ? html`<form method="post" action="/manage_tokens/revoke-all" class="actions" data-confirm="${revokeAllText} Everything using them stops working, and your other sign-ins end.">
     <input type="hidden" name="_csrf" value="${view.csrf}">
     <button type="submit" class="danger">Revoke all my tokens</button>
   </form>`

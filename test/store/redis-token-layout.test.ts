@@ -1,0 +1,112 @@
+/**
+ * The Redis token layout: active tokens and retained (revoked/expired) records in two sorted
+ * sets, and the in-place upgrade of a store written when one set held both. Real Redis at
+ * 127.0.0.1:6379, one random key prefix per test, deleted afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../src/store/redis/redis-store.js';
+import type { TokenRecord } from '../../src/store/store.js';
+import { AUDIT_RETENTION_MS, DAY, HOUR, LAST_USED_PRECISION_MS, base62, hex64, sampleUser } from './contract.js';
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const EVERYTHING = { revoked: true, expired: true };
+const ACTIVE_ONLY = { revoked: false, expired: false };
+
+let admin: Redis;
+beforeAll(async () => {
+  admin = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, commandTimeout: 5000 });
+  await admin.ping();
+});
+afterAll(async () => {
+  await admin.quit();
+});
+
+describe('RedisStore token layout', () => {
+  let prefix: string;
+  let store: RedisStore;
+  let now: number;
+
+  beforeEach(() => {
+    prefix = `tessera-test:${randomUUID()}:`;
+    store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, lastUsedPrecisionMs: LAST_USED_PRECISION_MS, commandTimeoutMs: 5000 });
+    now = Date.now();
+  });
+  afterEach(async () => {
+    await store.close();
+    const keys = await admin.keys(`${prefix}*`);
+    if (keys.length) await admin.unlink(...keys);
+  });
+
+  const token = (userId: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
+    id: base62(16), userId, name: 't', description: '', scope: '', expiration: 'hard', createdAt: now, expiresAt: now + DAY, createdBy: 'ada', hash: hex64(), ...over,
+  });
+
+  it('moves records left in the one set by the previous version to the retained set on first use', async () => {
+    const user = sampleUser(now);
+    await store.createUser(user);
+    const tag = `${prefix}{${user.id}}:`;
+    const live = token(user.id, { createdAt: now - 3 });
+    await store.insertToken(live, { max: 10, onLimit: 'refuse' }, now);
+    // What the previous version left behind: revoked and expired records in the `tokens` set.
+    const revoked = token(user.id, { createdAt: now - 2, revokedAt: now - HOUR, revokedBy: 'ada' });
+    const expired = token(user.id, { createdAt: now - 1, expiresAt: now - HOUR });
+    for (const t of [revoked, expired]) {
+      await admin.set(`${tag}t:${t.id}`, JSON.stringify(t), 'PXAT', (t.revokedAt ?? t.expiresAt) + AUDIT_RETENTION_MS);
+      await admin.zadd(`${tag}tokens`, t.createdAt, t.id);
+    }
+
+    const active = await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now);
+    expect(active.tokens.map((t) => t.id)).toEqual([live.id]);
+    expect(await admin.zrange(`${tag}tokens`, 0, -1)).toEqual([live.id]);
+    expect(Number(await admin.zscore(`${tag}retained`, revoked.id))).toBe(revoked.revokedAt! + AUDIT_RETENTION_MS);
+    expect(Number(await admin.zscore(`${tag}retained`, expired.id))).toBe(expired.expiresAt + AUDIT_RETENTION_MS);
+
+    const all = await store.listTokenPage(user.id, { limit: 10, include: EVERYTHING }, now);
+    expect(all.tokens[0]!.id).toBe(live.id);
+    expect(all.tokens.slice(1).map((t) => t.id).sort()).toEqual([revoked.id, expired.id].sort());
+    // The full listing (exports) still sees every kept record.
+    expect((await store.listTokens(user.id, now)).map((t) => t.id).sort()).toEqual([live.id, revoked.id, expired.id].sort());
+  });
+
+  it('keeps the expiry index with the active set: sliding use moves it, expiry and revocation empty it', async () => {
+    const user = sampleUser(now);
+    await store.createUser(user);
+    const tag = `${prefix}{${user.id}}:`;
+    const sliding = token(user.id, { expiration: 'sliding', slidingWindow: HOUR, maxLifetimeAt: now + DAY, expiresAt: now + HOUR });
+    const short = token(user.id, { expiresAt: now + HOUR });
+    for (const t of [sliding, short]) await store.insertToken(t, { max: 10, onLimit: 'refuse' }, now);
+    now += 30 * 60_000;
+    await store.useToken(user.id, sliding.hash, now, '10.0.0.1');
+    expect(Number(await admin.zscore(`${tag}expiry`, sliding.id))).toBe(now + HOUR);
+    // Past the short one's expiry, a create moves it to the retained set without a full walk.
+    now += HOUR;
+    await store.insertToken(token(user.id), { max: 10, onLimit: 'refuse' }, now);
+    expect(await admin.zscore(`${tag}expiry`, short.id)).toBeNull();
+    expect(await admin.zscore(`${tag}retained`, short.id)).not.toBeNull();
+    expect(await admin.zcard(`${tag}expiry`)).toBe(await admin.zcard(`${tag}tokens`));
+    await store.revokeToken(user.id, sliding.id, 'ada', now);
+    expect(await admin.zscore(`${tag}expiry`, sliding.id)).toBeNull();
+    expect(await admin.zcard(`${tag}expiry`)).toBe(1);
+  });
+
+  it('never reads a retained record to create a token or list the active ones', async () => {
+    const user = sampleUser(now);
+    await store.createUser(user);
+    const tag = `${prefix}{${user.id}}:`;
+    const first = token(user.id);
+    await store.insertToken(first, { max: 10, onLimit: 'refuse' }, now);
+    // A retained record no script could decode: any read of it would fail the call.
+    const poison = base62(16);
+    await admin.set(`${tag}t:${poison}`, 'not json', 'PX', DAY);
+    await admin.zadd(`${tag}retained`, now + DAY, poison);
+
+    await store.insertToken(token(user.id), { max: 10, onLimit: 'refuse' }, now);
+    expect((await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now)).tokens).toHaveLength(2);
+    await store.revokeToken(user.id, first.id, 'ada', now);
+    expect((await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now)).tokens).toHaveLength(1);
+    // Asking for retained records does read it, and says so.
+    await expect(store.listTokenPage(user.id, { limit: 10, include: EVERYTHING }, now)).rejects.toThrow();
+  });
+});
