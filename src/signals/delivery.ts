@@ -1,0 +1,163 @@
+/**
+ * The delivery worker every gateway runs: claims due items from the push queues (SSF push
+ * streams, webhook endpoints), sends them, and removes, defers or gives them up. Claims are
+ * leased in the store (outbox.ts), so several gateways share the work and send each item once;
+ * an item whose gateway died is sent by another after the lease.
+ *
+ * Retries: connection failures, timeouts, 5xx, 408 and 429 are retried after `backoff` doubled
+ * per attempt (capped at `maxBackoff`, with jitter so a receiver coming back is not hit by every
+ * queue at once) up to `maxAttempts`. Any other 4xx is the receiver refusing that item (RFC 8935
+ * §2.3: a SET it cannot accept), so it is not sent again. Redirects are not followed: a receiver
+ * moves by updating its stream or the config.
+ */
+import type { JWK } from 'jose';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../observability/logger.js';
+import type { OutboxItem, Store } from '../store/store.js';
+import type { SignalsConfig, WebhookConfig } from './config.js';
+import type { QueuedDelivery } from './publisher.js';
+import { signSet } from './set.js';
+import { PUSH, streamQueue, type Stream, type StreamRegistry } from './streams.js';
+import { webhookHeaders, webhookQueue } from './webhooks.js';
+
+export interface DeliveryDeps {
+  store: Store;
+  clock: Clock;
+  issuer: string;
+  signals: SignalsConfig;
+  webhooks: WebhookConfig[];
+  streams: StreamRegistry;
+  /** The provider's current signing key (private JWK). */
+  signingKey: () => JWK;
+  logger: Logger;
+}
+
+type Attempt = { ok: true; status: number } | { ok: false; retry: boolean; error: string; status?: number };
+
+/** What a delivery log entry says (never a payload or header: they may identify tokens). */
+export interface DeliveryLogEntry {
+  id: string;
+  at: string;
+  attempt: number;
+  outcome: 'delivered' | 'retrying' | 'given_up' | 'refused' | 'dropped_queue_full';
+  status?: number;
+  error?: string;
+  next_attempt_at?: string;
+}
+
+const BATCH = 20;
+
+export class SignalDelivery {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private stopped = true;
+
+  constructor(private readonly deps: DeliveryDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Looks for work now (this gateway just queued some). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.again = false;
+    this.running = this.deliverDue().catch((err: unknown) => this.deps.logger.warn({ err }, 'signal delivery round failed'));
+    await this.running;
+    this.running = undefined;
+    if (!this.stopped) this.schedule(this.again ? 0 : this.deps.signals.pollInterval);
+  }
+
+  /** One round over every push queue. */
+  async deliverDue(): Promise<void> {
+    const streams = (await this.deps.streams.all()).filter((s) => s.delivery.method === PUSH && s.status === 'enabled');
+    await Promise.all([
+      ...streams.map((stream) => this.drain(streamQueue(stream.stream_id), (item) => this.sendSet(stream, item))),
+      ...this.deps.webhooks.map((endpoint) => this.drain(webhookQueue(endpoint.id), (payload, id) => this.sendWebhook(endpoint, payload, id))),
+    ]);
+  }
+
+  private async drain(queue: string, send: (payload: QueuedDelivery, id: string) => Promise<Attempt>): Promise<void> {
+    const { store, clock, signals } = this.deps;
+    const items = await store.outboxClaim(queue, clock(), signals.lease, BATCH);
+    for (const item of items) {
+      let attempt: Attempt;
+      try {
+        attempt = await send(JSON.parse(item.payload) as QueuedDelivery, item.id);
+      } catch (err) {
+        attempt = { ok: false, retry: true, error: 'internal' };
+        this.deps.logger.warn({ err, queue, id: item.id }, 'signal delivery failed before sending');
+      }
+      await this.settle(queue, item, attempt);
+    }
+    if (items.length === BATCH) this.again = true;
+  }
+
+  private async settle(queue: string, item: OutboxItem, attempt: Attempt): Promise<void> {
+    const { store, clock, signals, logger } = this.deps;
+    const now = clock();
+    const entry: DeliveryLogEntry = { id: item.id, at: new Date(now).toISOString(), attempt: item.attempts, outcome: 'delivered' };
+    if (attempt.status !== undefined) entry.status = attempt.status;
+    if (attempt.ok) {
+      await store.outboxRemove(queue, [item.id]);
+    } else if (!attempt.retry || item.attempts >= signals.maxAttempts) {
+      Object.assign(entry, { outcome: attempt.retry ? 'given_up' : 'refused', error: attempt.error });
+      await store.outboxRemove(queue, [item.id]);
+      logger.warn({ queue, id: item.id, attempts: item.attempts, error: attempt.error }, 'signal not delivered: given up');
+    } else {
+      const delay = Math.min(signals.maxBackoff, signals.backoff * 2 ** (item.attempts - 1));
+      const dueAt = now + Math.round(delay * (0.5 + Math.random() / 2));
+      Object.assign(entry, { outcome: 'retrying', error: attempt.error, next_attempt_at: new Date(dueAt).toISOString() });
+      await store.outboxDefer(queue, item.id, dueAt);
+    }
+    await store.deliveryLogPush(queue, JSON.stringify(entry), signals.logSize);
+  }
+
+  private async sendSet(stream: Stream, item: QueuedDelivery): Promise<Attempt> {
+    if (item.kind !== 'set') return { ok: false, retry: false, error: 'not_a_set' };
+    const jwt = await signSet(this.deps.signingKey(), this.deps.issuer, item.claims, this.deps.clock());
+    // RFC 8935 §2: the SET as the body, application/secevent+jwt; 202 Accepted means taken.
+    const headers: Record<string, string> = { 'content-type': 'application/secevent+jwt', accept: 'application/json' };
+    if (stream.delivery.authorization_header) headers.authorization = stream.delivery.authorization_header;
+    return this.post(stream.delivery.endpoint_url!, headers, jwt);
+  }
+
+  private async sendWebhook(endpoint: WebhookConfig, item: QueuedDelivery, id: string): Promise<Attempt> {
+    if (item.kind !== 'webhook') return { ok: false, retry: false, error: 'not_a_webhook' };
+    const headers = webhookHeaders(endpoint, id, Math.floor(this.deps.clock() / 1000), item.body);
+    return this.post(endpoint.url, headers, item.body);
+  }
+
+  private async post(url: string, headers: Record<string, string>, body: string): Promise<Attempt> {
+    let res: Response;
+    try {
+      res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(this.deps.signals.timeout) });
+    } catch (err) {
+      return { ok: false, retry: true, error: (err as Error)?.name === 'TimeoutError' ? 'timeout' : 'connection' };
+    }
+    await res.body?.cancel().catch(() => undefined);
+    if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
+    const retry = res.status >= 500 || res.status === 408 || res.status === 429 || (res.status >= 300 && res.status < 400);
+    return { ok: false, retry, error: `http_${res.status}`, status: res.status };
+  }
+}
