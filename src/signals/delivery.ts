@@ -4,11 +4,12 @@
  * leased in the store (outbox.ts), so several gateways share the work and send each item once;
  * an item whose gateway died is sent by another after the lease.
  *
- * Retries: connection failures, timeouts, 5xx, 408 and 429 are retried after `backoff` doubled
- * per attempt (capped at `maxBackoff`, with jitter so a receiver coming back is not hit by every
- * queue at once) up to `maxAttempts`. Any other 4xx is the receiver refusing that item (RFC 8935
- * §2.3: a SET it cannot accept), so it is not sent again. Redirects are not followed: a receiver
- * moves by updating its stream or the config.
+ * Retries: every failure is retried after `backoff` doubled per attempt (capped at `maxBackoff`,
+ * with jitter so a receiver coming back is not hit by every queue at once) up to `maxAttempts`,
+ * including 401/403 (a receiver whose credentials are being fixed must not lose events), except
+ * 400 and 413: the receiver refusing that very item (RFC 8935 §2.3: a SET it cannot parse or
+ * accept), which would fail the same way again. Redirects are not followed: a receiver moves by
+ * updating its stream or the config.
  */
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.js';
@@ -157,7 +158,7 @@ export class SignalDelivery {
     }
     await res.body?.cancel().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
-    const retry = res.status >= 500 || res.status === 408 || res.status === 429 || (res.status >= 300 && res.status < 400);
+    const retry = res.status !== 400 && res.status !== 413;
     return { ok: false, retry, error: `http_${res.status}`, status: res.status };
   }
 }

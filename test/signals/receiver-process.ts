@@ -3,6 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
+export const SSF_CLIENT = { id: 'ssf-receiver', secret: 'ssf-receiver-secret-0123456789abcdef' };
+export const basic = (c: { id: string; secret: string }): string => `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
+
 const SCRIPT = fileURLToPath(new URL('./fixtures/receiver.mjs', import.meta.url));
 
 export interface ReceiverProcess {

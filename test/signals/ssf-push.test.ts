@@ -7,10 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, CLIENT, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/redis-server.js';
-import { startReceiver, type ReceiverProcess } from './receiver-process.js';
+import { SSF_CLIENT, basic, startReceiver, type ReceiverProcess } from './receiver-process.js';
 
-export const SSF_CLIENT = { id: 'ssf-receiver', secret: 'ssf-receiver-secret-0123456789abcdef' };
-export const basic = (c: { id: string; secret: string }) => `Basic ${Buffer.from(`${c.id}:${c.secret}`).toString('base64')}`;
 const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
 const RISC = 'https://schemas.openid.net/secevent/risc/event-type/';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
