@@ -6,7 +6,7 @@
  *
  * Durations accept seconds (number) or strings like `90s`, `15m`, `1h`, `30d` and are stored in ms.
  */
-import { signalsSchema, webhooksSchema } from '../signals/config.js';
+import { notificationsSchema, signalsSchema, webhooksSchema } from '../signals/config.js';
 import { z } from 'zod';
 import { durationField } from './duration.js';
 import { ldapSourcesSchema } from '../identity/ldap/config.js';
@@ -341,6 +341,8 @@ export const configSchema = z.strictObject({
   signals: signalsSchema.default(signalsSchema.parse({})),
   /** Endpoints that get events as signed webhooks (docs/signals.md). */
   webhooks: webhooksSchema,
+  /** Notices to token owners before their tokens expire (docs/signals.md). */
+  notifications: notificationsSchema.default(notificationsSchema.parse({})),
 }).superRefine((c, ctx) => {
   // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
   const ldapIds = new Set(c.ldap.map((s) => s.id));

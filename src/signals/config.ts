@@ -61,3 +61,33 @@ export const webhooksSchema = z.array(webhook).default([]).refine((list) => new 
 
 export type SignalsConfig = z.output<typeof signalsSchema>;
 export type WebhookConfig = z.output<typeof webhook>;
+
+const smtp = z.strictObject({
+  /** The SMTP relay, e.g. smtp.example.org. */
+  host: z.string().min(1),
+  /** 587 (STARTTLS) by default; 465 with `secure: true`. */
+  port: z.number().int().min(1).max(65535).default(587),
+  /** TLS from the first byte (port 465). Otherwise STARTTLS is used when the server offers it. */
+  secure: z.boolean().default(false),
+  /** Login at the relay, if it wants one; write the password as `${ENV_VAR}`. */
+  user: z.string().optional(),
+  password: z.string().optional(),
+  /** The From address of notices. */
+  from: z.string().min(3),
+});
+
+export const notificationsSchema = z.strictObject({
+  /**
+   * Days before a PAT's hard expiry (or a sliding token's absolute cap) at which its owner is
+   * told, once per threshold: by e-mail (when `smtp` is set and the user has an address), as a
+   * `token-expiring` webhook, and in a banner on /manage_tokens. GitLab warns 7 days ahead;
+   * the second, last-day notice catches the first one missed.
+   */
+  expiryDays: z.array(z.number().int().min(1).max(365)).default([7, 1]),
+  /** How often each gateway looks for tokens crossing a threshold (a claim in the store makes each notice go out once). */
+  checkInterval: durationField('1h'),
+  /** Where e-mail goes out; none: no e-mail (webhooks and the banner still tell). */
+  smtp: smtp.optional(),
+});
+
+export type NotificationsConfig = z.output<typeof notificationsSchema>;

@@ -20,6 +20,8 @@ import type { QueuedDelivery } from './publisher.js';
 import { signSet } from './set.js';
 import { PUSH, streamQueue, type Stream, type StreamRegistry } from './streams.js';
 import { webhookHeaders, webhookQueue } from './webhooks.js';
+import { MAIL_QUEUE, type QueuedMail } from './expiry-notices.js';
+import type { SendMail } from './mailer.js';
 
 export interface DeliveryDeps {
   store: Store;
@@ -31,6 +33,8 @@ export interface DeliveryDeps {
   /** The provider's current signing key (private JWK). */
   signingKey: () => JWK;
   logger: Logger;
+  /** The SMTP relay, when `notifications.smtp` is set: expiry notices go out through it. */
+  sendMail?: SendMail;
 }
 
 type Attempt = { ok: true; status: number } | { ok: false; retry: boolean; error: string; status?: number };
@@ -95,16 +99,17 @@ export class SignalDelivery {
     await Promise.all([
       ...streams.map((stream) => this.drain(streamQueue(stream.stream_id), (item) => this.sendSet(stream, item))),
       ...this.deps.webhooks.map((endpoint) => this.drain(webhookQueue(endpoint.id), (payload, id) => this.sendWebhook(endpoint, payload, id))),
+      ...(this.deps.sendMail ? [this.drain<QueuedMail>(MAIL_QUEUE, (mail) => this.sendMail(mail))] : []),
     ]);
   }
 
-  private async drain(queue: string, send: (payload: QueuedDelivery, id: string) => Promise<Attempt>): Promise<void> {
+  private async drain<T = QueuedDelivery>(queue: string, send: (payload: T, id: string) => Promise<Attempt>): Promise<void> {
     const { store, clock, signals } = this.deps;
     const items = await store.outboxClaim(queue, clock(), signals.lease, BATCH);
     for (const item of items) {
       let attempt: Attempt;
       try {
-        attempt = await send(JSON.parse(item.payload) as QueuedDelivery, item.id);
+        attempt = await send(JSON.parse(item.payload) as T, item.id);
       } catch (err) {
         attempt = { ok: false, retry: true, error: 'internal' };
         this.deps.logger.warn({ err, queue, id: item.id }, 'signal delivery failed before sending');
@@ -145,8 +150,20 @@ export class SignalDelivery {
 
   private async sendWebhook(endpoint: WebhookConfig, item: QueuedDelivery, id: string): Promise<Attempt> {
     if (item.kind !== 'webhook') return { ok: false, retry: false, error: 'not_a_webhook' };
-    const headers = webhookHeaders(endpoint, id, Math.floor(this.deps.clock() / 1000), item.body);
+    // Wall time, not the gateway's clock: the receiver checks it against its own clock (replay window).
+    const headers = webhookHeaders(endpoint, id, Math.floor(Date.now() / 1000), item.body);
     return this.post(endpoint.url, headers, item.body);
+  }
+
+  /** An SMTP 5xx answer is permanent (no such mailbox): not retried. */
+  private async sendMail(mail: QueuedMail): Promise<Attempt> {
+    try {
+      await this.deps.sendMail!(mail);
+      return { ok: true, status: 250 };
+    } catch (err) {
+      const code = (err as { responseCode?: number }).responseCode;
+      return { ok: false, retry: !(code && code >= 500), error: code ? `smtp_${code}` : 'smtp_connection', ...(code ? { status: code } : {}) };
+    }
   }
 
   private async post(url: string, headers: Record<string, string>, body: string): Promise<Attempt> {

@@ -12,10 +12,13 @@ import type { Store } from '../store/store.js';
 import { SignalDelivery } from './delivery.js';
 import { SignalPublisher } from './publisher.js';
 import { StreamRegistry } from './streams.js';
+import { ExpiryNotices } from './expiry-notices.js';
+import { smtpMailer } from './mailer.js';
 
 export class Signals {
   readonly streams: StreamRegistry;
   readonly publisher: SignalPublisher;
+  readonly notices: ExpiryNotices;
   private delivery?: SignalDelivery;
 
   constructor(
@@ -34,11 +37,24 @@ export class Signals {
       kick: () => this.delivery?.kick(),
     });
     deps.audit.subscribe(this.publisher);
+    this.notices = new ExpiryNotices({
+      store: deps.store,
+      clock: deps.clock,
+      issuer: config.server.issuer!,
+      notifications: config.notifications,
+      signals: config.signals,
+      publisher: this.publisher,
+      kick: () => this.delivery?.kick(),
+      logger: deps.logger,
+    });
   }
 
   start(signingKey: () => JWK): void {
-    this.delivery = new SignalDelivery({ ...this.deps, issuer: this.config.server.issuer!, signals: this.config.signals, webhooks: this.config.webhooks, streams: this.streams, signingKey });
+    const { smtp } = this.config.notifications;
+    const sendMail = smtp ? smtpMailer(smtp, this.config.signals.timeout) : undefined;
+    this.delivery = new SignalDelivery({ ...this.deps, issuer: this.config.server.issuer!, signals: this.config.signals, webhooks: this.config.webhooks, streams: this.streams, signingKey, sendMail });
     this.delivery.start();
+    this.notices.start();
   }
 
   kick(): void {
@@ -46,6 +62,7 @@ export class Signals {
   }
 
   async stop(): Promise<void> {
+    await this.notices.stop();
     await this.delivery?.stop();
   }
 }

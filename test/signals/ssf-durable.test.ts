@@ -90,8 +90,7 @@ describe('push delivery while the receiver is down, across gateways', () => {
     const config = {
       clients: [{ ...CLIENT, resourceServer: true }, { ...SSF_CLIENT, ssf: true }],
       webhooks: [{ id: 'hooks', url: `http://127.0.0.1:${port}/webhook`, secret: WEBHOOK_SECRET }],
-      // Short back-off: moving the clocks a minute makes every retry due, and keeps webhook
-      // timestamps within the receiver's five-minute tolerance.
+      // Short back-off: moving the clocks a minute makes every retry due.
       signals: { maxBackoff: '5s' },
     };
     a = await startTestGateway({ reachableIssuer: true, config });
