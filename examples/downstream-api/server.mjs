@@ -64,6 +64,8 @@ export function createDownstream({ tesseraUrl, clientId, clientSecret, cacheTtlM
     const user = subject.user?.identifiers?.find((i) => i.format === 'iss_sub') ?? (subject.user?.format === 'iss_sub' ? subject.user : undefined);
     const tokenId = subject.token?.id;
     for (const type of Object.keys(payload.events ?? {})) {
+      // A new credential takes nothing away; any other change (revoke, password update) does.
+      if (type === `${CAEP}credential-change` && payload.events[type].change_type === 'create') continue;
       if (type === `${CAEP}credential-change`) forget({ tokenId, userId: tokenId ? undefined : user?.sub });
       else if ([`${CAEP}session-revoked`, `${CAEP}token-claims-change`, `${RISC}account-disabled`, `${RISC}account-purged`].includes(type)) forget({ userId: user?.sub });
     }
@@ -117,7 +119,8 @@ export function createDownstream({ tesseraUrl, clientId, clientSecret, cacheTtlM
         return;
       }
       const event = JSON.parse(body);
-      forget({ tokenId: event.type === 'credential-change' ? event.data.token_id : undefined, userId: event.data.user?.id });
+      const takesAway = !(event.type === 'credential-change' && event.data.change_type === 'create') && event.type !== 'token-expiring' && event.type !== 'account-enabled';
+      if (takesAway) forget({ tokenId: event.type === 'credential-change' ? event.data.token_id : undefined, userId: event.data.user?.id });
       ctx.status = 204;
       return;
     }

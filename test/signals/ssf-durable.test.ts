@@ -13,6 +13,7 @@ import { SSF_CLIENT, basic, startReceiver, type ReceiverProcess } from './receiv
 const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
 const WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const MINUTE = 60_000;
+const RISC_DISABLED = 'https://schemas.openid.net/secevent/risc/event-type/account-disabled';
 
 async function until<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -33,7 +34,7 @@ describe('SSF poll delivery', () => {
 
   it('holds signed SETs for the receiver until it acknowledges them', async () => {
     const headers = { authorization: basic(SSF_CLIENT) };
-    const stream = await gw.api('POST', '/ssf/streams', { headers, body: { delivery: { method: 'urn:ietf:rfc:8936' }, events_requested: [`${CAEP}credential-change`, `${CAEP}session-revoked`] } });
+    const stream = await gw.api('POST', '/ssf/streams', { headers, body: { delivery: { method: 'urn:ietf:rfc:8936' }, events_requested: [`${CAEP}credential-change`, `${CAEP}session-revoked`, RISC_DISABLED] } });
     expect(stream.status).toBe(201);
     const pollUrl = stream.body.delivery.endpoint_url as string;
     expect(pollUrl).toBe(`${gw.url}/ssf/poll/${stream.body.stream_id}`);
@@ -71,6 +72,23 @@ describe('SSF poll delivery', () => {
     expect(Object.keys(again.sets)).toContain(revoke!.jti);
     const after = (await poll({ returnImmediately: true, ack: Object.keys(again.sets) })).body;
     expect(after.sets).toEqual({});
+
+    // An ended session and a disabled account come the same way.
+    const second = await gw.login('paula', 'paula-password');
+    await gw.api('POST', '/api/v1/logout', { token: second, body: {} });
+    await gw.api('PATCH', '/api/v1/users/paula', { token: admin, body: { enabled: false } });
+    const types = new Set<string>();
+    let ack: string[] = [];
+    for (let round = 0; round < 10 && !(types.has(`${CAEP}session-revoked`) && types.has(RISC_DISABLED)); round++) {
+      const { sets } = (await poll({ maxEvents: 10, ack })).body as { sets: Record<string, string> };
+      for (const set of Object.values(sets)) {
+        const { payload } = await jwtVerify(set, jwks, { issuer: gw.url, audience: SSF_CLIENT.id, typ: 'secevent+jwt' });
+        for (const type of Object.keys(payload.events as object)) types.add(type);
+      }
+      ack = Object.keys(sets);
+    }
+    expect(types).toContain(`${CAEP}session-revoked`);
+    expect(types).toContain(RISC_DISABLED);
     // Another receiver cannot read this stream.
     expect((await gw.api('POST', new URL(pollUrl).pathname, { headers: { authorization: basic(CLIENT) }, body: {} })).status).toBe(403);
   });

@@ -77,6 +77,9 @@ describe('SSF push delivery and webhooks', () => {
     expect(created.body.events_delivered).toContain(`${CAEP}session-revoked`);
     expect((await ssf('GET', `/ssf/streams?stream_id=${streamId}`)).body.stream_id).toBe(streamId);
     expect((await ssf('GET', `/ssf/status?stream_id=${streamId}`)).body).toEqual({ stream_id: streamId, status: 'enabled' });
+    const audit = await gw.api('GET', '/api/v1/audit?type=ssf.stream_changed', { token: admin });
+    expect(JSON.stringify(audit.body)).toContain(streamId);
+    expect(JSON.stringify(audit.body)).not.toContain('receiver-side-secret');
 
     expect((await ssf('POST', '/ssf/verify', { stream_id: streamId, state: 'hello-42' })).status).toBe(204);
     const line = await receiver.waitFor((l) => l.kind === 'set' && l.payload.events?.['https://schemas.openid.net/secevent/ssf/event-type/verification']);

@@ -77,11 +77,18 @@ export function ssfRoutes(services: Services, oidc: OpenIdProvider): Router {
     return id;
   };
 
+  /** Who gets which signals is a security decision: every change of a stream is in the audit trail. */
+  const audited = <T extends Stream>(clientId: string, action: string, streamId: string | undefined, change: () => Promise<T>) =>
+    services.audit.around({ type: 'ssf.stream_changed', target: { clientId }, details: { action, streamId: streamId ?? null } }, change, (stream) => ({
+      details: { streamId: stream.stream_id, status: stream.status, method: stream.delivery.method },
+    }));
+
   router.post('/ssf/streams', async (ctx) => {
     const client = await receiver(ctx);
     const body = await readJson(ctx, limit);
+    const stream = await audited(client.id, 'create', undefined, () => signals.streams.create(client.id, body as never));
     ctx.status = 201;
-    ctx.body = present(await signals.streams.create(client.id, body as never));
+    ctx.body = present(stream);
   });
 
   router.get('/ssf/streams', async (ctx) => {
@@ -93,13 +100,15 @@ export function ssfRoutes(services: Services, oidc: OpenIdProvider): Router {
     router[method]('/ssf/streams', async (ctx) => {
       const client = await receiver(ctx);
       const body = await readJson(ctx, limit);
-      ctx.body = present(await signals.streams.update(client.id, streamIdOf(ctx, body), body as never, replace));
+      const id = streamIdOf(ctx, body);
+      ctx.body = present(await audited(client.id, 'update', id, () => signals.streams.update(client.id, id, body as never, replace)));
     });
   }
 
   router.delete('/ssf/streams', async (ctx) => {
     const client = await receiver(ctx);
-    const stream = await signals.streams.remove(client.id, streamIdOf(ctx));
+    const id = streamIdOf(ctx);
+    const stream = await audited(client.id, 'delete', id, () => signals.streams.remove(client.id, id));
     // Its undelivered events go with it: nobody can receive them any more.
     const queue = streamQueue(stream.stream_id);
     for (let items = await store.outboxPeek(queue, 500); items.length; items = await store.outboxPeek(queue, 500)) {
@@ -117,7 +126,8 @@ export function ssfRoutes(services: Services, oidc: OpenIdProvider): Router {
   router.post('/ssf/status', async (ctx) => {
     const client = await receiver(ctx);
     const body = await readJson(ctx, limit);
-    const stream = await signals.streams.setStatus(client.id, streamIdOf(ctx, body), body.status, body.reason);
+    const id = streamIdOf(ctx, body);
+    const stream = await audited(client.id, 'status', id, () => signals.streams.setStatus(client.id, id, body.status, body.reason));
     signals.kick();
     ctx.body = { stream_id: stream.stream_id, status: stream.status, ...(stream.reason ? { reason: stream.reason } : {}) };
   });
