@@ -162,6 +162,6 @@ export function createServices(
   reportSourceHealth(metrics, ldapSources, samlSources);
   const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, audit, lineLogger(logger, 'workload'));
   const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, audit, log: lineLogger(logger, 'leaks') });
-  const signals = new Signals(config, { store, clock, audit, logger: logger.child({ component: 'signals' }) });
+  const signals = new Signals(config, { store, clock, audit, metrics, logger: logger.child({ component: 'signals' }) });
   return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks, signals };
 }

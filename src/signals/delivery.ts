@@ -14,6 +14,7 @@
 import type { JWK } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { OutboxItem, Store } from '../store/store.js';
 import type { SignalsConfig, WebhookConfig } from './config.js';
 import type { QueuedDelivery } from './publisher.js';
@@ -35,6 +36,7 @@ export interface DeliveryDeps {
   logger: Logger;
   /** The SMTP relay, when `notifications.smtp` is set: expiry notices go out through it. */
   sendMail?: SendMail;
+  metrics?: Metrics;
 }
 
 type Attempt = { ok: true; status: number } | { ok: false; retry: boolean; error: string; status?: number };
@@ -137,6 +139,8 @@ export class SignalDelivery {
       await store.outboxDefer(queue, item.id, dueAt);
     }
     await store.deliveryLogPush(queue, JSON.stringify(entry), signals.logSize);
+    const kind = queue.startsWith('ssf.') ? 'ssf' : queue.startsWith('wh.') ? 'webhook' : 'mail';
+    this.deps.metrics?.signalDeliveries.inc({ kind, outcome: entry.outcome });
   }
 
   private async sendSet(stream: Stream, item: QueuedDelivery): Promise<Attempt> {

@@ -8,6 +8,7 @@ import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import { SignalDelivery } from './delivery.js';
 import { SignalPublisher } from './publisher.js';
@@ -23,7 +24,7 @@ export class Signals {
 
   constructor(
     private readonly config: TesseraConfig,
-    private readonly deps: { store: Store; clock: Clock; audit: AuditTrail; logger: Logger },
+    private readonly deps: { store: Store; clock: Clock; audit: AuditTrail; logger: Logger; metrics?: Metrics },
   ) {
     this.streams = new StreamRegistry(deps.store);
     this.publisher = new SignalPublisher({

@@ -166,6 +166,9 @@ describe('SSF push delivery and webhooks', () => {
     expect(log.body.deliveries.find((d: any) => d.id === hook.id)).toMatchObject({ outcome: 'delivered', status: 204, attempt: 1 });
     expect(JSON.stringify(log.body)).not.toContain(WEBHOOK_SECRET.slice(6, 20));
     expect((await gw.api('GET', '/api/v1/admin/webhooks/nope/deliveries', { token: admin })).status).toBe(404);
+    const metrics = (await gw.services.metrics.render()).body;
+    expect(metrics).toMatch(/tessera_signal_deliveries_total\{kind="webhook",outcome="delivered"\} [1-9]/);
+    expect(metrics).toMatch(/tessera_signal_deliveries_total\{kind="ssf",outcome="delivered"\} [1-9]/);
     const rita = await gw.login('rita', 'rita-password');
     expect((await gw.api('GET', '/api/v1/admin/webhooks/hooks/deliveries', { token: rita })).status).toBe(403);
   });
