@@ -59,6 +59,7 @@ export class SignalDelivery {
   private running?: Promise<void>;
   private again = false;
   private stopped = true;
+  private warnedAt = 0;
 
   constructor(private readonly deps: DeliveryDeps) {}
 
@@ -89,7 +90,12 @@ export class SignalDelivery {
   private async tick(): Promise<void> {
     if (this.running || this.stopped) return;
     this.again = false;
-    this.running = this.deliverDue().catch((err: unknown) => this.deps.logger.warn({ err }, 'signal delivery round failed'));
+    this.running = this.deliverDue().catch((err: unknown) => {
+      // A store outage fails every round (four a second): said once a minute, not each time.
+      if (Date.now() - this.warnedAt < 60_000) return;
+      this.warnedAt = Date.now();
+      this.deps.logger.warn({ err }, 'signal delivery round failed; deliveries wait in the store');
+    });
     await this.running;
     this.running = undefined;
     if (!this.stopped) this.schedule(this.again ? 0 : this.deps.signals.pollInterval);
