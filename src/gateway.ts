@@ -34,6 +34,7 @@ import { observeStore } from './observability/store-metrics.js';
 import { WorkloadExchange } from './workload/exchange.js';
 import { LeakReports } from './leaks/leak-reports.js';
 import { WorkloadIssuers } from './workload/issuers.js';
+import { Signals } from './signals/signals.js';
 
 export interface Services {
   config: TesseraConfig;
@@ -69,6 +70,8 @@ export interface Services {
   workload: WorkloadExchange;
   /** Leaked-token reports (GitHub secret scanning, admins): revoke what they name. */
   leaks: LeakReports;
+  /** Shared Signals (SSF) streams and webhooks: audit outcomes pushed to those who trust our tokens. */
+  signals: Signals;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -160,5 +163,6 @@ export function createServices(
   reportSourceHealth(metrics, ldapSources, samlSources);
   const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, audit, lineLogger(logger, 'workload'));
   const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, audit, log: lineLogger(logger, 'leaks') });
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks };
+  const signals = new Signals(config, { store, clock, audit, metrics, logger: logger.child({ component: 'signals' }) });
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks, signals };
 }

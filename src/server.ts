@@ -99,6 +99,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   await oidc.load();
   await oidc.watch();
   services.bearer.useProviderLogins(oidc.cliLogins());
+  services.signals.start(() => oidc.currentSigningKey());
   const drain = new Drain();
   const app = createApp(services, oidc, drain);
   // 16 KiB of headers at most: a larger request gets 431 from Node before any of our code runs.
@@ -128,6 +129,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
       // Last, so a scrape can watch the drain.
       if (metricsServer) await drainServer(metricsServer, new Drain(), 0, logger);
       oidc.stop();
+      await services.signals.stop();
       await services.storeMonitor.stop();
       bootstrapAdmin.stop();
       await Promise.all(services.ldapSources.map((source) => source.close()));

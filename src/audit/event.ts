@@ -33,6 +33,7 @@ export const AUDIT_TYPES = [
   'keys.rotated',
   'client.auth_failed',
   'config.loaded',
+  'ssf.stream_changed',
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];

@@ -32,3 +32,22 @@ export function shipEvent(sinks: readonly AuditSink[], event: AuditEvent): void 
     }
   }
 }
+
+/**
+ * Who acts on events after they are stored (signals/: SSF streams, webhooks): awaited before the
+ * action answers, so an event the caller saw succeed is already queued for delivery. A subscriber
+ * handles its own failures; one that throws anyway does not fail the action (the event is stored).
+ */
+export interface AuditSubscriber {
+  onEvent(event: AuditEvent): Promise<void>;
+}
+
+export async function notifySubscribers(subscribers: readonly AuditSubscriber[], event: AuditEvent): Promise<void> {
+  for (const subscriber of subscribers) {
+    try {
+      await subscriber.onEvent(event);
+    } catch {
+      // Same rule as a sink: the action stands, its event is in the store.
+    }
+  }
+}

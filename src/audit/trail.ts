@@ -19,7 +19,7 @@ import type { Store } from '../store/store.js';
 import { currentRequest } from './context.js';
 import type { AuditActor, AuditEvent, AuditRecord } from './event.js';
 import { redact } from './redact.js';
-import { shipEvent, type AuditSink } from './sinks.js';
+import { notifySubscribers, shipEvent, type AuditSink, type AuditSubscriber } from './sinks.js';
 
 export interface AuditTrailOptions {
   store: Store;
@@ -36,7 +36,14 @@ export type AuditOutcomeFacts = Pick<AuditRecord, 'target' | 'details' | 'actor'
 const reasonOf = (err: unknown): string => (err instanceof TesseraError ? err.code : 'error');
 
 export class AuditTrail {
+  private readonly subscribers: AuditSubscriber[] = [];
+
   constructor(private readonly options: AuditTrailOptions) {}
+
+  /** Adds a subscriber for stored outcomes (never `attempted` entries); see sinks.ts. */
+  subscribe(subscriber: AuditSubscriber): void {
+    this.subscribers.push(subscriber);
+  }
 
   private build(record: AuditRecord, outcome: AuditEvent['outcome']): AuditEvent {
     const request = currentRequest();
@@ -64,6 +71,7 @@ export class AuditTrail {
     const event = this.build(record, record.outcome ?? 'succeeded');
     await this.append(event);
     shipEvent(this.options.sinks, event);
+    await notifySubscribers(this.subscribers, event);
   }
 
   /**
@@ -98,8 +106,10 @@ export class AuditTrail {
       await this.append(outcome, attemptedEntry);
     } catch {
       shipEvent(this.options.sinks, { ...outcome, details: { ...outcome.details, storedAs: 'attempted' } });
+      await notifySubscribers(this.subscribers, outcome);
       return;
     }
     shipEvent(this.options.sinks, outcome);
+    await notifySubscribers(this.subscribers, outcome);
   }
 }

@@ -6,6 +6,7 @@
  *
  * Durations accept seconds (number) or strings like `90s`, `15m`, `1h`, `30d` and are stored in ms.
  */
+import { notificationsSchema, signalsSchema, webhooksSchema } from '../signals/config.js';
 import { z } from 'zod';
 import { durationField } from './duration.js';
 import { ldapSourcesSchema } from '../identity/ldap/config.js';
@@ -208,6 +209,8 @@ const client = z
      * issued for them, besides tokens issued to itself.
      */
     resources: z.array(z.string()).default([]),
+    /** May manage Shared Signals streams and receive their events (an SSF receiver, docs/signals.md). */
+    ssf: z.boolean().default(false),
   })
   .refine((c) => c.public || Boolean(c.secret) !== Boolean(c.secretHash), 'give exactly one of secret, secretHash (or public: true)')
   .refine((c) => !c.public || (!c.secret && !c.secretHash), 'a public client has no secret');
@@ -342,6 +345,12 @@ export const configSchema = z.strictObject({
   workloadIdentity: workloadIdentitySchema.default(workloadIdentitySchema.parse({})),
   /** Signed reports of leaked Tessera tokens (GitHub secret scanning), which revoke them (docs/workload-identity.md). */
   leakReports: leakReportsSchema.default(leakReportsSchema.parse({})),
+  /** Delivery of Shared Signals (SSF) and webhooks: retries, leases, bounds (docs/signals.md). */
+  signals: signalsSchema.default(signalsSchema.parse({})),
+  /** Endpoints that get events as signed webhooks (docs/signals.md). */
+  webhooks: webhooksSchema,
+  /** Notices to token owners before their tokens expire (docs/signals.md). */
+  notifications: notificationsSchema.default(notificationsSchema.parse({})),
 }).superRefine((c, ctx) => {
   // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
   const ldapIds = new Set(c.ldap.map((s) => s.id));

@@ -28,6 +28,8 @@ import { tokenRoutes } from './routes/token-routes.js';
 import { tokenExchangeEndpoint } from './routes/token-exchange.js';
 import { leakReportRoutes } from './routes/leak-report-routes.js';
 import { userRoutes } from './routes/user-routes.js';
+import { ssfRoutes } from './routes/ssf-routes.js';
+import { webhookRoutes } from './routes/webhook-routes.js';
 import { Drain } from '../observability/drain.js';
 import { observeRequests, routeOf } from '../observability/http-observer.js';
 import { flatLineRedaction } from '../observability/logger.js';
@@ -68,6 +70,8 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     adminRoutes(services, oidc),
     auditRoutes(services),
     leakReportRoutes(services, services.leaks),
+    ssfRoutes(services, oidc),
+    webhookRoutes(services),
     interactionRoutes(services, oidc),
     samlRoutes(services, oidc),
     signInPages(services),

@@ -107,6 +107,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Signals (docs/signals.md): `kind` ssf|webhook|mail; `outcome` as in the delivery logs. */
+  readonly signalDeliveries = new Counter({
+    name: 'tessera_signal_deliveries_total',
+    help: 'Delivery attempts of SSF events, webhooks and notice e-mails, by kind and outcome (delivered, retrying, given_up, refused).',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     // Process metrics (CPU, memory, event-loop lag, GC, open handles) under their standard names.
     collectDefaultMetrics({ register: this.registry });

@@ -18,6 +18,8 @@ import type { AuditEntry, AuditRange } from './audit-entries.js';
 
 export type { SessionRecord, TokenRecord, UserRecord } from './records.js';
 export type { AuditEntry, AuditRange } from './audit-entries.js';
+import type { OutboxAddResult, OutboxItem } from './outbox.js';
+export type { OutboxAddResult, OutboxItem } from './outbox.js';
 
 export interface TokenLimit {
   /** Active (not revoked, not expired) tokens a user may hold after the insert. */
@@ -207,6 +209,27 @@ export interface Store {
   auditAppend(event: string, now: number, retentionMs: number, replaces?: string): Promise<string>;
   /** Entries newest first within the range (ids from `auditAppend`). */
   auditRead(range: AuditRange): Promise<AuditEntry[]>;
+
+  // ---- outbox: durable delivery queues and delivery logs (outbox.ts; used by signals/) -----
+  /** Queues `id` due at `dueAt`, unless it is queued already or the queue holds `max` items. */
+  outboxAdd(queue: string, id: string, payload: string, dueAt: number, max: number): Promise<OutboxAddResult>;
+  /**
+   * Claims up to `count` items due at `now` (oldest due first): each is due again at
+   * `now + leaseMs` and its attempts grow by one, atomically, so concurrent claimers never get
+   * the same item within a lease.
+   */
+  outboxClaim(queue: string, now: number, leaseMs: number, count: number): Promise<OutboxItem[]>;
+  /** Removes items (delivered, acknowledged or given up). Returns how many existed. */
+  outboxRemove(queue: string, ids: string[]): Promise<number>;
+  /** Makes a still queued item due at `dueAt` (a retry after back-off). */
+  outboxDefer(queue: string, id: string, dueAt: number): Promise<void>;
+  /** Up to `count` items in due order, without claiming them (poll delivery). */
+  outboxPeek(queue: string, count: number): Promise<OutboxItem[]>;
+  outboxSize(queue: string): Promise<number>;
+  /** Prepends an entry to a log kept to its newest `max` entries. */
+  deliveryLogPush(log: string, entry: string, max: number): Promise<void>;
+  /** Newest first. */
+  deliveryLogRead(log: string, count: number): Promise<string[]>;
 
   // ---- lifecycle ------------------------------------------------------------------------------
   /** Throws `TemporarilyUnavailable` when the store cannot be reached. */

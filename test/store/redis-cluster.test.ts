@@ -10,6 +10,7 @@ import { RedisStore } from '../../src/store/redis/redis-store.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-server.js';
 import { AUDIT_RETENTION_MS, LAST_USED_PRECISION_MS, DAY, base62, hex64, sampleUser, storeContract } from './contract.js';
 import { snapshotContract } from './snapshot-contract.js';
+import { outboxContract } from './outbox-contract.js';
 
 let cluster: RedisCluster;
 let admin: Cluster;
@@ -53,6 +54,13 @@ storeContract('RedisStore on Redis Cluster', async () => {
       await deleteByPrefix(prefix);
     },
   };
+});
+
+// Each queue's three keys share one hash tag: every outbox script runs in one slot.
+outboxContract('RedisStore on Redis Cluster', async () => {
+  const prefix = `tessera-test:${++stores}:`;
+  const store = RedisStore.connect({ clusterNodes: cluster.nodes, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+  return { store, cleanup: async () => { await store.close(); await deleteByPrefix(prefix); } };
 });
 
 describe('RedisStore on Redis Cluster: spread', () => {

@@ -13,6 +13,7 @@ import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { AUDIT_RETENTION_MS, LAST_USED_PRECISION_MS, DAY, HOUR, MINUTE, base62, hex64, storeContract } from './contract.js';
 import { snapshotContract } from './snapshot-contract.js';
+import { outboxContract } from './outbox-contract.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const RUN_PREFIX = `tessera-test:${randomUUID()}:`;
@@ -65,6 +66,12 @@ afterAll(async () => {
 function newPrefix(): string {
   return `${RUN_PREFIX}${++stores}:`;
 }
+
+outboxContract('RedisStore', async () => {
+  const prefix = newPrefix();
+  const store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+  return { store, cleanup: async () => { await store.close(); await deleteByPrefix(admin, prefix); } };
+});
 
 storeContract('RedisStore', async () => {
   const prefix = newPrefix();

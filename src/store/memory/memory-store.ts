@@ -12,6 +12,8 @@ import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { MemoryAuditLog } from './memory-audit.js';
+import { MemoryOutbox } from './memory-outbox.js';
+import type { OutboxAddResult, OutboxItem } from '../outbox.js';
 
 interface AccessEntry {
   sessionId: string;
@@ -412,6 +414,41 @@ export class MemoryStore implements Store {
 
   async setSetting(name: string, value: string): Promise<void> {
     this.settings.set(name, value);
+  }
+
+  // ---- outbox (memory-outbox.ts) -------------------------------------------------------------
+  private readonly outbox = new MemoryOutbox();
+
+  async outboxAdd(queue: string, id: string, payload: string, dueAt: number, max: number): Promise<OutboxAddResult> {
+    return this.outbox.add(queue, id, payload, dueAt, max);
+  }
+
+  async outboxClaim(queue: string, now: number, leaseMs: number, count: number): Promise<OutboxItem[]> {
+    return this.outbox.claim(queue, now, leaseMs, count);
+  }
+
+  async outboxRemove(queue: string, ids: string[]): Promise<number> {
+    return this.outbox.remove(queue, ids);
+  }
+
+  async outboxDefer(queue: string, id: string, dueAt: number): Promise<void> {
+    this.outbox.defer(queue, id, dueAt);
+  }
+
+  async outboxPeek(queue: string, count: number): Promise<OutboxItem[]> {
+    return this.outbox.peek(queue, count);
+  }
+
+  async outboxSize(queue: string): Promise<number> {
+    return this.outbox.size(queue);
+  }
+
+  async deliveryLogPush(log: string, entry: string, max: number): Promise<void> {
+    this.outbox.logPush(log, entry, max);
+  }
+
+  async deliveryLogRead(log: string, count: number): Promise<string[]> {
+    return this.outbox.logRead(log, count);
   }
 
   // ---- audit trail (memory-audit.ts) ---------------------------------------------------------

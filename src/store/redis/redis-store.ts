@@ -31,6 +31,7 @@
  *   Po:a:<accountId> set of `Grant:<id>` / `Session:<id>` of one account   EX the longest member's TTL
  *   Pset:<name>      shared settings (signing keys, cookie keys)          no expiry
  *   Paudit           Stream of audit events (audit-stream.ts)             trimmed by MINID on append
+ *   P{ob:<q>}:z/p/a, Pdl:<log>   outbox queues and delivery logs (outbox.ts)
  *   Psettings        pub/sub channel: name of a setting just changed (settings-channel.ts)
  *
  * Provider records are written with single-key commands only (no MULTI, no Lua), so they need
@@ -71,6 +72,8 @@ import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { RedisAuditStream } from './audit-stream.js';
+import { RedisOutbox } from './outbox.js';
+import type { OutboxAddResult, OutboxItem } from '../outbox.js';
 import * as settingsChannel from './settings-channel.js';
 
 export type { RedisConnectOptions } from './redis-client.js';
@@ -747,6 +750,47 @@ export class RedisStore implements Store, DurabilityChecks {
 
   auditRead(range: AuditRange): Promise<AuditEntry[]> {
     return this.auditLog.read(range);
+  }
+
+  // ---- outbox (outbox.ts) ---------------------------------------------------------------------
+  private outboxQueues?: RedisOutbox;
+  private get outbox(): RedisOutbox {
+    return (this.outboxQueues ??= new RedisOutbox(this.redis, this.prefix, (what, run) => this.call(what, run), (what, build) => this.replicated(what, build)));
+  }
+
+  outboxAdd(queue: string, id: string, payload: string, dueAt: number, max: number): Promise<OutboxAddResult> {
+    checkTime('dueAt', dueAt);
+    return this.outbox.add(queue, id, payload, dueAt, max);
+  }
+
+  outboxClaim(queue: string, now: number, leaseMs: number, count: number): Promise<OutboxItem[]> {
+    checkTime('now', now);
+    return this.outbox.claim(queue, now, leaseMs, count);
+  }
+
+  outboxRemove(queue: string, ids: string[]): Promise<number> {
+    return this.outbox.remove(queue, ids);
+  }
+
+  outboxDefer(queue: string, id: string, dueAt: number): Promise<void> {
+    checkTime('dueAt', dueAt);
+    return this.outbox.defer(queue, id, dueAt);
+  }
+
+  outboxPeek(queue: string, count: number): Promise<OutboxItem[]> {
+    return this.outbox.peek(queue, count);
+  }
+
+  outboxSize(queue: string): Promise<number> {
+    return this.outbox.size(queue);
+  }
+
+  deliveryLogPush(log: string, entry: string, max: number): Promise<void> {
+    return this.outbox.logPush(log, entry, max);
+  }
+
+  deliveryLogRead(log: string, count: number): Promise<string[]> {
+    return this.outbox.logRead(log, count);
   }
 
   async compareAndSetSetting(name: string, expected: string | null, value: string): Promise<boolean> {

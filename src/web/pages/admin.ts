@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import type { Services } from '../../gateway.js';
 import { tokenAdminRoutes } from './admin-tokens.js';
 import { auditAdminRoutes } from './audit.js';
+import { webhookAdminRoutes } from './admin-webhooks.js';
 import { userAdminRoutes } from './admin-users.js';
 import { notFoundPage, showErrorsAsPages } from './error-pages.js';
 import { adminOnly, signedIn } from './guards.js';
@@ -16,6 +17,7 @@ export function adminPages(services: Services): Router {
   userAdminRoutes(router, services);
   tokenAdminRoutes(router, services);
   auditAdminRoutes(router, services);
+  webhookAdminRoutes(router, services);
   router.all('/admin/{*rest}', notFoundPage);
   return router;
 }

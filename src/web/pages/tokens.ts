@@ -15,6 +15,9 @@ import { seeOther, showPage } from '../views/page.js';
 import { normaliseLines, tokenFormValues, tokenInputFromForm } from '../views/token-form.js';
 import { includeFromQuery } from '../views/token-table.js';
 import { tokensPage, type TokensPageView } from '../views/tokens-page.js';
+import { expiryBanner } from '../views/expiry-banner.js';
+import { expiringSoon } from '../../signals/expiry-notices.js';
+import { html } from '../html.js';
 import { isFormProblem, notFoundPage, showErrorsAsPages } from './error-pages.js';
 import { checkedForm, field, formOf, principalOf, signedIn } from './guards.js';
 
@@ -48,7 +51,7 @@ export function tokenPages(services: Services): Router {
         now,
         limits: config.tokens,
         mayCreate: users.mayCreateTokens(principal.user),
-        notice: doneNotice(ctx.query),
+        notice: html`${doneNotice(ctx.query)}${expiryBanner(expiringSoon(list.filter(({ owner }) => owner.id === principal.user.id).map(({ token }) => token), config.notifications.expiryDays, now), now)}`,
         ...extra,
       }),
     });
