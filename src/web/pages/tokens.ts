@@ -51,7 +51,7 @@ export function tokenPages(services: Services): Router {
         now,
         limits: config.tokens,
         mayCreate: users.mayCreateTokens(principal.user),
-        notice: html`${doneNotice(ctx.query)}${expiryBanner(expiringSoon(list.filter(({ owner }) => owner.id === principal.user.id).map(({ token }) => token), config.notifications.expiryDays, now), now)}`,
+        notice: html`${doneNotice(ctx.query)}${expiryBanner(expiringSoon(page.owner.id === principal.user.id ? page.tokens : [], config.notifications.expiryDays, now), now)}`,
         ...extra,
       }),
     });
