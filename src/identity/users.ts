@@ -4,6 +4,7 @@
  * password voids their login sessions at once; disabling or deleting also makes every token they
  * own inactive (the store checks the owner on each bearer check).
  */
+import { inAnyGroup } from './role-mapping.js';
 import { userTarget } from '../audit/actors.js';
 import type { AuditType } from '../audit/event.js';
 import type { AuditTrail } from '../audit/trail.js';
@@ -176,6 +177,6 @@ export class UserService {
   /** The seeds' TokenCreator permission: may this user create tokens for themselves? */
   mayCreateTokens(user: UserRecord): boolean {
     const { roles, groups } = this.config.tokens.creators;
-    return user.role === 'admin' || roles.includes(user.role) || user.groups.some((g) => groups.includes(g));
+    return user.role === 'admin' || roles.includes(user.role) || inAnyGroup(user.groups, groups);
   }
 }

@@ -4,6 +4,7 @@
  * takes the `Search` to run on (the service account's, or the user's own connection), so sign-in
  * and revalidation read the same way.
  */
+import { inAnyGroup, roleFor } from '../role-mapping.js';
 import { NoSuchObjectError, type Entry } from 'ldapts';
 import type { Identity } from '../source.js';
 import { validUsername } from '../users.js';
@@ -22,8 +23,6 @@ export function attributeValues(entry: Entry, name: string): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
 }
-
-const sameName = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 
 export class LdapDirectory {
   /** The attribute holding the Tessera username (revalidation looks users up by it). */
@@ -149,8 +148,7 @@ export class LdapDirectory {
    */
   identity(sourceId: string, entry: Entry, username: string, groups: string[]): Identity | null {
     const { attributes, requireGroup, roleMapping } = this.config;
-    const member = (names: string[]) => groups.some((g) => names.some((n) => sameName(g, n)));
-    if (requireGroup && !member([requireGroup])) return null;
+    if (requireGroup && !inAnyGroup(groups, [requireGroup])) return null;
     return {
       source: sourceId,
       username,
@@ -158,7 +156,7 @@ export class LdapDirectory {
       email: attributeValues(entry, attributes.email)[0] ?? '',
       groups,
       // Without a mapping the role is Tessera's to manage; with one, the directory decides both ways.
-      role: roleMapping ? (member(roleMapping.admin) ? 'admin' : 'normal') : undefined,
+      role: roleFor(groups, roleMapping),
     };
   }
 }
