@@ -74,3 +74,20 @@ export interface RevalidatingSource {
   /** Throws `TemporarilyUnavailable` when the upstream cannot be reached (the round then waits). */
   check(): Promise<void>;
 }
+
+/**
+ * What the composition root does with every source, whatever its kind: `load` before the
+ * gateway listens (SAML metadata, OpenID discovery; a source that cannot load logs and answers
+ * 503 until it can), `start` once it listens (background re-validation), `close` at shutdown.
+ */
+export interface SourceLifecycle {
+  load?(): Promise<void>;
+  start?(): void;
+  close?(): Promise<void>;
+}
+
+/** Any configured source: it meets at least one of the capability interfaces above. */
+export type IdentitySource = { readonly id: string; readonly displayName: string } & SourceLifecycle & Partial<PasswordSource & RedirectSource & RevalidatingSource>;
+
+export const isPasswordSource = (s: IdentitySource): s is IdentitySource & PasswordSource => typeof s.authenticate === 'function';
+export const isRedirectSource = (s: IdentitySource): s is IdentitySource & RedirectSource => typeof s.signInRedirect === 'function';
