@@ -4,7 +4,6 @@
  * password voids their login sessions at once; disabling or deleting also makes every token they
  * own inactive (the store checks the owner on each bearer check).
  */
-import { inAnyGroup } from './role-mapping.js';
 import { userTarget } from '../audit/actors.js';
 import type { AuditType } from '../audit/event.js';
 import type { AuditTrail } from '../audit/trail.js';
@@ -16,6 +15,7 @@ import type { Role, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { hashPassword } from './passwords.js';
 import type { Identity } from './source.js';
+import { inAnyGroup } from './role-mapping.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 

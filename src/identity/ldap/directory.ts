@@ -4,13 +4,13 @@
  * takes the `Search` to run on (the service account's, or the user's own connection), so sign-in
  * and revalidation read the same way.
  */
-import { inAnyGroup, roleFor } from '../role-mapping.js';
 import { NoSuchObjectError, type Entry } from 'ldapts';
 import type { Identity } from '../source.js';
 import { validUsername } from '../users.js';
 import type { LdapSourceConfig } from './config.js';
 import type { Search } from './connection.js';
 import { escapeDnValue, escapeFilterValue, firstRdnValue } from './escaping.js';
+import { inAnyGroup, roleFor } from '../role-mapping.js';
 
 /** AD `userAccountControl` ACCOUNTDISABLE flag (MS-ADTS 2.2.16). */
 const ACCOUNT_DISABLED = 0x2;

@@ -163,6 +163,11 @@ export class LdapSource implements PasswordSource, RevalidatingSource {
     }
   }
 
+  /** Starts background re-validation (every `revalidateInterval`). */
+  start(): void {
+    this.revalidator.start();
+  }
+
   /** Stops revalidation and closes the service connection. */
   async close(): Promise<void> {
     this.revalidator.stop();
