@@ -7,7 +7,8 @@
  *     redirect-sign-ins.ts) and a `nonce`, both kept server-side with the PKCE verifier;
  *   - the code is redeemed with the client's credentials, and the ID token is accepted only
  *     when openid-client has checked its signature against the provider's JWKS (never `none`,
- *     never a symmetric key the client could forge), issuer, audience, nonce, `exp`/`iat`;
+ *     never a symmetric key the client could forge; see discover()), issuer, audience, nonce,
+ *     `exp`/`iat`;
  *   - optional userinfo, whose `sub` must be the ID token's; then the admission rules and the
  *     claim mapping of claims.ts;
  *   - the refresh token, if the provider issued one, is kept for re-validation: a provider that
@@ -112,6 +113,10 @@ export class OidcSource implements RedirectSource, RevalidatingSource, SourceLif
     const auth = clientSecret ? client.ClientSecretBasic(clientSecret) : client.None();
     // Plain http only for a provider on this machine (the config refuses any other http issuer).
     const execute = isLoopback(issuer) ? [client.allowInsecureRequests] : [];
+    // openid-client, as OIDC Core §3.1.3.7 allows, trusts an ID token from the token endpoint on
+    // the strength of TLS alone and skips its signature. Tessera checks it anyway: the provider
+    // may sit behind a TLS-terminating proxy, and a loopback provider has no TLS at all.
+    execute.push(client.enableNonRepudiationChecks);
     return client.discovery(new URL(issuer), clientId, metadata, auth, { execute, timeout: REQUEST_TIMEOUT_S });
   }
 
