@@ -43,9 +43,9 @@ export interface Services {
   store: Store;
   users: UserService;
   login: LoginService;
-  /** LDAP sources in config order; server.ts starts their revalidators and closes them. */
+  /** The LDAP sources among `sources`, in config order (for LDAP-specific tests and tools). */
   ldapSources: LdapSource[];
-  /** SAML sources in config order; server.ts loads their IdP metadata at start-up. */
+  /** The SAML sources among `sources`, in config order; saml-routes.ts serves them. */
   samlSources: SamlSource[];
   /** Pending SAML sign-ins, hand-offs and the assertion replay cache (the same object as `signIns`). */
   samlSignIns: RedirectSignIns;
@@ -165,7 +165,7 @@ export function createServices(
   const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: (line) => (line.startsWith('ERROR') ? storeLogger.error(line) : storeLogger.warn(line)) });
   meterLogins(login, metrics, logger.child({ component: 'login' }));
   meterIntrospection(introspection, metrics);
-  reportSourceHealth(metrics, ldapSources, samlSources);
+  reportSourceHealth(metrics, sources.kinds);
   const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, audit, lineLogger(logger, 'workload'));
   const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, audit, log: lineLogger(logger, 'leaks') });
   return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns: signIns, sources: sources.all, redirectSources: sources.redirect, signIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks };

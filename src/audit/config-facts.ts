@@ -12,6 +12,7 @@ export function configFacts(config: TesseraConfig): AuditDetails {
     store: config.store.redisUrl || config.store.clusterNodes?.length || config.store.sentinel ? 'redis' : 'memory',
     ldapSources: config.ldap.map((s) => s.id),
     samlSources: config.saml.map((s) => s.id),
+    openidConnectSources: config.openidConnect.map((s) => s.id),
     clients: config.clients.map((c) => c.id),
     passwordApiLogin: config.auth.passwordApiLogin,
     auditRetentionDays: Math.round(config.audit.retention / 86_400_000),

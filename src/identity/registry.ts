@@ -36,6 +36,8 @@ const OPENERS: { [K in SourceKind]: Opener<K> } = {
 export interface OpenedSources {
   /** Every configured source, kind by kind in registry order, each kind in config order. */
   all: IdentitySource[];
+  /** The same, each with its kind (for metrics labels). */
+  kinds: { kind: SourceKind; source: IdentitySource }[];
   /** Those that check a password, in that order (after the built-in local source). */
   password: PasswordSource[];
   /** Those that send the browser elsewhere: one sign-in button each. */
@@ -43,7 +45,8 @@ export interface OpenedSources {
 }
 
 export function openSources(deps: SourceDeps): OpenedSources {
-  const open = <K extends SourceKind>(kind: K) => (deps.config[kind] as SourceConfigOf<K>[]).map((c) => OPENERS[kind](c, deps));
-  const all = SOURCE_KINDS.flatMap((kind) => open(kind));
-  return { all, password: all.filter(isPasswordSource), redirect: all.filter(isRedirectSource) };
+  const open = <K extends SourceKind>(kind: K) => (deps.config[kind] as SourceConfigOf<K>[]).map((c) => ({ kind, source: OPENERS[kind](c, deps) }));
+  const kinds = SOURCE_KINDS.flatMap((kind) => open(kind));
+  const all = kinds.map(({ source }) => source);
+  return { all, kinds, password: all.filter(isPasswordSource), redirect: all.filter(isRedirectSource) };
 }

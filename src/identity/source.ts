@@ -84,6 +84,11 @@ export interface SourceLifecycle {
   load?(): Promise<void>;
   start?(): void;
   close?(): Promise<void>;
+  /**
+   * For `tessera_identity_source_up`: whether the upstream answered last time (LDAP) or its
+   * metadata / discovery document is loaded (SAML, OpenID Connect); undefined before anyone asked.
+   */
+  up?(): boolean | undefined;
 }
 
 /** Any configured source: it meets at least one of the capability interfaces above. */

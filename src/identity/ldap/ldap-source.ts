@@ -163,6 +163,10 @@ export class LdapSource implements PasswordSource, RevalidatingSource {
     }
   }
 
+  up(): boolean | undefined {
+    return this.healthy;
+  }
+
   /** Starts background re-validation (every `revalidateInterval`). */
   start(): void {
     this.revalidator.start();

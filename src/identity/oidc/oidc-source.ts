@@ -80,6 +80,10 @@ export class OidcSource implements RedirectSource, RevalidatingSource, SourceLif
     return this.configuration !== undefined;
   }
 
+  up(): boolean {
+    return this.hasMetadata;
+  }
+
   async load(): Promise<void> {
     // provider() has logged why, if it failed.
     await this.provider().catch(() => undefined);

@@ -117,6 +117,10 @@ export class SamlSource implements RedirectSource {
     return this.idp !== undefined;
   }
 
+  up(): boolean {
+    return this.hasMetadata;
+  }
+
   /**
    * Loads the IdP metadata at start-up. A source whose IdP cannot be reached (and has no stored
    * copy) does not stop the gateway: it answers 503 and retries at its next sign-in.

@@ -88,6 +88,7 @@ describe('upstream OpenID Connect in a real browser', () => {
     // Group names compare case-insensitively: Tessera-Admins is the mapped tessera-admins.
     expect(await gw.services.users.get('alice')).toMatchObject({ source: 'corp', role: 'admin', displayName: 'Alice Upstream', email: 'alice@example.org', groups: ['Tessera-Admins', 'dev'] });
     expect(gw.auditLines.some((e) => e.type === 'sso.signed_in' && e.source === 'corp' && e.actor?.username === 'alice')).toBe(true);
+    expect(await gw.services.metrics.registry.metrics()).toMatch(/tessera_identity_source_up\{kind="openidConnect",source="corp"\} 1/);
     // No secret of the upstream sign-in in the audit trail.
     expect(JSON.stringify(gw.auditLines)).not.toMatch(/refresh_token|id_token|code_verifier/);
     await context.close();
