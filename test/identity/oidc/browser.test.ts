@@ -113,6 +113,18 @@ describe('upstream OpenID Connect in a real browser', () => {
     expect(await gw.services.users.get('bob')).toMatchObject({ enabled: false });
     expect((await gw.introspect(secret)).body).toEqual({ active: false });
     await context.close();
+
+    // Back upstream: the sign-in is refused (disabled), but leaves a refresh token that the next
+    // round redeems, which re-enables the user.
+    upstream.users.set('bob', { name: 'Bob', groups: [] });
+    const again = await newPage();
+    await again.page.goto(`${gw.url}/login`);
+    await again.page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+    await signInUpstream(again.page, 'bob');
+    await expect.poll(() => again.page.locator('#sign-in-error').textContent(), { timeout: 20_000 }).toContain('this account is disabled in Tessera');
+    expect((await corp().revalidator.runOnce()).enabled).toEqual(['bob']);
+    expect(await gw.services.users.get('bob')).toMatchObject({ enabled: true });
+    await again.context.close();
   });
 
   it('OIDC login: an RP of Tessera signs in through the upstream and receives a code', async () => {
