@@ -6,6 +6,7 @@
  * the new role at the next sign-in; a user removed upstream loses access at re-validation.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OidcSource } from '../../../src/identity/oidc/oidc-source.js';
 import { launchChromium } from '../../helpers/chromium.js';
@@ -139,6 +140,23 @@ describe('upstream OpenID Connect in a real browser', () => {
     expect(callback.searchParams.get('code')).toBeTruthy();
     expect(callback.searchParams.get('state')).toBe('st4te');
     expect(await gw.services.users.get('carol')).toMatchObject({ source: 'corp' });
+    await context.close();
+  });
+
+  it('tessera login --sso: the device flow signs in through the upstream, and the CLI gets tokens for that user', async () => {
+    upstream.users.set('dora', { name: 'Dora', groups: [] });
+    const cli = await client.discovery(new URL(gw.url), 'tessera-cli', undefined, client.None(), { execute: [client.allowInsecureRequests] });
+    const device = await client.initiateDeviceAuthorization(cli, { scope: 'openid profile offline_access' });
+    const { context, page } = await newPage();
+    await page.goto(device.verification_uri);
+    await page.locator('input[name=user_code]').fill(device.user_code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('link', { name: 'Sign in with Corp SSO' }).click();
+    await signInUpstream(page, 'dora');
+    await expect.poll(() => page.textContent('body'), { timeout: 20_000 }).toContain('Device connected');
+    const tokens = await client.genericGrantRequest(cli, 'urn:ietf:params:oauth:grant-type:device_code', { device_code: device.device_code });
+    expect((await gw.api('GET', '/api/v1/me', { token: tokens.access_token })).body).toMatchObject({ username: 'dora', authenticated_with: 'sso_login' });
     await context.close();
   });
 
