@@ -217,11 +217,18 @@ export class OidcSource implements RedirectSource, RevalidatingSource, SourceLif
     const configuration = await this.provider();
     let tokens;
     try {
-      tokens = await this.upstream(() => client.refreshTokenGrant(configuration, refreshToken));
+      tokens = await client.refreshTokenGrant(configuration, refreshToken);
     } catch (err) {
-      if (err instanceof TemporarilyUnavailable) throw err;
-      await this.grants.forget(username);
-      return null;
+      // invalid_grant is the provider's word about this user (deleted, disabled, consent or
+      // session revoked). Any other refusal (invalid_client after a secret rotation, a server
+      // error) says nothing about the user: the round stops rather than disable everyone.
+      if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant') {
+        await this.grants.forget(username);
+        return null;
+      }
+      const refused = this.classify(err);
+      if (!(refused instanceof TemporarilyUnavailable)) this.log.warn(`re-validation could not use refresh tokens: ${refused.message}`);
+      throw this.unavailable();
     }
     if (tokens.refresh_token) await this.grants.keep(username, tokens.refresh_token);
     // Not every provider sends a new ID token on refresh: then the grant alone says "still valid".

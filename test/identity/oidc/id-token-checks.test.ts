@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OidcSource } from '../../../src/identity/oidc/oidc-source.js';
 import { CookieBrowser } from '../../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { freePort } from '../../helpers/redis-server.js';
@@ -19,6 +20,7 @@ describe('upstream OpenID Connect: ID token checks', () => {
   let issuer: string;
   let forge: Forge;
   let nonce = '';
+  let refreshAnswer: { status: number; body: unknown } = { status: 400, body: { error: 'invalid_grant' } };
   let keys: Awaited<ReturnType<typeof generateKeyPair>>;
   let otherKeys: Awaited<ReturnType<typeof generateKeyPair>>;
   const clientId = 'tessera';
@@ -44,8 +46,13 @@ describe('upstream OpenID Connect: ID token checks', () => {
       }
       if (req.url === '/jwks') return json({ keys: [jwk] });
       if (req.url === '/token') {
-        for await (const _ of req) void _;
-        return json({ access_token: 'at-0123456789', token_type: 'Bearer', expires_in: 300, id_token: await forge(goodClaims()) });
+        let raw = '';
+        for await (const chunk of req) raw += chunk;
+        if (new URLSearchParams(raw).get('grant_type') === 'refresh_token') {
+          res.statusCode = refreshAnswer.status;
+          return json(refreshAnswer.body);
+        }
+        return json({ access_token: 'at-0123456789', token_type: 'Bearer', expires_in: 300, refresh_token: 'rt-0123456789', id_token: await forge(goodClaims()) });
       }
       res.statusCode = 404;
       res.end();
@@ -114,6 +121,20 @@ describe('upstream OpenID Connect: ID token checks', () => {
     expect(replay.text).toContain('already been answered');
     // The state is bound to the browser that started it: another browser cannot finish the hand-off.
     expect((await new CookieBrowser().get(first.location!)).status).toBe(403);
+  });
+
+  it('re-validation: only invalid_grant disables the user; another refusal of the refresh token stops the round', async () => {
+    const page = await answer((c) => sign(keys.privateKey, 'RS256', 'k1')(c));
+    expect(page.status).toBe(303);
+    const source = gw.services.sources.find((s) => s.id === 'forged') as OidcSource;
+    refreshAnswer = { status: 401, body: { error: 'invalid_client' } };
+    expect(await source.revalidator.runOnce()).toMatchObject({ disabled: [], skipped: expect.any(String) });
+    refreshAnswer = { status: 503, body: { error: 'temporarily_unavailable' } };
+    expect(await source.revalidator.runOnce()).toMatchObject({ disabled: [], skipped: expect.any(String) });
+    expect(await gw.services.users.get('ivy')).toMatchObject({ enabled: true });
+    refreshAnswer = { status: 400, body: { error: 'invalid_grant' } };
+    expect((await source.revalidator.runOnce()).disabled).toEqual(['ivy']);
+    expect(await gw.services.users.get('ivy')).toMatchObject({ enabled: false });
   });
 
   it('an error from the provider is refused with its code only', async () => {
