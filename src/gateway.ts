@@ -11,7 +11,9 @@ import { LocalSource } from './identity/local/local-source.js';
 import { DeviceTrust } from './identity/devices.js';
 import { LoginService } from './identity/login.js';
 import { SamlSource } from './identity/saml/saml-source.js';
-import { SamlSignIns } from './identity/saml/sign-ins.js';
+import { RedirectSignIns } from './identity/redirect-sign-ins.js';
+import { openSources } from './identity/registry.js';
+import type { IdentitySource, RedirectSource } from './identity/source.js';
 import { LoginThrottle } from './identity/throttle.js';
 import { UserService } from './identity/users.js';
 import { ClientRegistry } from './oauth/clients.js';
@@ -42,12 +44,18 @@ export interface Services {
   store: Store;
   users: UserService;
   login: LoginService;
-  /** LDAP sources in config order; server.ts starts their revalidators and closes them. */
+  /** The LDAP sources among `sources`, in config order (for LDAP-specific tests and tools). */
   ldapSources: LdapSource[];
-  /** SAML sources in config order; server.ts loads their IdP metadata at start-up. */
+  /** The SAML sources among `sources`, in config order; saml-routes.ts serves them. */
   samlSources: SamlSource[];
-  /** Pending SAML sign-ins, hand-offs and the assertion replay cache. */
-  samlSignIns: SamlSignIns;
+  /** Pending SAML sign-ins, hand-offs and the assertion replay cache (the same object as `signIns`). */
+  samlSignIns: RedirectSignIns;
+  /** Every configured source (identity/registry.ts); server.ts loads, starts and closes them. */
+  sources: IdentitySource[];
+  /** The sources that send the browser elsewhere: one sign-in button each. */
+  redirectSources: RedirectSource[];
+  /** Pending redirect sign-ins (SAML, OpenID Connect) and their one-time hand-offs. */
+  signIns: RedirectSignIns;
   sessions: SessionService;
   pats: PatService;
   bearer: BearerAuthenticator;
@@ -138,9 +146,10 @@ export function createServices(
   const audit = new AuditTrail({ store, clock, retentionMs: config.audit.retention, sinks: options.auditSinks ?? [logger.child({ component: 'audit' })] });
   const users = new UserService(store, config, clock, audit);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
-  const ldapSources = config.ldap.map((ldap) => new LdapSource(ldap, { users, store, clock, logger }));
-  const samlSignIns = new SamlSignIns(store, clock);
-  const samlSources = config.saml.map((saml) => new SamlSource(saml, { store, clock, signIns: samlSignIns, issuer: config.server.issuer!, limits: config.samlLimits, logger }));
+  const signIns = new RedirectSignIns(store, clock);
+  const sources = openSources({ config, users, store, clock, logger, signIns });
+  const ldapSources = sources.all.filter((s) => s instanceof LdapSource);
+  const samlSources = sources.all.filter((s) => s instanceof SamlSource);
   const keys = new ProviderKeys(store, {
     clock,
     retirementMs: config.oidc.keyRetirement,
@@ -149,7 +158,7 @@ export function createServices(
     encryption: options.keyEncryption ?? null,
   });
   const devices = new DeviceTrust(sharedCookieKeys(keys, clock), config.auth.lockout.deviceTtl, clock);
-  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...ldapSources], users, throttle, devices, audit);
+  const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...sources.password], users, throttle, devices, audit);
   const notBefore = new CredentialsNotBefore(store);
   const sessions = new SessionService(store, config.auth, clock, audit, notBefore);
   const pats = new PatService(store, users, config.tokens, clock, audit, notBefore);
@@ -160,9 +169,9 @@ export function createServices(
   const storeMonitor = new StoreMonitor(store, { intervalMs: config.store.checkInterval, log: (line) => (line.startsWith('ERROR') ? storeLogger.error(line) : storeLogger.warn(line)) });
   meterLogins(login, metrics, logger.child({ component: 'login' }));
   meterIntrospection(introspection, metrics);
-  reportSourceHealth(metrics, ldapSources, samlSources);
+  reportSourceHealth(metrics, sources.kinds);
   const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, audit, lineLogger(logger, 'workload'));
   const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, audit, log: lineLogger(logger, 'leaks') });
   const signals = new Signals(config, { store, clock, audit, metrics, logger: logger.child({ component: 'signals' }) });
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks, signals };
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns: signIns, sources: sources.all, redirectSources: sources.redirect, signIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks, signals };
 }

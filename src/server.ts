@@ -92,8 +92,9 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   await bootstrapAdmin.ensure();
   bootstrapAdmin.start(options.adminCheckIntervalMs);
 
-  // Before listening, so the first sign-in finds the IdP metadata (a source that cannot get it logs and answers 503).
-  await Promise.all(services.samlSources.map((source) => source.load()));
+  // Before listening, so the first sign-in finds the IdP metadata or discovery document (a source
+  // that cannot get it logs and answers 503 until it can).
+  await Promise.all(services.sources.map((source) => source.load?.()));
 
   const oidc = new OpenIdProvider(services);
   await oidc.load();
@@ -115,7 +116,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   logger.info({ url, issuer: config.server.issuer }, `Tessera listening on ${url} (issuer ${config.server.issuer})`);
   const metricsServer = config.metrics.listen ? await startMetricsListener(services.metrics, config.metrics.listen) : undefined;
   if (metricsServer) logger.info({ listen: config.metrics.listen }, `metrics on http://${config.metrics.listen}/metrics`);
-  for (const source of services.ldapSources) source.revalidator.start();
+  for (const source of services.sources) source.start?.();
 
   return {
     services,
@@ -132,7 +133,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
       await services.signals.stop();
       await services.storeMonitor.stop();
       bootstrapAdmin.stop();
-      await Promise.all(services.ldapSources.map((source) => source.close()));
+      await Promise.all(services.sources.map((source) => source.close?.()));
       await services.store.close();
     },
   };

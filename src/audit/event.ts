@@ -29,6 +29,8 @@ export const AUDIT_TYPES = [
   'ldap.user_disabled_by_revalidation',
   'saml.signed_in',
   'saml.rejected',
+  'sso.signed_in',
+  'sso.rejected',
   'oidc.grant_revoked',
   'keys.rotated',
   'client.auth_failed',
@@ -46,10 +48,11 @@ export type AuditOutcome = 'succeeded' | 'failed' | 'attempted';
 
 /**
  * The credential the actor used: a login session (API or browser), a PAT, an OpenID Provider
- * login (`oidc`), an OAuth client's secret, a password or SAML assertion (at sign-in), the gateway
- * itself (`system`: start-up, background jobs), or none.
+ * login (`oidc`), an OAuth client's secret, a password or SAML assertion (at sign-in), an upstream
+ * OpenID Provider's ID token (`sso`, at sign-in), the gateway itself (`system`: start-up,
+ * background jobs), or none.
  */
-export type AuditCredential = 'session' | 'pat' | 'oidc' | 'client' | 'password' | 'saml' | 'system' | 'anonymous';
+export type AuditCredential = 'session' | 'pat' | 'oidc' | 'client' | 'password' | 'saml' | 'sso' | 'system' | 'anonymous';
 
 export interface AuditActor {
   credential: AuditCredential;

@@ -9,8 +9,8 @@
 import { notificationsSchema, signalsSchema, webhooksSchema } from '../signals/config.js';
 import { z } from 'zod';
 import { durationField } from './duration.js';
-import { ldapSourcesSchema } from '../identity/ldap/config.js';
-import { samlLimitsSchema, samlSourcesSchema } from '../identity/saml/config.js';
+import { samlLimitsSchema } from '../identity/saml/config.js';
+import { checkSourceIdsUnique, sourceConfigs } from '../identity/source-kinds.js';
 import { leakReportsSchema } from '../leaks/config.js';
 import { workloadIdentitySchema } from '../workload/config.js';
 
@@ -144,7 +144,7 @@ const passwords = z.strictObject({
 const creators = z.strictObject({
   /** Roles whose members may create tokens for themselves. Admins always may. */
   roles: z.array(role).default(['admin', 'normal']),
-  /** Directory/IdP groups whose members may create tokens even if their role is not listed. */
+  /** Directory/IdP groups whose members may create tokens even if their role is not listed (names compare case-insensitively). */
   groups: z.array(z.string()).default([]),
 });
 
@@ -325,10 +325,8 @@ export const configSchema = z.strictObject({
   resources: z.array(resource).default([]),
   /** The OpenID Provider. */
   oidc: oidc.default(oidc.parse({})),
-  /** LDAP directories users sign in with, tried in this order after built-in accounts (docs/ldap.md). */
-  ldap: ldapSourcesSchema,
-  /** SAML 2.0 identity providers (Okta, ...), one sign-in button each (docs/saml-okta.md). */
-  saml: samlSourcesSchema,
+  /** Identity sources, one list per kind (`ldap`, `saml`, `openidConnect`): identity/source-kinds.ts. */
+  ...sourceConfigs,
   /** What checking one posted SAML response may cost, for every SAML source (docs/saml-okta.md). */
   samlLimits: samlLimitsSchema.default(samlLimitsSchema.parse({})),
   /** The web pages (sign-in, tokens, admin). */
@@ -351,13 +349,7 @@ export const configSchema = z.strictObject({
   webhooks: webhooksSchema,
   /** Notices to token owners before their tokens expire (docs/signals.md). */
   notifications: notificationsSchema.default(notificationsSchema.parse({})),
-}).superRefine((c, ctx) => {
-  // A user's `source` names one LDAP or SAML source: two sources with one id would share users.
-  const ldapIds = new Set(c.ldap.map((s) => s.id));
-  c.saml.forEach((s, i) => {
-    if (ldapIds.has(s.id)) ctx.addIssue({ code: 'custom', message: `source id ${s.id} is also an LDAP source's`, path: ['saml', i, 'id'] });
-  });
-});
+}).superRefine((c, ctx) => checkSourceIdsUnique(c, ctx));
 
 export type TesseraConfig = z.output<typeof configSchema>;
 export type ClientConfig = TesseraConfig['clients'][number];

@@ -9,6 +9,7 @@ import type { Services } from '../gateway.js';
 import { isProviderPath, type OpenIdProvider } from '../oauth/provider.js';
 import { interactionRoutes } from '../web/interactions.js';
 import { samlRoutes } from '../web/saml-routes.js';
+import { redirectRoutes } from '../web/redirect-routes.js';
 import { accountPages } from '../web/pages/account.js';
 import { notFoundForBrowsers } from '../web/pages/error-pages.js';
 import { adminPages } from '../web/pages/admin.js';
@@ -74,6 +75,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     webhookRoutes(services),
     interactionRoutes(services, oidc),
     samlRoutes(services, oidc),
+    redirectRoutes(services, oidc),
     signInPages(services),
     tokenPages(services),
     adminPages(services),

@@ -15,6 +15,7 @@ import type { Role, UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 import { hashPassword } from './passwords.js';
 import type { Identity } from './source.js';
+import { inAnyGroup } from './role-mapping.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
@@ -176,6 +177,6 @@ export class UserService {
   /** The seeds' TokenCreator permission: may this user create tokens for themselves? */
   mayCreateTokens(user: UserRecord): boolean {
     const { roles, groups } = this.config.tokens.creators;
-    return user.role === 'admin' || roles.includes(user.role) || user.groups.some((g) => groups.includes(g));
+    return user.role === 'admin' || roles.includes(user.role) || inAnyGroup(user.groups, groups);
   }
 }

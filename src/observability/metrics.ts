@@ -14,7 +14,8 @@ const STORE_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 
 export type CheckResult = 'active' | 'inactive' | 'error';
 export interface SourceHealth {
-  kind: 'ldap' | 'saml';
+  /** The config section that lists the source: ldap, saml, openidConnect. */
+  kind: string;
   source: string;
   up: boolean;
 }

@@ -5,8 +5,7 @@
  */
 import { TemporarilyUnavailable, TooManyRequests, Unauthorized } from '../errors.js';
 import type { LoginService } from '../identity/login.js';
-import type { LdapSource } from '../identity/ldap/ldap-source.js';
-import type { SamlSource } from '../identity/saml/saml-source.js';
+import type { IdentitySource } from '../identity/source.js';
 import type { Introspection } from '../oauth/introspection.js';
 import { claimedKind } from '../tokens/format.js';
 import { RateLimitedWarning, type Logger } from './logger.js';
@@ -65,9 +64,10 @@ export function meterIntrospection(introspection: Introspection, metrics: Metric
 }
 
 /** `tessera_identity_source_up`, read at scrape time from what each source last saw. */
-export function reportSourceHealth(metrics: Metrics, ldap: LdapSource[], saml: SamlSource[]): void {
-  metrics.sourceHealth = () => [
-    ...ldap.filter((s) => s.healthy !== undefined).map((s): SourceHealth => ({ kind: 'ldap', source: s.id, up: s.healthy! })),
-    ...saml.map((s): SourceHealth => ({ kind: 'saml', source: s.id, up: s.hasMetadata })),
-  ];
+export function reportSourceHealth(metrics: Metrics, sources: { kind: string; source: IdentitySource }[]): void {
+  metrics.sourceHealth = () =>
+    sources.flatMap(({ kind, source }): SourceHealth[] => {
+      const up = source.up?.();
+      return up === undefined ? [] : [{ kind, source: source.id, up }];
+    });
 }

@@ -16,6 +16,7 @@ import { cliRefuses, type OpenIdProvider } from '../oauth/provider.js';
 import { signInWithDevice } from './device-cookie.js';
 import { html } from './html.js';
 import { renderPage } from './layout.js';
+import { signInButtons } from './sign-in-buttons.js';
 
 interface SignInView {
   action: string;
@@ -101,7 +102,7 @@ export function interactionRoutes(services: Services, oidc: OpenIdProvider): Rou
         banner: config.loginBanner,
         heading: 'Sign in',
         intro: `to continue to ${clientName}`,
-        redirectSources: services.samlSources.map((s) => ({ displayName: s.displayName, href: `/saml/${s.id}/login?interaction=${encodeURIComponent(uid)}` })),
+        redirectSources: signInButtons(services.redirectSources, { interaction: uid }),
         error,
         username,
       }),

@@ -19,7 +19,7 @@ describe('documented configuration examples', () => {
     const { readFileSync } = await import('node:fs');
     const { parse } = await import('yaml');
     const { parseConfig } = await import('../../src/config/load.js');
-    const files = ['README.md', 'docs/ldap.md', 'docs/saml-okta.md', 'docs/workload-identity.md', 'docs/signals.md'];
+    const files = ['README.md', 'docs/ldap.md', 'docs/saml-okta.md', 'docs/workload-identity.md', 'docs/signals.md', 'docs/oidc-upstream.md'];
     const blocks = files.flatMap((file) => {
       const text = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
       return [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);

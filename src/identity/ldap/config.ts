@@ -25,6 +25,7 @@
  * docs/ldap.md has the OpenLDAP and Active Directory variants. Filters are checked for RFC 4515
  * syntax at start-up, so a typo fails the boot instead of every login.
  */
+import { roleMappingSchema } from '../role-mapping.js';
 import { FilterParser } from 'ldapts';
 import { z } from 'zod';
 import { sourceIdSchema, sourceListSchema } from '../source-id.js';
@@ -130,14 +131,6 @@ const attributes = z.strictObject({
   email: z.string().min(1).default('mail'),
 });
 
-const roleMapping = z.strictObject({
-  /**
-   * Members of any of these groups are Tessera admins; everyone else of this source is `normal`.
-   * Checked at every sign-in and every revalidation, so removing someone from the group demotes
-   * them. Leave `roleMapping` out to manage the roles of this source's users in Tessera instead.
-   */
-  admin: z.array(z.string().min(1)).min(1),
-});
 
 export const ldapSourceSchema = z
   .strictObject({
@@ -185,7 +178,7 @@ export const ldapSourceSchema = z
     attributes: attributes.default({ displayName: 'cn', email: 'mail' }),
     /** Where groups come from. Leave out for no groups. */
     groups: groups.optional(),
-    roleMapping: roleMapping.optional(),
+    roleMapping: roleMappingSchema.optional(),
     /** Only members of this group may sign in; leaving it disables the Tessera user at revalidation. */
     requireGroup: z.string().min(1).optional(),
     /** TCP (and TLS handshake) timeout. A dead directory answers 503 after this. Default 2s. */

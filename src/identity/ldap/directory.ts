@@ -10,6 +10,7 @@ import { validUsername } from '../users.js';
 import type { LdapSourceConfig } from './config.js';
 import type { Search } from './connection.js';
 import { escapeDnValue, escapeFilterValue, firstRdnValue } from './escaping.js';
+import { inAnyGroup, roleFor } from '../role-mapping.js';
 
 /** AD `userAccountControl` ACCOUNTDISABLE flag (MS-ADTS 2.2.16). */
 const ACCOUNT_DISABLED = 0x2;
@@ -22,8 +23,6 @@ export function attributeValues(entry: Entry, name: string): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
 }
-
-const sameName = (a: string, b: string) => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 
 export class LdapDirectory {
   /** The attribute holding the Tessera username (revalidation looks users up by it). */
@@ -149,8 +148,7 @@ export class LdapDirectory {
    */
   identity(sourceId: string, entry: Entry, username: string, groups: string[]): Identity | null {
     const { attributes, requireGroup, roleMapping } = this.config;
-    const member = (names: string[]) => groups.some((g) => names.some((n) => sameName(g, n)));
-    if (requireGroup && !member([requireGroup])) return null;
+    if (requireGroup && !inAnyGroup(groups, [requireGroup])) return null;
     return {
       source: sourceId,
       username,
@@ -158,7 +156,7 @@ export class LdapDirectory {
       email: attributeValues(entry, attributes.email)[0] ?? '',
       groups,
       // Without a mapping the role is Tessera's to manage; with one, the directory decides both ways.
-      role: roleMapping ? (member(roleMapping.admin) ? 'admin' : 'normal') : undefined,
+      role: roleFor(groups, roleMapping),
     };
   }
 }

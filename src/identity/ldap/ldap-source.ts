@@ -18,12 +18,12 @@ import type { Entry } from 'ldapts';
 import type { Clock } from '../../clock.js';
 import { TemporarilyUnavailable } from '../../errors.js';
 import type { Store } from '../../store/store.js';
-import type { Identity, PasswordSource } from '../source.js';
+import type { Identity, PasswordSource, RevalidatingSource } from '../source.js';
 import type { UserService } from '../users.js';
 import type { LdapSourceConfig } from './config.js';
 import { checkPassword, isLdapResult, ServiceConnection, type ConnectionSettings, type Search } from './connection.js';
 import { LdapDirectory } from './directory.js';
-import { LdapRevalidator, type DirectoryLookup } from './revalidator.js';
+import { SourceRevalidator } from '../revalidator.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
 
 export interface LdapSourceDeps {
@@ -47,10 +47,11 @@ function tlsOptions(config: LdapSourceConfig): ConnectionOptions {
   return { ...(pem ? { ca: pem } : {}), rejectUnauthorized: !insecureSkipVerify, minVersion: 'TLSv1.2' };
 }
 
-export class LdapSource implements PasswordSource, DirectoryLookup {
+export class LdapSource implements PasswordSource, RevalidatingSource {
   readonly id: string;
   readonly displayName: string;
-  readonly revalidator: LdapRevalidator;
+  readonly revalidator: SourceRevalidator;
+  readonly revalidateIntervalMs: number;
   private readonly settings: ConnectionSettings;
   private readonly service: ServiceConnection;
   private readonly directory: LdapDirectory;
@@ -76,7 +77,8 @@ export class LdapSource implements PasswordSource, DirectoryLookup {
     const credentials = config.bindDn ? { dn: config.bindDn, password: config.bindPassword ?? '' } : undefined;
     this.service = new ServiceConnection(this.settings, credentials);
     this.directory = new LdapDirectory(config, (message) => this.log.warn(message));
-    this.revalidator = new LdapRevalidator(this, deps.users, deps.store, deps.clock, config.revalidateInterval, this.log);
+    this.revalidateIntervalMs = config.revalidateInterval;
+    this.revalidator = new SourceRevalidator(this, deps.users, deps.store, deps.clock, config.revalidateInterval, this.log);
   }
 
   async authenticate(username: string, password: string): Promise<Identity | null> {
@@ -159,6 +161,15 @@ export class LdapSource implements PasswordSource, DirectoryLookup {
       this.log.warn(`directory unavailable: ${why.split('\n')[0]}`);
       throw new TemporarilyUnavailable('the directory is unavailable, try again later');
     }
+  }
+
+  up(): boolean | undefined {
+    return this.healthy;
+  }
+
+  /** Starts background re-validation (every `revalidateInterval`). */
+  start(): void {
+    this.revalidator.start();
   }
 
   /** Stops revalidation and closes the service connection. */

@@ -20,6 +20,7 @@
  * from `server.issuer` and the source id, and `GET /saml/<id>/metadata` serves them to the IdP's
  * administrator.
  */
+import { roleMappingSchema } from '../role-mapping.js';
 import { z } from 'zod';
 import { sourceIdSchema, sourceListSchema } from '../source-id.js';
 import { durationField as duration } from '../../config/duration.js';
@@ -59,14 +60,6 @@ const attributes = z.strictObject({
   groups: z.string().min(1).default('groups'),
 });
 
-const roleMapping = z.strictObject({
-  /**
-   * Members of any of these groups are Tessera admins; everyone else of this source is `normal`.
-   * Checked at every sign-in, so removing someone from the group demotes them at their next one.
-   * Leave `roleMapping` out to manage the roles of this source's users in Tessera instead.
-   */
-  admin: z.array(z.string().min(1)).min(1),
-});
 
 const httpsOrLoopback = z
   .url()
@@ -126,7 +119,7 @@ export const samlSourceSchema = z
     nameIdFormat,
     /** Which attributes of the assertion fill the Tessera user. */
     attributes: attributes.default({ email: 'email', displayName: 'displayName', groups: 'groups' }),
-    roleMapping: roleMapping.optional(),
+    roleMapping: roleMappingSchema.optional(),
     /**
      * Clock difference tolerated against the IdP for NotBefore / NotOnOrAfter. Default 3m (180s):
      * enough for unsynchronised clocks, short against replays of a captured assertion.

@@ -25,6 +25,7 @@ import type { Clock } from '../../clock.js';
 import { Forbidden, TemporarilyUnavailable } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 import type { Identity, RedirectSource } from '../source.js';
+import { roleFor } from '../role-mapping.js';
 import { validUsername } from '../users.js';
 import { NAME_ID_FORMATS, samlLimitsSchema, type SamlLimits, type SamlSourceConfig } from './config.js';
 import { IdpMetadataSource, identityProviderFrom, type IdentityProvider } from './idp-metadata.js';
@@ -70,6 +71,7 @@ export class SamlSource implements RedirectSource {
   readonly displayName: string;
   readonly spEntityId: string;
   readonly acsUrl: string;
+  readonly startPath: string;
   private readonly signing: { privateKey: string; signingCert: string } | undefined;
   private readonly encryption: { encPrivateKey: string; encryptCert: string } | undefined;
   private readonly metadataSource: IdpMetadataSource;
@@ -92,6 +94,7 @@ export class SamlSource implements RedirectSource {
     const base = deps.issuer.replace(/\/+$/, '');
     this.spEntityId = config.spEntityId ?? `${base}/saml/${config.id}/metadata`;
     this.acsUrl = `${base}/saml/${config.id}/acs`;
+    this.startPath = `/saml/${config.id}/login`;
     this.log = (deps.logger ?? silentLogger).child({ component: 'saml', source: config.id });
     const signingKey = pemFrom(config, config.signingKey, config.signingKeyFile, 'signingKey');
     const signingCert = pemFrom(config, config.signingCert, config.signingCertFile, 'signingCert');
@@ -112,6 +115,10 @@ export class SamlSource implements RedirectSource {
   /** Whether usable IdP metadata is loaded (sign-ins can start): for metrics. */
   get hasMetadata(): boolean {
     return this.idp !== undefined;
+  }
+
+  up(): boolean {
+    return this.hasMetadata;
   }
 
   /**
@@ -242,7 +249,7 @@ export class SamlSource implements RedirectSource {
       displayName: first(names.displayName) ?? username,
       email: first(names.email) ?? (nameIdIsEmail ? a.nameId : ''),
       groups,
-      role: roleMapping ? (groups.some((g) => roleMapping.admin.includes(g)) ? 'admin' : 'normal') : undefined,
+      role: roleFor(groups, roleMapping),
     };
   }
 }

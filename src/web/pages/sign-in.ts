@@ -18,15 +18,16 @@ import { safeReturnPath } from '../return-path.js';
 import { assertSameOrigin, checkCsrf, endWebSession, startWebSession, webPrincipal } from '../session.js';
 import { seeOther } from '../views/page.js';
 import { showErrorsAsPages } from './error-pages.js';
+import { signInButtons } from '../sign-in-buttons.js';
 
 const HOME = '/manage_tokens';
 
 /**
- * Sources that sign in by sending the browser elsewhere (SAML): one button each on the sign-in
- * page, each returning to `returnTo` afterwards.
+ * Sources that sign in by sending the browser elsewhere (SAML, OpenID Connect): one button each
+ * on the sign-in page, each returning to `returnTo` afterwards.
  */
 export function redirectSourcesFor(services: Services, returnTo: string): { displayName: string; href: string }[] {
-  return services.samlSources.map((s) => ({ displayName: s.displayName, href: `/saml/${s.id}/login?return=${encodeURIComponent(returnTo)}` }));
+  return signInButtons(services.redirectSources, { returnTo });
 }
 
 
