@@ -202,6 +202,18 @@ const client = z
      * issued for them, besides tokens issued to itself.
      */
     resources: z.array(z.string()).default([]),
+    /**
+     * Resource indicators (RFC 8707) this client may obtain access tokens for, at any grant.
+     * Default none: a client gets OIDC scopes only until its entry lists an API, so adding a
+     * client or a resource never widens what an existing client can get (`invalid_target`).
+     */
+    allowedResources: z.array(z.string()).default([]),
+    /**
+     * Resource scopes this client may obtain (of the resources above), and the scopes it may ask
+     * for when it authenticates at a workload token exchange. OIDC scopes (openid, profile,
+     * email, groups, offline_access) need no listing. Others are refused with `invalid_scope`.
+     */
+    allowedScopes: z.array(z.string()).default([]),
   })
   .refine((c) => c.public || Boolean(c.secret) !== Boolean(c.secretHash), 'give exactly one of secret, secretHash (or public: true)')
   .refine((c) => !c.public || (!c.secret && !c.secretHash), 'a public client has no secret');
@@ -339,6 +351,13 @@ export const configSchema = z.strictObject({
   const ldapIds = new Set(c.ldap.map((s) => s.id));
   c.saml.forEach((s, i) => {
     if (ldapIds.has(s.id)) ctx.addIssue({ code: 'custom', message: `source id ${s.id} is also an LDAP source's`, path: ['saml', i, 'id'] });
+  });
+  // An allow-list naming an API that does not exist is a typo that would silently allow nothing.
+  const indicators = new Set(c.resources.map((r) => r.indicator));
+  c.clients.forEach((client, i) => {
+    client.allowedResources.forEach((r, j) => {
+      if (!indicators.has(r)) ctx.addIssue({ code: 'custom', message: `${r} is not one of resources[].indicator`, path: ['clients', i, 'allowedResources', j] });
+    });
   });
 });
 

@@ -22,6 +22,7 @@ import {
 } from '../web/provider-pages.js';
 import { DEVICE_GRANT, DeviceGuard } from './device-guard.js';
 import { checkRefreshTarget } from './refresh-checks.js';
+import { asProviderError, ClientPolicy, requestedScopes } from './client-policy.js';
 import { storeAdapter } from './adapter.js';
 import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
 import type { ProviderLogins } from '../tokens/bearer.js';
@@ -86,6 +87,7 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
   const { config, store } = services;
   const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(services, accountId, iat);
   const resources = new Map(config.resources.map((r) => [r.indicator, r]));
+  const policy = new ClientPolicy(config.clients);
   const ttl = (ms: number) => Math.floor(ms / 1000);
 
   return {
@@ -192,11 +194,18 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
         enabled: true,
         defaultResource: () => undefined as unknown as string,
         useGrantedResource: () => true,
-        getResourceServerInfo(_ctx, indicator) {
+        getResourceServerInfo(ctx, indicator, client) {
           const resource = resources.get(indicator);
           if (!resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+          let allowed: string[];
+          try {
+            allowed = policy.scopesFor(client?.clientId, resource, requestedScopes(ctx.oidc?.params?.scope));
+          } catch (err) {
+            throw asProviderError(err);
+          }
           return {
-            scope: resource.scopes.join(' '),
+            // Only what this client is allowed (clients[].allowedResources / allowedScopes).
+            scope: allowed.join(' '),
             audience: resource.indicator,
             accessTokenTTL: ttl(resource.accessTokenTtl),
             accessTokenFormat: resource.accessTokenFormat,
