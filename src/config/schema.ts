@@ -164,6 +164,23 @@ const tokens = z.strictObject({
   auditRetention: duration('30d'),
   /** Who may create tokens for themselves (the seeds' TokenCreator permission). */
   creators: creators.default(creators.parse({})),
+  /**
+   * Accept personal-access-token scopes that are not in the top-level `scopes:` list. Unset: true
+   * when no `scopes:` are configured (free-text scopes, as before vocabularies existed), false
+   * once some are, so a typo such as `--scope admn` is refused instead of silently issued.
+   */
+  allowUndeclaredScopes: z.boolean().optional(),
+});
+
+/** One scope of the declared vocabulary (`scopes:`). */
+const declaredScope = z.strictObject({
+  /**
+   * The scope, or a pattern: `<id>` stands for one identifier, `a|b` for one of the alternatives,
+   * e.g. `resource:<id>:r|w|rw` declares every resource scope.
+   */
+  name: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/, 'a scope has no spaces, quotes or backslashes (RFC 6749 §3.3)'),
+  /** Shown next to the scope's checkbox on the token page and by `tessera scope list`. */
+  description: z.string().min(1).max(300),
 });
 
 const grantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
@@ -326,6 +343,8 @@ export const configSchema = z.strictObject({
   clients: z.array(client).default([]).refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'client ids must be unique'),
   /** APIs that provider access tokens can be issued for. */
   resources: z.array(resource).default([]),
+  /** The declared scope vocabulary of personal access tokens (README: Scopes). */
+  scopes: z.array(declaredScope).default([]).refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'scope names must be unique'),
   /** The OpenID Provider. */
   oidc: oidc.default(oidc.parse({})),
   /** LDAP directories users sign in with, tried in this order after built-in accounts (docs/ldap.md). */

@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
+import { scopeRoutes } from './routes/scope-routes.js';
 import { tokenExchangeEndpoint } from './routes/token-exchange.js';
 import { leakReportRoutes } from './routes/leak-report-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -65,6 +66,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     sessionRoutes(services),
     userRoutes(services),
     tokenRoutes(services),
+    scopeRoutes(services),
     adminRoutes(services, oidc),
     auditRoutes(services),
     leakReportRoutes(services, services.leaks),

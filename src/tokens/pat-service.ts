@@ -23,6 +23,7 @@ import { newSecret, parseSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
 import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
+import { ScopeVocabulary } from './scope-vocabulary.js';
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
@@ -87,6 +88,8 @@ export class PatService {
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
     private readonly notBefore?: CredentialsNotBefore,
+    /** The declared scopes new tokens are held to (default: any scope, no vocabulary). */
+    private readonly vocabulary: ScopeVocabulary = new ScopeVocabulary({ scopes: [], tokens: { allowUndeclaredScopes: true } as TesseraConfig['tokens'] }),
   ) {}
 
   /** The expiry fields of a new token, from the request and the configured bounds. */
@@ -143,6 +146,7 @@ export class PatService {
     if (!owner.enabled) throw new InvalidRequest(`user ${owner.username} is disabled`);
 
     const scopes = parseScopes(input.scopes);
+    this.vocabulary.assertDeclared(scopes);
     assertGrantable(caller.scopes, scopes);
     const now = this.clock();
     const secret = newSecret('pat', owner.id);

@@ -2,6 +2,7 @@
  * Admin pages for users: the list with search and token counts, creating a built-in user, and
  * one user's page (role, enabled, password reset). UserService and PatService hold the rules.
  */
+import { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { InvalidRequest } from '../../errors.js';
@@ -39,6 +40,7 @@ const optional = (form: Fields, name: string) => field(form, name).trim() || und
 /** One user's admin page; `extra` carries a refused form back into it. */
 export async function showUser(ctx: Context, services: Services, username: string, extra: Partial<UserPageView> = {}, status = 200) {
   const { users, pats, clock, config } = services;
+  const vocabulary = new ScopeVocabulary(config);
   const principal = principalOf(ctx);
   const user = await users.get(username);
   const include = includeFromQuery(ctx.query);
@@ -55,6 +57,7 @@ export async function showUser(ctx: Context, services: Services, username: strin
       csrf: csrfToken(ctx),
       now,
       limits: config.tokens,
+      vocabulary,
       minPasswordLength: config.passwords.minLength,
       notice: doneNotice(ctx.query),
       ...extra,

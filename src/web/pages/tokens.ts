@@ -3,6 +3,7 @@
  * describe, revoke, revoke all. Every rule is PatService's; these routes read the form, call it,
  * and show the answer. A refused form comes back with its error and what was typed.
  */
+import { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../gateway.js';
@@ -20,6 +21,7 @@ import { checkedForm, field, formOf, principalOf, signedIn } from './guards.js';
 
 export function tokenPages(services: Services): Router {
   const { pats, users, clock, config } = services;
+  const vocabulary = new ScopeVocabulary(config);
   const router = new Router();
   router.use(showErrorsAsPages, signedIn(services));
   const form = checkedForm(services);
@@ -38,6 +40,7 @@ export function tokenPages(services: Services): Router {
         csrf: csrfToken(ctx),
         now,
         limits: config.tokens,
+        vocabulary,
         mayCreate: users.mayCreateTokens(principal.user),
         notice: doneNotice(ctx.query),
         ...extra,
