@@ -233,7 +233,10 @@ const client = z
     allowedScopes: z.array(z.string()).default([]),
   })
   .refine((c) => c.public || Boolean(c.secret) !== Boolean(c.secretHash), 'give exactly one of secret, secretHash (or public: true)')
-  .refine((c) => !c.public || (!c.secret && !c.secretHash), 'a public client has no secret');
+  .refine((c) => !c.public || (!c.secret && !c.secretHash), 'a public client has no secret')
+  // oidc-provider needs the plain secret to authenticate a client: a `secretHash` client is not
+  // one of its clients, so it can neither obtain provider tokens nor introspect those of an API.
+  .refine((c) => !c.secretHash || (!c.resources.length && !c.allowedResources.length), 'a secretHash client cannot serve or obtain provider tokens (resources, allowedResources): give it a plain secret');
 
 /** An API that OAuth access tokens can be issued for (RFC 8707 resource indicator). */
 const resource = z.strictObject({

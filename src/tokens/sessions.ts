@@ -98,6 +98,21 @@ export class SessionService {
     return use && !this.beforeSwitch(use.session) ? use : null;
   }
 
+  /**
+   * The login a refresh token currently belongs to, for introspection: read only (nothing
+   * rotates). A rotated-out, revoked or expired token, or one of a disabled user or from before
+   * a revoke-all, finds nothing.
+   */
+  async inspectRefresh(secret: string): Promise<SessionUse | null> {
+    const parsed = parseSecret(secret);
+    if (parsed?.kind !== 'refresh') return null;
+    const session = await this.store.findSessionByRefresh(parsed.userId, parsed.hash);
+    if (!session || session.refreshHash !== parsed.hash || session.revokedAt || session.expiresAt <= this.clock() || this.beforeSwitch(session)) return null;
+    const user = await this.store.getUser(parsed.userId);
+    if (!user?.enabled || session.createdAt < user.sessionsNotBefore || session.createdAt < (user.credentialsNotBefore ?? 0)) return null;
+    return { session, user, accessExpiresAt: session.expiresAt };
+  }
+
   async revoke(userId: string, sessionId: string): Promise<void> {
     await this.audit.around({ type: 'logout', target: { userId }, details: { sessionId } }, () => this.store.revokeSession(userId, sessionId, this.clock()));
   }
