@@ -67,4 +67,10 @@ export interface SessionRecord {
   refreshHash: string;
   ip: string;
   revokedAt?: number;
+  /** The User-Agent the login came from (trimmed), shown in the user's session list. */
+  userAgent?: string;
+  /** `api`: POST /api/v1/login (access + refresh pair); `browser`: a web sign-in's cookie. */
+  kind?: 'api' | 'browser';
+  /** When the refresh token was last rotated. */
+  lastRefreshAt?: number;
 }
