@@ -26,6 +26,7 @@ import { oauthRoutes } from './routes/oauth-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { scopeRoutes } from './routes/scope-routes.js';
+import { loginSessionRoutes } from './routes/login-session-routes.js';
 import { tokenExchangeEndpoint } from './routes/token-exchange.js';
 import { leakReportRoutes } from './routes/leak-report-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -67,6 +68,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     userRoutes(services),
     tokenRoutes(services),
     scopeRoutes(services),
+    loginSessionRoutes(services),
     adminRoutes(services, oidc),
     auditRoutes(services),
     leakReportRoutes(services, services.leaks),
