@@ -27,6 +27,7 @@ import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { scopeRoutes } from './routes/scope-routes.js';
 import { loginSessionRoutes } from './routes/login-session-routes.js';
+import { tokenRotationRoutes } from './routes/token-rotation-routes.js';
 import { tokenExchangeEndpoint } from './routes/token-exchange.js';
 import { leakReportRoutes } from './routes/leak-report-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -69,6 +70,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     tokenRoutes(services),
     scopeRoutes(services),
     loginSessionRoutes(services),
+    tokenRotationRoutes(services),
     adminRoutes(services, oidc),
     auditRoutes(services),
     leakReportRoutes(services, services.leaks),

@@ -55,6 +55,8 @@ export interface TokenRecord {
   revokedBy?: string;
   /** SHA-256 (hex) of the secret. The secret itself is never stored. */
   hash: string;
+  /** The token this one replaced by rotation (which was revoked then). */
+  rotatedFrom?: string;
 }
 
 export interface SessionRecord {

@@ -24,6 +24,7 @@ import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
 import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
 import { ScopeVocabulary } from './scope-vocabulary.js';
+import { renewalOf } from './rotation.js';
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
@@ -129,7 +130,11 @@ export class PatService {
     return { expiration, expiresAt: cap(expiresAt, input.expires_at !== undefined ? 'expires_at' : 'expires_in') };
   }
 
-  async create(caller: Principal, input: CreateTokenInput): Promise<CreatedToken> {
+  /**
+   * `link`: set by rotation, the replaced token (recorded on the new one) and the family it
+   * takes the place of (its parent), instead of the caller's token.
+   */
+  async create(caller: Principal, input: CreateTokenInput, link?: { rotatedFrom: string; parentId?: string }): Promise<CreatedToken> {
     const name = text(input.name, 'name', 100, true)!;
     const description = text(input.description, 'description', 1000, false) ?? '';
     const username = input.user === undefined ? caller.user.username : input.user;
@@ -146,7 +151,8 @@ export class PatService {
     if (!owner.enabled) throw new InvalidRequest(`user ${owner.username} is disabled`);
 
     const scopes = parseScopes(input.scopes);
-    this.vocabulary.assertDeclared(scopes);
+    // A rotation reissues scopes the token already had, declared or not.
+    if (!link) this.vocabulary.assertDeclared(scopes);
     assertGrantable(caller.scopes, scopes);
     const now = this.clock();
     const secret = newSecret('pat', owner.id);
@@ -160,7 +166,8 @@ export class PatService {
       createdBy: caller.user.username,
       hash: parseSecret(secret)!.hash,
       // Made with a PAT: revoking that PAT revokes this one too (see revokeDescendants).
-      ...(caller.via === 'pat' && caller.tokenId ? { parentId: caller.tokenId } : {}),
+      ...(caller.via === 'pat' && caller.tokenId && !link ? { parentId: caller.tokenId } : {}),
+      ...(link ? { rotatedFrom: link.rotatedFrom, ...(link.parentId ? { parentId: link.parentId } : {}) } : {}),
       ...this.expiry(input, now, caller.expiryCeiling),
     };
     // The creation event is written ahead for the whole atomic insert, evictions included; each
@@ -168,7 +175,8 @@ export class PatService {
     const target = { userId: owner.id, username: owner.username, tokenId: record.id };
     const { evicted } = await this.audit.around(
       { type: 'token.created', target, details: { name, scope: record.scope, expiration: record.expiration, expiresAt: new Date(record.expiresAt).toISOString() } },
-      () => this.store.insertToken(record, { max: this.config.maxPerUser, onLimit: this.config.onLimit }, now),
+      // A rotation's replaced token is revoked right after: it must not cost another token its place.
+      () => this.store.insertToken(record, { max: this.config.maxPerUser + (link ? 1 : 0), onLimit: this.config.onLimit }, now),
       (result) => ({ details: { evicted: result.evicted } }),
     );
     for (const id of evicted) await this.audit.record({ type: 'token.evicted', target: { ...target, tokenId: id }, details: { evictedFor: record.id, limit: this.config.maxPerUser } });
@@ -280,6 +288,24 @@ export class PatService {
     if (!token) throw new NotFound(`token ${id} not found`);
     await this.revokeDescendants(owner.id, [id], caller.user.username, now);
     return { token, owner };
+  }
+
+  /**
+   * A new secret for an active token the caller may manage (src/tokens/rotation.ts says which
+   * fields carry over); the old one is revoked once the new one is stored. Tokens made with the
+   * old one stay: the rotated token takes its place in the family.
+   */
+  async rotate(caller: Principal, id: string): Promise<CreatedToken & { replaced: TokenRecord }> {
+    const { token: old, owner } = await this.manageable(caller, id);
+    const now = this.clock();
+    if (tokenStatus(old, now) !== 'active') throw new InvalidRequest(`token ${id} is ${tokenStatus(old, now)}: only an active token can be rotated`);
+    const input = { ...renewalOf(old, now, this.config.maxTtl, caller.expiryCeiling), user: owner.username };
+    const created = await this.create(caller, input, { rotatedFrom: old.id, parentId: old.parentId });
+    const target = { userId: owner.id, username: owner.username, tokenId: old.id };
+    await this.audit.around({ type: 'token.rotated', target, details: { rotatedTo: created.record.id } }, () =>
+      this.store.revokeToken(owner.id, old.id, caller.user.username, this.clock()),
+    );
+    return { ...created, replaced: old };
   }
 
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */

@@ -75,6 +75,17 @@ export function tokenPages(services: Services): Router {
     seeOther(ctx, `/manage_tokens?done=revoked-all&count=${ended.tokens}&sessions=${ended.sessions}&grants=${ended.grants}`);
   });
 
+  // Like creation, the one response carrying the new secret.
+  router.post('/manage_tokens/:id/rotate', form, async (ctx) => {
+    const rotated = await pats.rotate(principalOf(ctx), ctx.params.id!);
+    const now = clock();
+    showPage(ctx, {
+      title: 'Token regenerated',
+      status: 201,
+      body: createdTokenCard({ secret: rotated.secret, token: presentToken(rotated.record, rotated.owner, now), evicted: rotated.evicted, backHref: '/manage_tokens', now }),
+    });
+  });
+
   router.post('/manage_tokens/:id/revoke', form, async (ctx) => {
     await pats.revoke(principalOf(ctx), ctx.params.id!);
     seeOther(ctx, '/manage_tokens?done=revoked');

@@ -38,6 +38,7 @@ ${view.notice ?? ''}
     now: view.now,
     csrf: view.csrf,
     revokeAction: (id) => path(id, 'revoke'),
+    rotateAction: (id) => path(id, 'rotate'),
     describeAction: (id) => path(id, 'description'),
     describeProblem: view.describeProblem,
     emptyText: 'No tokens to show.',
