@@ -46,6 +46,18 @@ const server = z.strictObject({
    * new requests; keep this below the orchestrator's kill timeout (Kubernetes: 30 s).
    */
   shutdownGraceSeconds: z.number().min(0).max(600).default(10),
+  /**
+   * Browser apps on other origins allowed to call `/api/v1` and the OAuth endpoints browsers use
+   * (token, userinfo, revocation, introspection). Exact origins (`https://app.example.org`), no
+   * wildcard: a listed origin is echoed back, credentials (cookies) are never allowed.
+   */
+  cors: z
+    .strictObject({
+      origins: z
+        .array(z.string().refine((o) => o !== 'null' && URL.parse(o)?.origin === o, 'an exact origin such as https://app.example.org (scheme, host, port; no path, no wildcard)'))
+        .default([]),
+    })
+    .default({ origins: [] }),
 });
 
 const store = z.strictObject({

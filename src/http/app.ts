@@ -35,6 +35,7 @@ import { Drain } from '../observability/drain.js';
 import { observeRequests, routeOf } from '../observability/http-observer.js';
 import { flatLineRedaction } from '../observability/logger.js';
 import { metricsRoutes } from '../observability/metrics-routes.js';
+import { corsPolicy } from './cors.js';
 
 export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
   const { trustProxy, proxyHops } = services.config.server;
@@ -57,6 +58,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     await next();
   });
   app.use(notFoundForBrowsers);
+  app.use(corsPolicy(services.config.server.cors.origins));
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
   // The hot paths (introspection, forward auth) come first so they pass the fewest routers.

@@ -102,6 +102,11 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
     responseTypes: ['code'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // server.cors.origins (src/http/cors.ts), besides oidc-provider's own rule: a public client's
+    // or userinfo caller's redirect-URI origins.
+    clientBasedCORS: (ctx, origin, client) =>
+      config.server.cors.origins.includes(origin) ||
+      (origin !== 'null' && (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin)),
     extraClientMetadata: { properties: ['tessera:first_party', 'tessera:resources'] },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl(config.oidc.accessTokenTtl),

@@ -46,6 +46,8 @@ export interface CreatedToken {
   owner: UserRecord;
   /** Ids revoked to stay within the per-user limit. */
   evicted: string[];
+  /** No lifetime was asked for and the default would have outlived the calling PAT: cut to its expiry. */
+  clampedToCaller?: boolean;
 }
 
 export interface ListOptions {
@@ -107,8 +109,12 @@ export class PatService {
       if (input.expires_in !== undefined || input.expires_at !== undefined) {
         throw new InvalidRequest('sliding tokens take sliding_window and max_lifetime, not expires_in/expires_at');
       }
-      const window = durationField(input.sliding_window, 'sliding_window') ?? this.config.defaultSlidingWindow;
-      const lifetime = durationField(input.max_lifetime, 'max_lifetime') ?? Math.min(this.config.defaultMaxLifetime, this.config.maxTtl);
+      // Defaults the caller did not choose are cut to the calling PAT's expiry; only an explicit
+      // request beyond it is refused (below).
+      const askedLifetime = durationField(input.max_lifetime, 'max_lifetime');
+      const defaultLifetime = Math.min(this.config.defaultMaxLifetime, this.config.maxTtl);
+      const lifetime = askedLifetime ?? (ceiling !== undefined ? Math.min(defaultLifetime, ceiling - now) : defaultLifetime);
+      const window = durationField(input.sliding_window, 'sliding_window') ?? (askedLifetime === undefined ? Math.min(this.config.defaultSlidingWindow, lifetime) : this.config.defaultSlidingWindow);
       if (window > lifetime) throw new InvalidRequest('sliding_window must not be longer than max_lifetime');
       const maxLifetimeAt = cap(now + lifetime, 'max_lifetime');
       return { expiration, expiresAt: now + window, slidingWindow: window, maxLifetimeAt };
@@ -125,7 +131,8 @@ export class PatService {
       if (at <= now) throw new InvalidRequest('expires_at is in the past');
       expiresAt = at;
     } else {
-      expiresAt = now + (durationField(input.expires_in, 'expires_in') ?? this.config.defaultTtl);
+      const asked = durationField(input.expires_in, 'expires_in');
+      expiresAt = asked !== undefined ? now + asked : Math.min(now + this.config.defaultTtl, ceiling ?? Infinity);
     }
     return { expiration, expiresAt: cap(expiresAt, input.expires_at !== undefined ? 'expires_at' : 'expires_in') };
   }
@@ -179,9 +186,11 @@ export class PatService {
       () => this.store.insertToken(record, { max: this.config.maxPerUser + (link ? 1 : 0), onLimit: this.config.onLimit }, now),
       (result) => ({ details: { evicted: result.evicted } }),
     );
+    const askedNone = input.expires_in === undefined && input.expires_at === undefined && input.max_lifetime === undefined;
+    const clampedToCaller = askedNone && caller.expiryCeiling !== undefined && (record.maxLifetimeAt ?? record.expiresAt) === caller.expiryCeiling;
     for (const id of evicted) await this.audit.record({ type: 'token.evicted', target: { ...target, tokenId: id }, details: { evictedFor: record.id, limit: this.config.maxPerUser } });
     await this.assertCallerNotRevoked(caller, record);
-    return { secret, record, owner, evicted };
+    return { secret, record, owner, evicted, ...(clampedToCaller ? { clampedToCaller } : {}) };
   }
 
   /**
