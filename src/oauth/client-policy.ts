@@ -47,6 +47,15 @@ export class ClientPolicy {
     if (refused !== undefined) throw new InvalidScope(`client ${clientId} may not obtain scope ${refused}`);
     return resource.scopes.filter((s) => allowed.scopes.includes(s));
   }
+
+  /** `scopesFor` inside oidc-provider's hooks: its own errors (it renders only those), a space-separated answer. */
+  providerScopesFor(clientId: string | undefined, resource: ResourceConfig, scopeParam: unknown): string {
+    try {
+      return this.scopesFor(clientId, resource, requestedScopes(scopeParam)).join(' ');
+    } catch (err) {
+      throw asProviderError(err);
+    }
+  }
 }
 
 /** The space-separated `scope` parameter of the request being handled, as a list. */

@@ -22,7 +22,7 @@ import {
 } from '../web/provider-pages.js';
 import { DEVICE_GRANT, DeviceGuard } from './device-guard.js';
 import { checkRefreshTarget } from './refresh-checks.js';
-import { asProviderError, ClientPolicy, requestedScopes } from './client-policy.js';
+import { ClientPolicy } from './client-policy.js';
 import { storeAdapter } from './adapter.js';
 import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
 import type { ProviderLogins } from '../tokens/bearer.js';
@@ -202,15 +202,9 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
         getResourceServerInfo(ctx, indicator, client) {
           const resource = resources.get(indicator);
           if (!resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
-          let allowed: string[];
-          try {
-            allowed = policy.scopesFor(client?.clientId, resource, requestedScopes(ctx.oidc?.params?.scope));
-          } catch (err) {
-            throw asProviderError(err);
-          }
           return {
             // Only what this client is allowed (clients[].allowedResources / allowedScopes).
-            scope: allowed.join(' '),
+            scope: policy.providerScopesFor(client?.clientId, resource, ctx.oidc?.params?.scope),
             audience: resource.indicator,
             accessTokenTTL: ttl(resource.accessTokenTtl),
             accessTokenFormat: resource.accessTokenFormat,
