@@ -57,6 +57,13 @@ export class InvalidClient extends TesseraError {
   }
 }
 
+/** 400 `unsupported_token_type` (RFC 7009 §2.2.1): this client may not revoke tokens of this kind. */
+export class UnsupportedTokenType extends TesseraError {
+  constructor(description: string) {
+    super(400, 'unsupported_token_type', description);
+  }
+}
+
 /** 400 `invalid_grant` (RFC 6749 §5.2): bad, expired, reused or revoked refresh token or credentials. */
 export class InvalidGrant extends TesseraError {
   constructor(description: string) {
@@ -73,8 +80,10 @@ export class Forbidden extends TesseraError {
 
 /** 403 `insufficient_scope` (RFC 6750 §3.1): the token's scopes do not cover the request. */
 export class InsufficientScope extends TesseraError {
-  constructor(description = 'the token does not carry the scope this request needs') {
-    super(403, 'insufficient_scope', description);
+  /** `scope`: what the request needs, named in the RFC 6750 §3 challenge so a client can ask for it. */
+  constructor(description = 'the token does not carry the scope this request needs', scope?: string[]) {
+    const named = scope?.length ? `, scope="${scope.join(' ').replace(/["\\]/g, '').replace(/[^\x20-\x7e]/g, '')}"` : '';
+    super(403, 'insufficient_scope', description, { 'WWW-Authenticate': `Bearer realm="tessera", error="insufficient_scope"${named}` });
   }
 }
 

@@ -27,6 +27,7 @@ import type { Store } from './store/store.js';
 import { BearerAuthenticator } from './tokens/bearer.js';
 import { CredentialsNotBefore } from './tokens/not-before.js';
 import { CredentialRevocation } from './tokens/revocation.js';
+import { ScopeVocabulary } from './tokens/scope-vocabulary.js';
 import { PatService } from './tokens/pat-service.js';
 import { SessionService } from './tokens/sessions.js';
 import { silentLogger, type Logger } from './observability/logger.js';
@@ -161,7 +162,7 @@ export function createServices(
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...sources.password], users, throttle, devices, audit);
   const notBefore = new CredentialsNotBefore(store);
   const sessions = new SessionService(store, config.auth, clock, audit, notBefore);
-  const pats = new PatService(store, users, config.tokens, clock, audit, notBefore);
+  const pats = new PatService(store, users, config.tokens, clock, audit, notBefore, new ScopeVocabulary(config));
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
   const introspection = new Introspection(config.server.issuer!, pats, sessions);

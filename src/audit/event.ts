@@ -17,6 +17,7 @@ export const AUDIT_TYPES = [
   'token.edited',
   'token.revoked',
   'token.evicted',
+  'token.rotated',
   'token.exchanged',
   'token.leak_reported',
   'token.revoked_all_of_user',

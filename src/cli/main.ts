@@ -13,6 +13,8 @@ import { completionCommands } from './commands/completion.js';
 import { loginCommands } from './commands/login.js';
 import { serveCommands } from './commands/serve.js';
 import { tokenCommands } from './commands/token.js';
+import { scopeCommands } from './commands/scope.js';
+import { sessionCommands } from './commands/session.js';
 import { leakReportCommands } from './commands/leak-report.js';
 import { userCommands } from './commands/user.js';
 import { CliContext, type Command, type Env, type Io } from './context.js';
@@ -20,11 +22,13 @@ import { CliError, EXIT, UsageError } from './errors.js';
 import { closestWord } from './suggest.js';
 import { cliVersion } from './version.js';
 
-const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...leakReportCommands, ...userCommands, ...adminCommands, ...adminStoreCommands, ...auditCommands, ...serveCommands, ...completionCommands(() => COMMANDS)];
+const COMMANDS: Command[] = [...loginCommands, ...tokenCommands, ...scopeCommands, ...sessionCommands, ...leakReportCommands, ...userCommands, ...adminCommands, ...adminStoreCommands, ...auditCommands, ...serveCommands, ...completionCommands(() => COMMANDS)];
 
 /** Commands that take a second word, with their heading in the help. */
 const GROUPS: Record<string, string> = {
   token: 'Personal access tokens',
+  scope: 'Scopes',
+  session: 'Sign-in sessions',
   user: 'Users (admins)',
   admin: 'Emergencies (admins)',
 };

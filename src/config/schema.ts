@@ -47,6 +47,18 @@ const server = z.strictObject({
    * new requests; keep this below the orchestrator's kill timeout (Kubernetes: 30 s).
    */
   shutdownGraceSeconds: z.number().min(0).max(600).default(10),
+  /**
+   * Browser apps on other origins allowed to call `/api/v1` and the OAuth endpoints browsers use
+   * (token, userinfo, revocation, introspection). Exact origins (`https://app.example.org`), no
+   * wildcard: a listed origin is echoed back, credentials (cookies) are never allowed.
+   */
+  cors: z
+    .strictObject({
+      origins: z
+        .array(z.string().refine((o) => o !== 'null' && URL.parse(o)?.origin === o, 'an exact origin such as https://app.example.org (scheme, host, port; no path, no wildcard)'))
+        .default([]),
+    })
+    .default({ origins: [] }),
 });
 
 const store = z.strictObject({
@@ -171,6 +183,23 @@ const tokens = z.strictObject({
   lastUsedPrecision: duration('60s'),
   /** Who may create tokens for themselves (the seeds' TokenCreator permission). */
   creators: creators.default(creators.parse({})),
+  /**
+   * Accept personal-access-token scopes that are not in the top-level `scopes:` list. Unset: true
+   * when no `scopes:` are configured (free-text scopes, as before vocabularies existed), false
+   * once some are, so a typo such as `--scope admn` is refused instead of silently issued.
+   */
+  allowUndeclaredScopes: z.boolean().optional(),
+});
+
+/** One scope of the declared vocabulary (`scopes:`). */
+const declaredScope = z.strictObject({
+  /**
+   * The scope, or a pattern: `<id>` stands for one identifier, `a|b` for one of the alternatives,
+   * e.g. `resource:<id>:r|w|rw` declares every resource scope.
+   */
+  name: z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,200}$/, 'a scope has no spaces, quotes or backslashes (RFC 6749 §3.3)'),
+  /** Shown next to the scope's checkbox on the token page and by `tessera scope list`. */
+  description: z.string().min(1).max(300),
 });
 
 const grantType = z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']);
@@ -211,9 +240,24 @@ const client = z
     resources: z.array(z.string()).default([]),
     /** May manage Shared Signals streams and receive their events (an SSF receiver, docs/signals.md). */
     ssf: z.boolean().default(false),
+    /**
+     * Resource indicators (RFC 8707) this client may obtain access tokens for, at any grant.
+     * Default none: a client gets OIDC scopes only until its entry lists an API, so adding a
+     * client or a resource never widens what an existing client can get (`invalid_target`).
+     */
+    allowedResources: z.array(z.string()).default([]),
+    /**
+     * Resource scopes this client may obtain (of the resources above), and the scopes it may ask
+     * for when it authenticates at a workload token exchange. OIDC scopes (openid, profile,
+     * email, groups, offline_access) need no listing. Others are refused with `invalid_scope`.
+     */
+    allowedScopes: z.array(z.string()).default([]),
   })
   .refine((c) => c.public || Boolean(c.secret) !== Boolean(c.secretHash), 'give exactly one of secret, secretHash (or public: true)')
-  .refine((c) => !c.public || (!c.secret && !c.secretHash), 'a public client has no secret');
+  .refine((c) => !c.public || (!c.secret && !c.secretHash), 'a public client has no secret')
+  // oidc-provider needs the plain secret to authenticate a client: a `secretHash` client is not
+  // one of its clients, so it can neither obtain provider tokens nor introspect those of an API.
+  .refine((c) => !c.secretHash || (!c.resources.length && !c.allowedResources.length), 'a secretHash client cannot serve or obtain provider tokens (resources, allowedResources): give it a plain secret');
 
 /** An API that OAuth access tokens can be issued for (RFC 8707 resource indicator). */
 const resource = z.strictObject({
@@ -323,6 +367,8 @@ export const configSchema = z.strictObject({
   clients: z.array(client).default([]).refine((list) => new Set(list.map((c) => c.id)).size === list.length, 'client ids must be unique'),
   /** APIs that provider access tokens can be issued for. */
   resources: z.array(resource).default([]),
+  /** The declared scope vocabulary of personal access tokens (README: Scopes). */
+  scopes: z.array(declaredScope).default([]).refine((list) => new Set(list.map((s) => s.name)).size === list.length, 'scope names must be unique'),
   /** The OpenID Provider. */
   oidc: oidc.default(oidc.parse({})),
   /** Identity sources, one list per kind (`ldap`, `saml`, `openidConnect`): identity/source-kinds.ts. */
@@ -349,7 +395,16 @@ export const configSchema = z.strictObject({
   webhooks: webhooksSchema,
   /** Notices to token owners before their tokens expire (docs/signals.md). */
   notifications: notificationsSchema.default(notificationsSchema.parse({})),
-}).superRefine((c, ctx) => checkSourceIdsUnique(c, ctx));
+}).superRefine((c, ctx) => {
+  checkSourceIdsUnique(c, ctx);
+  // An allow-list naming an API that does not exist is a typo that would silently allow nothing.
+  const indicators = new Set(c.resources.map((r) => r.indicator));
+  c.clients.forEach((client, i) => {
+    client.allowedResources.forEach((r, j) => {
+      if (!indicators.has(r)) ctx.addIssue({ code: 'custom', message: `${r} is not one of resources[].indicator`, path: ['clients', i, 'allowedResources', j] });
+    });
+  });
+});
 
 export type TesseraConfig = z.output<typeof configSchema>;
 export type ClientConfig = TesseraConfig['clients'][number];

@@ -26,6 +26,9 @@ import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
+import { scopeRoutes } from './routes/scope-routes.js';
+import { loginSessionRoutes } from './routes/login-session-routes.js';
+import { tokenRotationRoutes } from './routes/token-rotation-routes.js';
 import { tokenExchangeEndpoint } from './routes/token-exchange.js';
 import { leakReportRoutes } from './routes/leak-report-routes.js';
 import { userRoutes } from './routes/user-routes.js';
@@ -35,6 +38,7 @@ import { Drain } from '../observability/drain.js';
 import { observeRequests, routeOf } from '../observability/http-observer.js';
 import { flatLineRedaction } from '../observability/logger.js';
 import { metricsRoutes } from '../observability/metrics-routes.js';
+import { corsPolicy } from './cors.js';
 
 export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
   const { trustProxy, proxyHops } = services.config.server;
@@ -57,6 +61,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     await next();
   });
   app.use(notFoundForBrowsers);
+  app.use(corsPolicy(services.config.server.cors.origins));
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
   // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
@@ -68,6 +73,9 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     sessionRoutes(services),
     userRoutes(services),
     tokenRoutes(services),
+    scopeRoutes(services),
+    loginSessionRoutes(services),
+    tokenRotationRoutes(services),
     adminRoutes(services, oidc),
     auditRoutes(services),
     leakReportRoutes(services, services.leaks),

@@ -21,6 +21,7 @@ export function presentToken(token: TokenRecord, owner: UserRecord, now: number)
     created_at: iso(token.createdAt),
     created_by: token.createdBy,
     created_with_token: token.parentId ?? null,
+    rotated_from: token.rotatedFrom ?? null,
     expires_at: iso(token.expiresAt),
     sliding_window: token.slidingWindow === undefined ? null : token.slidingWindow / 1000,
     max_lifetime_at: iso(token.maxLifetimeAt),

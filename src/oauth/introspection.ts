@@ -5,6 +5,7 @@
  * cannot answer raises 503 rather than anything that could be read as active.
  */
 import type { ClientConfig } from '../config/schema.js';
+import { UnsupportedTokenType } from '../errors.js';
 import type { PatService } from '../tokens/pat-service.js';
 import type { SessionService } from '../tokens/sessions.js';
 
@@ -57,11 +58,29 @@ export class Introspection {
         user_source: use.user.source,
       };
     }
+    if (token.startsWith('tsrt_')) {
+      const use = await this.sessions.inspectRefresh(token);
+      if (!use) return INACTIVE;
+      return {
+        active: true,
+        scope: '',
+        iat: Math.floor(use.session.createdAt / 1000),
+        exp: Math.floor(use.session.expiresAt / 1000),
+        iss: this.issuer,
+        sub: use.user.id,
+        username: use.user.username,
+        token_use: 'refresh',
+        user_source: use.user.source,
+      };
+    }
     return INACTIVE;
   }
 
   /** RFC 7009: always "done" for unknown tokens; a login's access or refresh token ends the login. */
   async revoke(client: ClientConfig, token: string): Promise<void> {
+    // Users' credentials are for the APIs that serve them to revoke (say, on seeing one leak);
+    // any other client is refused whether or not the token exists (no oracle), RFC 7009 §2.2.1.
+    if (!client.resourceServer) throw new UnsupportedTokenType('only resource servers may revoke users\' tokens');
     if (token.startsWith('tsr_')) return this.pats.revokeBySecret(token, `client:${client.id}`);
     if (token.startsWith('tsrt_')) return this.sessions.revokeByRefresh(token);
     if (token.startsWith('tsa_')) {

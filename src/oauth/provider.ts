@@ -22,6 +22,7 @@ import {
 } from '../web/provider-pages.js';
 import { DEVICE_GRANT, DeviceGuard } from './device-guard.js';
 import { checkRefreshTarget } from './refresh-checks.js';
+import { ClientPolicy } from './client-policy.js';
 import { storeAdapter } from './adapter.js';
 import { CLI_CLIENT_ID, providerClients } from './clients-metadata.js';
 import type { ProviderLogins } from '../tokens/bearer.js';
@@ -86,6 +87,7 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
   const { config, store } = services;
   const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(services, accountId, iat);
   const resources = new Map(config.resources.map((r) => [r.indicator, r]));
+  const policy = new ClientPolicy(config.clients);
   const ttl = (ms: number) => Math.floor(ms / 1000);
 
   return {
@@ -100,6 +102,11 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
     responseTypes: ['code'],
     pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // server.cors.origins (src/http/cors.ts), besides oidc-provider's own rule: a public client's
+    // or userinfo caller's redirect-URI origins.
+    clientBasedCORS: (ctx, origin, client) =>
+      config.server.cors.origins.includes(origin) ||
+      (origin !== 'null' && (ctx.oidc.route === 'userinfo' || client.clientAuthMethod === 'none') && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin)),
     extraClientMetadata: { properties: ['tessera:first_party', 'tessera:resources'] },
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? ttl(config.oidc.accessTokenTtl),
@@ -192,11 +199,12 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
         enabled: true,
         defaultResource: () => undefined as unknown as string,
         useGrantedResource: () => true,
-        getResourceServerInfo(_ctx, indicator) {
+        getResourceServerInfo(ctx, indicator, client) {
           const resource = resources.get(indicator);
           if (!resource) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
           return {
-            scope: resource.scopes.join(' '),
+            // Only what this client is allowed (clients[].allowedResources / allowedScopes).
+            scope: policy.providerScopesFor(client?.clientId, resource, ctx.oidc?.params?.scope),
             audience: resource.indicator,
             accessTokenTTL: ttl(resource.accessTokenTtl),
             accessTokenFormat: resource.accessTokenFormat,

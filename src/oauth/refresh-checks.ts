@@ -9,6 +9,7 @@
 import type { TesseraConfig } from '../config/schema.js';
 import { InvalidTarget } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { ClientPolicy, requestedScopes } from './client-policy.js';
 
 export async function checkRefreshTarget(store: Store, config: TesseraConfig, form: URLSearchParams): Promise<void> {
   const wanted = form.getAll('resource');
@@ -24,4 +25,8 @@ export async function checkRefreshTarget(store: Store, config: TesseraConfig, fo
   const granted = (grant.resources ?? {}) as Record<string, unknown>;
   const missing = wanted.find((r) => !Object.hasOwn(granted, r));
   if (missing !== undefined) throw new InvalidTarget(`the grant does not include resource ${missing}`);
+  // The client's allow-list may have shrunk since the grant: refuse before the token is used up.
+  const policy = new ClientPolicy(config.clients);
+  const clientId = typeof refresh?.clientId === 'string' ? refresh.clientId : undefined;
+  for (const indicator of wanted) policy.scopesFor(clientId, config.resources.find((r) => r.indicator === indicator)!, requestedScopes(form.get('scope')));
 }

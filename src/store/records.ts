@@ -55,6 +55,8 @@ export interface TokenRecord {
   revokedBy?: string;
   /** SHA-256 (hex) of the secret. The secret itself is never stored. */
   hash: string;
+  /** The token this one replaced by rotation (which was revoked then). */
+  rotatedFrom?: string;
 }
 
 export interface SessionRecord {
@@ -67,4 +69,10 @@ export interface SessionRecord {
   refreshHash: string;
   ip: string;
   revokedAt?: number;
+  /** The User-Agent the login came from (trimmed), shown in the user's session list. */
+  userAgent?: string;
+  /** `api`: POST /api/v1/login (access + refresh pair); `browser`: a web sign-in's cookie. */
+  kind?: 'api' | 'browser';
+  /** When the refresh token was last rotated. */
+  lastRefreshAt?: number;
 }

@@ -145,6 +145,8 @@ export interface Store {
   revokeSession(userId: string, sessionId: string, now: number): Promise<void>;
   /** Revokes every login session (API and browser) of the user still running at `now`. Returns how many. */
   revokeUserSessions(userId: string, now: number): Promise<number>;
+  /** The user's login sessions running at `now` (not revoked, not ended), oldest first. */
+  listUserSessions(userId: string, now: number): Promise<SessionRecord[]>;
 
   // ---- throttling -----------------------------------------------------------------------------
   /**

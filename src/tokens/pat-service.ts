@@ -23,6 +23,8 @@ import { newSecret, parseSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
 import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
+import { ScopeVocabulary } from './scope-vocabulary.js';
+import { renewalOf } from './rotation.js';
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
@@ -44,6 +46,8 @@ export interface CreatedToken {
   owner: UserRecord;
   /** Ids revoked to stay within the per-user limit. */
   evicted: string[];
+  /** No lifetime was asked for and the default would have outlived the calling PAT: cut to its expiry. */
+  clampedToCaller?: boolean;
 }
 
 export interface ListOptions {
@@ -87,6 +91,8 @@ export class PatService {
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
     private readonly notBefore?: CredentialsNotBefore,
+    /** The declared scopes new tokens are held to (default: any scope, no vocabulary). */
+    private readonly vocabulary: ScopeVocabulary = new ScopeVocabulary({ scopes: [], tokens: { allowUndeclaredScopes: true } as TesseraConfig['tokens'] }),
   ) {}
 
   /** The expiry fields of a new token, from the request and the configured bounds. */
@@ -103,8 +109,12 @@ export class PatService {
       if (input.expires_in !== undefined || input.expires_at !== undefined) {
         throw new InvalidRequest('sliding tokens take sliding_window and max_lifetime, not expires_in/expires_at');
       }
-      const window = durationField(input.sliding_window, 'sliding_window') ?? this.config.defaultSlidingWindow;
-      const lifetime = durationField(input.max_lifetime, 'max_lifetime') ?? Math.min(this.config.defaultMaxLifetime, this.config.maxTtl);
+      // Defaults the caller did not choose are cut to the calling PAT's expiry; only an explicit
+      // request beyond it is refused (below).
+      const askedLifetime = durationField(input.max_lifetime, 'max_lifetime');
+      const defaultLifetime = Math.min(this.config.defaultMaxLifetime, this.config.maxTtl);
+      const lifetime = askedLifetime ?? (ceiling !== undefined ? Math.min(defaultLifetime, ceiling - now) : defaultLifetime);
+      const window = durationField(input.sliding_window, 'sliding_window') ?? (askedLifetime === undefined ? Math.min(this.config.defaultSlidingWindow, lifetime) : this.config.defaultSlidingWindow);
       if (window > lifetime) throw new InvalidRequest('sliding_window must not be longer than max_lifetime');
       const maxLifetimeAt = cap(now + lifetime, 'max_lifetime');
       return { expiration, expiresAt: now + window, slidingWindow: window, maxLifetimeAt };
@@ -121,12 +131,17 @@ export class PatService {
       if (at <= now) throw new InvalidRequest('expires_at is in the past');
       expiresAt = at;
     } else {
-      expiresAt = now + (durationField(input.expires_in, 'expires_in') ?? this.config.defaultTtl);
+      const asked = durationField(input.expires_in, 'expires_in');
+      expiresAt = asked !== undefined ? now + asked : Math.min(now + this.config.defaultTtl, ceiling ?? Infinity);
     }
     return { expiration, expiresAt: cap(expiresAt, input.expires_at !== undefined ? 'expires_at' : 'expires_in') };
   }
 
-  async create(caller: Principal, input: CreateTokenInput): Promise<CreatedToken> {
+  /**
+   * `link`: set by rotation, the replaced token (recorded on the new one) and the family it
+   * takes the place of (its parent), instead of the caller's token.
+   */
+  async create(caller: Principal, input: CreateTokenInput, link?: { rotatedFrom: string; parentId?: string }): Promise<CreatedToken> {
     const name = text(input.name, 'name', 100, true)!;
     const description = text(input.description, 'description', 1000, false) ?? '';
     const username = input.user === undefined ? caller.user.username : input.user;
@@ -143,6 +158,8 @@ export class PatService {
     if (!owner.enabled) throw new InvalidRequest(`user ${owner.username} is disabled`);
 
     const scopes = parseScopes(input.scopes);
+    // A rotation reissues scopes the token already had, declared or not.
+    if (!link) this.vocabulary.assertDeclared(scopes);
     assertGrantable(caller.scopes, scopes);
     const now = this.clock();
     const secret = newSecret('pat', owner.id);
@@ -156,7 +173,8 @@ export class PatService {
       createdBy: caller.user.username,
       hash: parseSecret(secret)!.hash,
       // Made with a PAT: revoking that PAT revokes this one too (see revokeDescendants).
-      ...(caller.via === 'pat' && caller.tokenId ? { parentId: caller.tokenId } : {}),
+      ...(caller.via === 'pat' && caller.tokenId && !link ? { parentId: caller.tokenId } : {}),
+      ...(link ? { rotatedFrom: link.rotatedFrom, ...(link.parentId ? { parentId: link.parentId } : {}) } : {}),
       ...this.expiry(input, now, caller.expiryCeiling),
     };
     // The creation event is written ahead for the whole atomic insert, evictions included; each
@@ -164,12 +182,15 @@ export class PatService {
     const target = { userId: owner.id, username: owner.username, tokenId: record.id };
     const { evicted } = await this.audit.around(
       { type: 'token.created', target, details: { name, scope: record.scope, expiration: record.expiration, expiresAt: new Date(record.expiresAt).toISOString() } },
-      () => this.store.insertToken(record, { max: this.config.maxPerUser, onLimit: this.config.onLimit }, now),
+      // A rotation's replaced token is revoked right after: it must not cost another token its place.
+      () => this.store.insertToken(record, { max: this.config.maxPerUser + (link ? 1 : 0), onLimit: this.config.onLimit }, now),
       (result) => ({ details: { evicted: result.evicted } }),
     );
+    const askedNone = input.expires_in === undefined && input.expires_at === undefined && input.max_lifetime === undefined;
+    const clampedToCaller = askedNone && caller.expiryCeiling !== undefined && (record.maxLifetimeAt ?? record.expiresAt) === caller.expiryCeiling;
     for (const id of evicted) await this.audit.record({ type: 'token.evicted', target: { ...target, tokenId: id }, details: { evictedFor: record.id, limit: this.config.maxPerUser } });
     await this.assertCallerNotRevoked(caller, record);
-    return { secret, record, owner, evicted };
+    return { secret, record, owner, evicted, ...(clampedToCaller ? { clampedToCaller } : {}) };
   }
 
   /**
@@ -310,6 +331,24 @@ export class PatService {
     if (!token) throw new NotFound(`token ${id} not found`);
     await this.revokeDescendants(owner.id, [id], caller.user.username, now);
     return { token, owner };
+  }
+
+  /**
+   * A new secret for an active token the caller may manage (src/tokens/rotation.ts says which
+   * fields carry over); the old one is revoked once the new one is stored. Tokens made with the
+   * old one stay: the rotated token takes its place in the family.
+   */
+  async rotate(caller: Principal, id: string): Promise<CreatedToken & { replaced: TokenRecord }> {
+    const { token: old, owner } = await this.manageable(caller, id);
+    const now = this.clock();
+    if (tokenStatus(old, now) !== 'active') throw new InvalidRequest(`token ${id} is ${tokenStatus(old, now)}: only an active token can be rotated`);
+    const input = { ...renewalOf(old, now, this.config.maxTtl, caller.expiryCeiling), user: owner.username };
+    const created = await this.create(caller, input, { rotatedFrom: old.id, parentId: old.parentId });
+    const target = { userId: owner.id, username: owner.username, tokenId: old.id };
+    await this.audit.around({ type: 'token.rotated', target, details: { rotatedTo: created.record.id } }, () =>
+      this.store.revokeToken(owner.id, old.id, caller.user.username, this.clock()),
+    );
+    return { ...created, replaced: old };
   }
 
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */

@@ -7,10 +7,10 @@
 import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
-import { InvalidGrant } from '../errors.js';
+import { InvalidGrant, NotFound } from '../errors.js';
 import { newSessionId } from '../ids.js';
 import type { UserRecord } from '../store/records.js';
-import type { SessionUse, Store } from '../store/store.js';
+import type { SessionRecord, SessionUse, Store } from '../store/store.js';
 import { newSecret, parseSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 
@@ -54,7 +54,7 @@ export class SessionService {
    * browser session (`lifetime` given) gets one access token that lives as long as the session,
    * kept in an HttpOnly cookie, and its refresh token is simply never handed out.
    */
-  async start(user: UserRecord, ip: string, lifetime?: number): Promise<LoginTokens> {
+  async start(user: UserRecord, ip: string, lifetime?: number, userAgent?: string): Promise<LoginTokens> {
     const now = this.clock();
     const access = newSecret('access', user.id);
     const refresh = newSecret('refresh', user.id);
@@ -62,7 +62,17 @@ export class SessionService {
     // The access token never outlives the login it belongs to.
     const accessExpiresAt = Math.min(now + (lifetime ?? this.config.accessTokenTtl), expiresAt);
     await this.store.createSession(
-      { id: newSessionId(), userId: user.id, createdAt: now, expiresAt, refreshHash: parseSecret(refresh)!.hash, ip },
+      {
+        id: newSessionId(),
+        userId: user.id,
+        createdAt: now,
+        expiresAt,
+        refreshHash: parseSecret(refresh)!.hash,
+        ip,
+        kind: lifetime === undefined ? 'api' : 'browser',
+        // Shown to the user to recognise their devices; control characters never reach a page or a terminal.
+        ...(userAgent ? { userAgent: userAgent.replace(/[^\x20-\x7e]/g, '?').slice(0, 300) } : {}),
+      },
       parseSecret(access)!.hash,
       accessExpiresAt,
     );
@@ -96,6 +106,33 @@ export class SessionService {
     if (!parsed || parsed.kind !== 'access') return null;
     const use = await this.store.useAccessToken(parsed.userId, parsed.hash, this.clock());
     return use && !this.beforeSwitch(use.session) ? use : null;
+  }
+
+  /**
+   * The login a refresh token currently belongs to, for introspection: read only (nothing
+   * rotates). A rotated-out, revoked or expired token, or one of a disabled user or from before
+   * a revoke-all, finds nothing.
+   */
+  async inspectRefresh(secret: string): Promise<SessionUse | null> {
+    const parsed = parseSecret(secret);
+    if (parsed?.kind !== 'refresh') return null;
+    const session = await this.store.findSessionByRefresh(parsed.userId, parsed.hash);
+    if (!session || session.refreshHash !== parsed.hash || session.revokedAt || session.expiresAt <= this.clock() || this.beforeSwitch(session)) return null;
+    const user = await this.store.getUser(parsed.userId);
+    if (!user?.enabled || session.createdAt < user.sessionsNotBefore || session.createdAt < (user.credentialsNotBefore ?? 0)) return null;
+    return { session, user, accessExpiresAt: session.expiresAt };
+  }
+
+  /** The user's running logins (API and browser), oldest first. */
+  list(userId: string): Promise<SessionRecord[]> {
+    return this.store.listUserSessions(userId, this.clock());
+  }
+
+  /** Signs one running login of the user out; NotFound when the user has no such running login. */
+  async revokeRunning(userId: string, sessionId: string): Promise<void> {
+    const running = await this.list(userId);
+    if (!running.some((s) => s.id === sessionId)) throw new NotFound('no such running session');
+    await this.revoke(userId, sessionId);
   }
 
   async revoke(userId: string, sessionId: string): Promise<void> {

@@ -21,7 +21,7 @@ const cookieName = (ctx: Context) => (ctx.secure ? '__Host-tessera_session' : 't
 
 export async function startWebSession(ctx: Context, services: Services, user: UserRecord): Promise<void> {
   const lifetime = services.config.web.sessionTtl;
-  const { access_token } = await services.sessions.start(user, ctx.ip, lifetime);
+  const { access_token } = await services.sessions.start(user, ctx.ip, lifetime, ctx.get('user-agent'));
   ctx.cookies.set(cookieName(ctx), access_token, {
     httpOnly: true,
     sameSite: 'lax',

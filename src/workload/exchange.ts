@@ -29,6 +29,8 @@ export interface ExchangeRequest {
   subject_token_type?: string;
   requested_token_type?: string;
   scope?: string;
+  /** When a client authenticated: the scopes it may obtain (clients[].allowedScopes). */
+  clientAllowedScopes?: readonly string[];
 }
 
 /** RFC 8693 §2.2.1 success response. */
@@ -83,6 +85,9 @@ export class WorkloadExchange {
     const requested = request.scope === undefined ? ruleScopes : parseScopes(request.scope);
     if (requested.length === 0) throw new InvalidScope('scope must name at least one scope');
     assertGrantable(ruleScopes, requested);
+    // A client that authenticated is held to its allow-list, as at every other grant.
+    const refused = request.clientAllowedScopes && requested.find((s) => !request.clientAllowedScopes!.includes(s));
+    if (refused) throw new InvalidScope(`the client may not obtain scope ${refused}`);
 
     const owner = await this.store.findUserByName(rule.user);
     if (!owner?.enabled) throw new InvalidRequest('the user this workload acts as does not exist or is disabled');

@@ -39,7 +39,7 @@ describe('tessera completion', () => {
     expect(complete('tok')).toBe('token');
     expect(complete('token', 'cr')).toBe('create');
     expect(complete('--server', 'http://x', 'token', 'create', '--na')).toBe('--name');
-    expect(complete('user', '')).toBe('list add set disable delete');
+    expect(complete('user', '')).toBe('list show add set disable delete');
     expect(complete('comp')).toBe('completion');
   });
 

@@ -30,7 +30,7 @@ describe('OpenID Provider', () => {
           { id: WEB.id, secret: WEB.secret, name: 'Web App', redirectUris: [WEB.redirect] },
           { id: FIRST.id, secret: FIRST.secret, name: 'First Party', redirectUris: [FIRST.redirect], firstParty: true },
           { id: SPA.id, public: true, redirectUris: [SPA.redirect] },
-          { id: SERVICE.id, secret: SERVICE.secret, grantTypes: ['client_credentials'] },
+          { id: SERVICE.id, secret: SERVICE.secret, grantTypes: ['client_credentials'], allowedResources: [RESOURCE, JWT_RESOURCE], allowedScopes: ['models:read', 'models:write', 'jobs:submit'] },
           { id: API.id, secret: API.secret, resourceServer: true, resources: [RESOURCE] },
           { id: 'downstream-api', secret: 'downstream-secret-0123456789abcdef', resourceServer: true },
         ],

@@ -26,7 +26,7 @@ describe('refresh requests and body limits', () => {
     gw = await startTestGateway({
       reachableIssuer: true,
       config: {
-        clients: [{ id: APP.id, secret: APP.secret, redirectUris: [APP.redirect], firstParty: true }],
+        clients: [{ id: APP.id, secret: APP.secret, redirectUris: [APP.redirect], firstParty: true, allowedResources: [MODELS, JOBS], allowedScopes: ['models:read', 'jobs:submit'] }],
         resources: [
           { indicator: MODELS, scopes: ['models:read'] },
           { indicator: JOBS, scopes: ['jobs:submit'] },

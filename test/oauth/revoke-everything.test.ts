@@ -43,8 +43,8 @@ describe('ending every credential', () => {
       reachableIssuer: true,
       config: {
         clients: [
-          { id: FIRST.id, secret: FIRST.secret, redirectUris: [FIRST.redirect], firstParty: true },
-          { id: SERVICE.id, secret: SERVICE.secret, grantTypes: ['client_credentials'] },
+          { id: FIRST.id, secret: FIRST.secret, redirectUris: [FIRST.redirect], firstParty: true, allowedResources: [JWT_RESOURCE], allowedScopes: ['jobs:submit'] },
+          { id: SERVICE.id, secret: SERVICE.secret, grantTypes: ['client_credentials'], allowedResources: [JWT_RESOURCE], allowedScopes: ['jobs:submit'] },
           { id: JOBS.id, secret: JOBS.secret, resourceServer: true, resources: [JWT_RESOURCE] },
           { ...CLIENT, resourceServer: true },
         ],

@@ -22,7 +22,7 @@ describe('metrics', () => {
       config: {
         metrics: { token: METRICS_TOKEN, listen: `127.0.0.1:${port}` },
         auth: { lockout: { maxFailuresPerAccountAndIp: 2 } },
-        clients: [{ ...CLIENT, resourceServer: true, grantTypes: ['client_credentials'] }],
+        clients: [{ ...CLIENT, resourceServer: true, grantTypes: ['client_credentials'], allowedResources: ['https://api.example'], allowedScopes: ['read'] }],
         resources: [{ indicator: 'https://api.example', scopes: ['read'] }],
       },
     });

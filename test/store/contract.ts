@@ -756,9 +756,9 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         advance(10 * MINUTE);
         const n = next();
         const rotated = await store.rotateRefreshToken(user.id, session.refreshHash, n, now);
-        expect(rotated).toEqual({ outcome: 'ok', session: { ...session, refreshHash: n.refreshHash } });
+        expect(rotated).toEqual({ outcome: 'ok', session: { ...session, refreshHash: n.refreshHash, lastRefreshAt: now } });
         expect(await store.useAccessToken(user.id, n.accessHash, now)).toEqual({
-          session: { ...session, refreshHash: n.refreshHash },
+          session: { ...session, refreshHash: n.refreshHash, lastRefreshAt: now },
           user,
           accessExpiresAt: n.accessExpiresAt,
         });
@@ -771,6 +771,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         const { user, session } = await login();
         const n = next();
         expect((await store.rotateRefreshToken(user.id, session.refreshHash, n, now)).outcome).toBe('ok');
+        const rotatedAt = now;
         advance(MINUTE);
         const replay = next();
         expect(await store.rotateRefreshToken(user.id, session.refreshHash, replay, now)).toEqual({ outcome: 'reused' });
@@ -782,6 +783,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.findSessionByRefresh(user.id, n.refreshHash)).toEqual({
           ...session,
           refreshHash: n.refreshHash,
+          lastRefreshAt: rotatedAt,
           revokedAt: reusedAt,
         });
       });
@@ -799,7 +801,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         const { user, session } = await login();
         const n = next();
         await store.rotateRefreshToken(user.id, session.refreshHash, n, now);
-        const current = { ...session, refreshHash: n.refreshHash };
+        const current = { ...session, refreshHash: n.refreshHash, lastRefreshAt: now };
         expect(await store.findSessionByRefresh(user.id, session.refreshHash)).toEqual(current);
         expect(await store.findSessionByRefresh(user.id, n.refreshHash)).toEqual(current);
         expect(await store.findSessionByRefresh(user.id, hex64())).toBeNull();

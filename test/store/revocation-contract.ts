@@ -51,6 +51,27 @@ export function revocationContract(makeStore: StoreFactory): void {
       expect(await store.useAccessToken(owner.id, later.access, now)).not.toBeNull();
     });
 
+    it('listUserSessions lists the running logins of one user, oldest first, with what they record', async () => {
+      const owner = await user();
+      const other = await user();
+      const first = await session(owner, { kind: 'api', userAgent: 'curl/8.5.0' });
+      now += MINUTE;
+      const second = await session(owner, { kind: 'browser', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)', ip: '2001:db8::7' });
+      const gone = await session(owner);
+      const ended = await session(owner, { expiresAt: now + MINUTE });
+      await session(other);
+      await store.revokeSession(owner.id, gone.s.id, now);
+      now += 2 * MINUTE;
+      const next = { refreshHash: hex64(), accessHash: hex64(), accessExpiresAt: now + MINUTE };
+      expect((await store.rotateRefreshToken(owner.id, first.s.refreshHash, next, now)).outcome).toBe('ok');
+      const listed = await store.listUserSessions(owner.id, now);
+      expect(listed).toEqual([{ ...first.s, refreshHash: next.refreshHash, lastRefreshAt: now }, second.s]);
+      expect(ended.s.expiresAt).toBeLessThan(now);
+      expect(await store.listUserSessions(base62(12), now)).toEqual([]);
+      await store.revokeUserSessions(owner.id, now);
+      expect(await store.listUserSessions(owner.id, now)).toEqual([]);
+    });
+
     it('revokeUserSessions revokes each running login of the user, counts them, and is idempotent', async () => {
       const owner = await user();
       const other = await user();

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, NON_RS_CLIENT, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { ADMIN_PASSWORD, CLIENT, NON_RS_CLIENT, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { freePort } from '../helpers/redis-server.js';
 import { FakeCiIssuer, newSigningKey, unsecuredToken, type SigningKey } from '../helpers/fake-ci-issuer.js';
 
@@ -11,6 +11,7 @@ const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 const AUDIENCE = 'https://tessera.test';
 const MAIN = { repository: 'acme/models', ref: 'refs/heads/main', aud: AUDIENCE };
 const CLUSTER = 'https://kubernetes.cluster.internal';
+const DEPLOYER = { id: 'deployer', secret: 'deployer-secret-0123456789abcdef' };
 
 describe('RFC 8693 workload identity token exchange', () => {
   let ci: FakeCiIssuer;
@@ -39,6 +40,7 @@ describe('RFC 8693 workload identity token exchange', () => {
     const issuer = (url: string, rules: object[]) => ({ issuer: url, audience: AUDIENCE, refreshCooldown: 0, fetchTimeout: '3s', rules });
     gw = await startTestGateway({
       config: {
+        clients: [{ ...CLIENT, resourceServer: true }, NON_RS_CLIENT, { ...DEPLOYER, allowedScopes: ['read'] }],
         workloadIdentity: {
           maxLifetime: '30m',
           issuers: [
@@ -191,6 +193,18 @@ describe('RFC 8693 workload identity token exchange', () => {
     const meta = (await gw.api('GET', '/.well-known/openid-configuration')).body;
     expect(meta.grant_types_supported).toContain(EXCHANGE);
     expect(meta.grant_types_supported).toContain('client_credentials');
+  });
+
+  it('a client that authenticates is held to its allowedScopes; the refused request does not use up the job token', async () => {
+    const job = await token(MAIN);
+    const refused = await exchange(job, { client_id: DEPLOYER.id, client_secret: DEPLOYER.secret });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({ error: 'invalid_scope', error_description: 'the client may not obtain scope resource:models:rw' });
+    const none = await exchange(job, { client_id: NON_RS_CLIENT.id, client_secret: NON_RS_CLIENT.secret, scope: 'read' });
+    expect(none.body.error).toBe('invalid_scope');
+    const narrowed = await exchange(job, { client_id: DEPLOYER.id, client_secret: DEPLOYER.secret, scope: 'read' });
+    expect(narrowed.status).toBe(200);
+    expect(narrowed.body.scope).toBe('read');
   });
 
   it('bad requests change nothing; presented client credentials must be valid; other grants still reach the provider', async () => {

@@ -260,4 +260,21 @@ const revoke: Command = {
   },
 };
 
-export const tokenCommands: Command[] = [create, list, describe, edit, revoke];
+const rotate: Command = {
+  spec: {
+    path: ['token', 'rotate'],
+    summary: 'Regenerate a token: a new secret with the same name, scopes and expiry policy; the old secret stops working.',
+    args: 'ID',
+    arity: [1, 1],
+    options: { quiet: { type: 'boolean', short: 'q', help: 'print only the new token, for scripts' } },
+  },
+  async run(ctx) {
+    const [id] = await resolveTokenIds(ctx, ctx.args.positionals);
+    const rotated = await ctx.client().request<CreatedToken>('POST', `${path(id!)}/rotate`);
+    if (ctx.args.flag('quiet')) return ctx.print(rotated.token);
+    if (ctx.json) return ctx.print(json(rotated));
+    ctx.print(`Rotated token ${id} into ${rotated.id} "${rotated.name}"; expires ${moment(rotated.expires_at, Date.now())}.\n\n    ${rotated.token}\n\n${ctx.paint('yellow', rotated.warning ?? 'Store this token now: it is shown only once.')}`);
+  },
+};
+
+export const tokenCommands: Command[] = [create, list, describe, edit, revoke, rotate];

@@ -7,7 +7,7 @@
 import { usageOf, type CommandSpec, type Options } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
-import { json, relative, table } from '../output.js';
+import { fields, json, relative, table } from '../output.js';
 import { askLine, askSecret, interactive, readStdin } from '../prompt.js';
 
 /** `presentUser` in src/http/presenters.ts. */
@@ -143,4 +143,27 @@ const remove: Command = {
   },
 };
 
-export const userCommands: Command[] = [list, add, set, disable, remove];
+const show: Command = {
+  spec: { path: ['user', 'show'], summary: 'Show one user: source, role, groups, status, token permission.', args: 'NAME', arity: [1, 1] },
+  async run(ctx) {
+    const user = await ctx.client().request<User>('GET', path(ctx.args.positionals[0]!));
+    if (ctx.json) return ctx.print(json(user));
+    ctx.print(
+      fields([
+        ['Username', user.username],
+        ['Id', user.id],
+        ['Display name', user.display_name],
+        ['Email', user.email],
+        ['Source', user.source],
+        ['Role', user.role],
+        ['Status', user.enabled ? 'enabled' : 'disabled'],
+        ['Groups', user.groups.length ? user.groups.join(', ') : '-'],
+        ['Token creator', user.token_creator ? 'yes' : 'no'],
+        ['Created', user.created_at],
+        ['Updated', user.updated_at],
+      ]),
+    );
+  },
+};
+
+export const userCommands: Command[] = [list, show, add, set, disable, remove];

@@ -20,7 +20,7 @@ export function forwardAuthRoutes(services: Services): Router {
     if (!principal) throw new Unauthorized('send a token: Authorization: Bearer <token>');
     ctx.state.principal = principal;
     const wanted = typeof ctx.query.scope === 'string' ? ctx.query.scope.split(/[ ,]+/).filter(Boolean) : [];
-    if (!holdsAll(principal.scopes, wanted)) throw new InsufficientScope(`this needs scope ${wanted.join(' ')}`);
+    if (!holdsAll(principal.scopes, wanted)) throw new InsufficientScope(`this needs scope ${wanted.join(' ')}`, wanted);
     ctx.set({
       'Cache-Control': 'no-store',
       'X-Tessera-User': principal.user.username,

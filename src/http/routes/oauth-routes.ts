@@ -5,6 +5,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { setRequestActor } from '../../audit/context.js';
+import type { ClientConfig } from '../../config/schema.js';
 import { InvalidClient } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { looksLikeJwt } from '../../oauth/jwt-introspection.js';
@@ -16,6 +17,9 @@ import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introsp
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
 const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
+
+/** Clients with a plain secret are oidc-provider's too (clients-metadata.ts); `secretHash` ones are Tessera's only. */
+const hasProviderRegistration = (client: ClientConfig) => Boolean(client.secret);
 
 /** oidc-provider reads the body itself: hand it the text already read. */
 export async function delegate(oidc: OpenIdProvider, ctx: Context, limit: number): Promise<void> {
@@ -51,15 +55,24 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
     }
   }
 
-  // Personal access tokens take Tessera's one-round-trip path before anything of oidc-provider's
-  // runs; provider tokens go to oidc-provider's introspection with Tessera's policy.
+  // The client authenticates here first, whatever the token, so a bad or missing client
+  // authentication gets the same 401 invalid_client (with WWW-Authenticate: Basic) for every kind.
+  // Personal access tokens then take Tessera's one-round-trip path; provider tokens go to
+  // oidc-provider's introspection with Tessera's policy.
   router.post('/introspect', async (ctx) => {
     const body = await readForm(ctx, limit);
     const token = stringField(body, 'token', true);
+    const caller = await client(ctx, body);
     // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
     const jwt = looksLikeJwt(token);
-    if (!jwt && !isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx, limit);
-    const caller = await client(ctx, body);
+    if (!jwt && !isTesseraToken(token) && token.length <= 4096) {
+      if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
+      // A `secretHash` client is not the provider's: no provider token was issued to it (and the
+      // config refuses `resources` on it), so none is active for it.
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { active: false };
+      return;
+    }
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
     const answer = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
@@ -75,8 +88,15 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
   router.post('/revoke', async (ctx) => {
     const body = await readForm(ctx, limit);
     const token = stringField(body, 'token', true);
-    if (!isTesseraToken(token) && token.length <= 4096) return delegate(oidc, ctx, limit);
     const caller = await client(ctx, body);
+    if (!isTesseraToken(token) && token.length <= 4096) {
+      if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
+      // Nothing the provider issued belongs to a `secretHash` client: RFC 7009 §2.2 says 200.
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 200;
+      ctx.body = '';
+      return;
+    }
     await introspection.revoke(caller, token);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 200;

@@ -28,7 +28,7 @@ export function sessionRoutes(services: Services): Router {
     // lock out (src/identity/throttle.ts).
     const { user, device } = await login.signIn({ username, password, ip: ctx.ip, source: stringField(body, 'source'), device: stringField(body, 'device_token') });
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { ...(await sessions.start(user, ctx.ip)), device_token: device };
+    ctx.body = { ...(await sessions.start(user, ctx.ip, undefined, ctx.get('user-agent'))), device_token: device };
   });
 
   router.post('/login/refresh', async (ctx) => {

@@ -37,6 +37,7 @@ export function tokenRoutes(services: Services): Router {
       ...presentToken(created.record, created.owner, clock()),
       token: created.secret,
       evicted: created.evicted,
+      ...(created.clampedToCaller ? { notice: 'No lifetime was given: the token expires with the token that created it.' } : {}),
       warning: 'Store this token now: it is shown only once.',
     };
   });

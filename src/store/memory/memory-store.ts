@@ -267,6 +267,7 @@ export class MemoryStore implements Store {
       return { outcome: 'reused' };
     }
     live.session.refreshHash = next.refreshHash;
+    live.session.lastRefreshAt = now;
     space.refresh.set(next.refreshHash, sessionId);
     space.access.set(next.accessHash, { sessionId, expiresAt: next.accessExpiresAt });
     return { outcome: 'ok', session: copy(live.session) };
@@ -282,6 +283,11 @@ export class MemoryStore implements Store {
   async revokeSession(userId: string, sessionId: string, now: number): Promise<void> {
     const session = this.spaces.get(userId)?.sessions.get(sessionId);
     if (session && !session.revokedAt) session.revokedAt = now;
+  }
+
+  async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    const sessions = [...(this.spaces.get(userId)?.sessions.values() ?? [])];
+    return sessions.filter((s) => s.revokedAt === undefined && s.expiresAt > now).sort((a, b) => a.createdAt - b.createdAt).map(copy);
   }
 
   async revokeUserSessions(userId: string, now: number): Promise<number> {

@@ -596,6 +596,21 @@ export class RedisStore implements Store, DurabilityChecks {
     await this.run('revokeSession', `${this.base(userId)}s:${sessionId}`, now);
   }
 
+  /** Read only: the session index (score = session end) names the candidates; the records decide. */
+  async listUserSessions(userId: string, now: number): Promise<SessionRecord[]> {
+    if (!taggable(userId)) return [];
+    checkTime('now', now);
+    const base = this.base(userId);
+    const ids = await this.call('listUserSessions', () => this.redis.zrangebyscore(`${base}sessions`, `(${now}`, '+inf'));
+    if (!ids.length) return [];
+    // One hash slot ({userId}), so one MGET also on a Cluster.
+    const raws = await this.call('listUserSessions', () => this.redis.mget(ids.map((id) => `${base}s:${id}`)));
+    return raws
+      .flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as SessionRecord]))
+      .filter((s) => s.revokedAt === undefined && s.expiresAt > now)
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
   async revokeUserSessions(userId: string, now: number): Promise<number> {
     if (!taggable(userId)) return 0;
     checkTime('now', now);

@@ -416,6 +416,7 @@ if s.refreshHash ~= presented then
   return { 'reused' }
 end
 s.refreshHash = ARGV[4]
+s.lastRefreshAt = now
 local encoded = cjson.encode(s)
 redis.call('SET', skey, encoded, 'KEEPTTL')
 redis.call('SET', base .. 'r:' .. ARGV[4], sid, 'PXAT', s.expiresAt)

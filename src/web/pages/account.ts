@@ -10,19 +10,23 @@ import { readAuditPage } from '../../audit/query.js';
 import { accountPage } from '../views/account-page.js';
 import { securityLog } from '../views/audit-events.js';
 import { html } from '../html.js';
-import { showPage } from '../views/page.js';
+import { seeOther, showPage } from '../views/page.js';
 import { showErrorsAsPages } from './error-pages.js';
-import { principalOf, signedIn } from './guards.js';
+import { checkedForm, principalOf, signedIn } from './guards.js';
+import { presentSession } from '../../http/session-presenter.js';
+import { sessionList } from '../views/session-list.js';
 
 export function accountPages(services: Services): Router {
-  const { users, login } = services;
+  const { users, login, sessions, clock } = services;
   const router = new Router();
   router.use(showErrorsAsPages, signedIn(services));
+  const form = checkedForm(services);
 
   router.get('/account', async (ctx) => {
     const { user } = principalOf(ctx);
     const log = await readAuditPage(services.store, { filter: { involving: user.id }, limit: 20 });
     const source = login.listSources().find((s) => s.id === user.source);
+    const running = (await sessions.list(user.id)).map((s) => presentSession(s, user, principalOf(ctx).sessionId));
     showPage(ctx, {
       title: 'Your account',
       body: html`${accountPage({
@@ -30,8 +34,14 @@ export function accountPages(services: Services): Router {
         sourceName: source?.displayName ?? user.source,
         csrf: csrfToken(ctx),
       })}
+${sessionList({ sessions: running, revokeAction: (id) => `/account/sessions/${encodeURIComponent(id)}/revoke`, csrf: csrfToken(ctx), now: clock(), heading: 'Where you are signed in' })}
 ${securityLog(log.events)}`,
     });
+  });
+
+  router.post('/account/sessions/:id/revoke', form, async (ctx) => {
+    await sessions.revokeRunning(principalOf(ctx).user.id, ctx.params.id!);
+    seeOther(ctx, '/account');
   });
   return router;
 }

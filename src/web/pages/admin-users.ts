@@ -2,6 +2,7 @@
  * Admin pages for users: the list with search and token counts, creating a built-in user, and
  * one user's page (role, enabled, password reset). UserService and PatService hold the rules.
  */
+import { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { InvalidRequest } from '../../errors.js';
@@ -18,6 +19,9 @@ import { userPage, type UserPageView } from '../views/user-page.js';
 import { userHref, usersPage, type UsersPageView } from '../views/users-page.js';
 import { isFormProblem } from './error-pages.js';
 import { checkedForm, field, formOf, principalOf } from './guards.js';
+import { presentSession } from '../../http/session-presenter.js';
+import { html } from '../html.js';
+import { sessionList } from '../views/session-list.js';
 
 /** Rows per page of /admin/users: a screenful, cheap to render at any number of users. */
 export const USERS_PER_PAGE = 50;
@@ -39,15 +43,17 @@ const optional = (form: Fields, name: string) => field(form, name).trim() || und
 /** One user's admin page; `extra` carries a refused form back into it. */
 export async function showUser(ctx: Context, services: Services, username: string, extra: Partial<UserPageView> = {}, status = 200) {
   const { users, pats, clock, config } = services;
+  const vocabulary = new ScopeVocabulary(config);
   const principal = principalOf(ctx);
   const user = await users.get(username);
   const include = includeFromQuery(ctx.query);
   const now = clock();
   const tokens = await pats.list(principal, { user: user.username, include });
+  const running = (await services.sessions.list(user.id)).map((s) => presentSession(s, user, principal.sessionId));
   showPage(ctx, {
     title: `User ${user.username}`,
     status,
-    body: userPage({
+    body: html`${userPage({
       user: presentUser(user, { token_creator: users.mayCreateTokens(user) }),
       self: user.id === principal.user.id,
       tokens: tokens.map(({ token, owner }) => presentToken(token, owner, now)),
@@ -55,10 +61,12 @@ export async function showUser(ctx: Context, services: Services, username: strin
       csrf: csrfToken(ctx),
       now,
       limits: config.tokens,
+      vocabulary,
       minPasswordLength: config.passwords.minLength,
       notice: doneNotice(ctx.query),
       ...extra,
-    }),
+    })}
+${sessionList({ sessions: running, revokeAction: (id) => `${userHref(user.username)}/sessions/${encodeURIComponent(id)}/revoke`, csrf: csrfToken(ctx), now, heading: `Where ${user.username} is signed in` })}`,
   });
 }
 
@@ -133,6 +141,11 @@ export function userAdminRoutes(router: Router, services: Services): void {
     }
   }
 
+  router.post('/admin/users/:username/sessions/:id/revoke', form, async (ctx) => {
+    const user = await users.get(ctx.params.username!);
+    await services.sessions.revokeRunning(user.id, ctx.params.id!);
+    seeOther(ctx, userHref(user.username));
+  });
   router.post('/admin/users/:username/role', form, (ctx) => changeAccount(ctx, { role: roleField(formOf(ctx)) }, 'role-changed'));
 
   router.post('/admin/users/:username/enabled', form, (ctx) => {

@@ -3,6 +3,7 @@
  * describe, revoke, revoke all. Every rule is PatService's; these routes read the form, call it,
  * and show the answer. A refused form comes back with its error and what was typed.
  */
+import { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Services } from '../../gateway.js';
@@ -26,6 +27,7 @@ const PAGE_SIZE = 100;
 
 export function tokenPages(services: Services): Router {
   const { pats, users, clock, config } = services;
+  const vocabulary = new ScopeVocabulary(config);
   const router = new Router();
   router.use(showErrorsAsPages, signedIn(services));
   const form = checkedForm(services);
@@ -50,6 +52,7 @@ export function tokenPages(services: Services): Router {
         csrf: csrfToken(ctx),
         now,
         limits: config.tokens,
+        vocabulary,
         mayCreate: users.mayCreateTokens(principal.user),
         notice: html`${doneNotice(ctx.query)}${expiryBanner(expiringSoon(page.owner.id === principal.user.id ? page.tokens : [], config.notifications.expiryDays, now), now)}`,
         ...extra,
@@ -82,6 +85,17 @@ export function tokenPages(services: Services): Router {
     // after the revoke, so they stay on the page and read the outcome.
     await startWebSession(ctx, services, principal.user);
     seeOther(ctx, `/manage_tokens?done=revoked-all&count=${ended.tokens}&sessions=${ended.sessions}&grants=${ended.grants}`);
+  });
+
+  // Like creation, the one response carrying the new secret.
+  router.post('/manage_tokens/:id/rotate', form, async (ctx) => {
+    const rotated = await pats.rotate(principalOf(ctx), ctx.params.id!);
+    const now = clock();
+    showPage(ctx, {
+      title: 'Token regenerated',
+      status: 201,
+      body: createdTokenCard({ secret: rotated.secret, token: presentToken(rotated.record, rotated.owner, now), evicted: rotated.evicted, backHref: '/manage_tokens', now }),
+    });
   });
 
   router.post('/manage_tokens/:id/revoke', form, async (ctx) => {

@@ -11,6 +11,7 @@ import type { CreateTokenInput } from '../../tokens/pat-service.js';
 import { fieldErrors, type FieldPatterns } from './field-errors.js';
 import { html, type SafeHtml } from '../html.js';
 import { formatInstant, formatSpan } from './time-format.js';
+import type { DeclaredScope, ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 
 const DAY = 86_400_000;
 
@@ -24,13 +25,20 @@ export interface TokenFormValues {
   sliding_window?: string;
   max_lifetime?: string;
   scopes?: string;
+  /** Declared scopes ticked, from the `scope:<name>` checkboxes. */
+  checked?: string[];
 }
+
+/** A declared scope's checkbox; one field per scope because the form body takes no repeats. */
+const CHECKBOX_PREFIX = 'scope:';
 
 const FIELDS = ['name', 'description', 'expiration', 'expires', 'expires_on', 'sliding_window', 'max_lifetime', 'scopes'] as const;
 
 export function tokenFormValues(form: Fields): TokenFormValues {
   const values: TokenFormValues = {};
   for (const field of FIELDS) if (typeof form[field] === 'string') values[field] = form[field];
+  const checked = Object.keys(form).filter((k) => k.startsWith(CHECKBOX_PREFIX)).map((k) => k.slice(CHECKBOX_PREFIX.length));
+  if (checked.length) values.checked = checked;
   return values;
 }
 
@@ -42,7 +50,7 @@ export function tokenInputFromForm(form: Fields): CreateTokenInput {
   const input: CreateTokenInput = {
     name: values.name ?? '',
     description: normaliseLines(values.description ?? ''),
-    scopes: (values.scopes ?? '').trim().split(/\s+/).filter(Boolean),
+    scopes: [...(values.checked ?? []), ...(values.scopes ?? '').trim().split(/\s+/).filter(Boolean)],
   };
   if (values.expiration === 'sliding') {
     return { ...input, expiration: 'sliding', sliding_window: values.sliding_window, max_lifetime: values.max_lifetime };
@@ -93,6 +101,32 @@ export interface TokenFormView {
   now: number;
   values?: TokenFormValues;
   error?: string;
+  /** The declared scope vocabulary (config `scopes:`); without one, a free scope field only. */
+  vocabulary?: Pick<ScopeVocabulary, 'declared' | 'allowUndeclared'>;
+}
+
+/**
+ * Declared scopes as checkboxes with their descriptions (as GitHub and GitLab offer them); the
+ * free field only where something else may be typed: undeclared scopes allowed, or a declared
+ * pattern (`resource:<id>:r|w|rw`) whose id only the person knows.
+ */
+function scopeFields(view: TokenFormView, errors: ReturnType<typeof fieldErrors>): SafeHtml {
+  const values = view.values ?? {};
+  const declared = view.vocabulary?.declared ?? [];
+  const exact = declared.filter((d) => !d.pattern);
+  const patterns = declared.filter((d) => d.pattern);
+  const free = !view.vocabulary || view.vocabulary.allowUndeclared || patterns.length > 0;
+  const box = (d: DeclaredScope, i: number) =>
+    html`<label class="choice" for="scope-${i}"><input type="checkbox" id="scope-${i}" name="${CHECKBOX_PREFIX}${d.name}" value="1"${values.checked?.includes(d.name) ? html` checked` : ''}><span><code class="scope">${d.name}</code> <span class="hint">${d.description}</span></span></label>`;
+  const hint = patterns.length
+    ? html`separated by spaces, of the form ${patterns.map((d, i) => html`${i ? ', ' : ''}<code>${d.name}</code> (${d.description})`)}`
+    : html`separated by spaces, e.g. <code>read:packages resource:repo-42:r</code>`;
+  return html`${exact.length ? html`<fieldset id="token-scope-choices"><legend>Scopes <span class="hint">tick none for the full rights of the account</span></legend>${exact.map(box)}</fieldset>` : ''}
+  ${free
+    ? html`<label for="token-scopes">${exact.length ? 'Other scopes' : 'Scopes'} <span class="hint">${hint}${exact.length ? '' : html`; leave empty for the full rights of the account`}</span></label>
+  <input id="token-scopes" name="scopes" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.scopes ?? ''}"${errors.attributes('token-scopes')}>`
+    : ''}
+  ${errors.after('token-scopes')}`;
 }
 
 /**
@@ -122,7 +156,7 @@ const TOKEN_FIELDS: FieldPatterns = {
   'token-expires-on': /^(expires_at|expires_in|choose the date)\b/i,
   'token-window': /^sliding_window\b/i,
   'token-max-lifetime': /^max_lifetime\b/i,
-  'token-scopes': /^(scopes?|resource scopes|malformed scope|at most \d+ scopes|cannot grant|a scoped token)\b/i,
+  'token-scopes': /^(scopes?|resource scopes|malformed scope|unknown scope|at most \d+ scopes|cannot grant|a scoped token)\b/i,
 };
 
 export function tokenForm(view: TokenFormView): SafeHtml {
@@ -176,9 +210,7 @@ export function tokenForm(view: TokenFormView): SafeHtml {
     ${errors.after('token-max-lifetime')}
   </fieldset>
 
-  <label for="token-scopes">Scopes <span class="hint">separated by spaces, e.g. <code>read:packages resource:repo-42:r</code>; leave empty for the full rights of the account</span></label>
-  <input id="token-scopes" name="scopes" type="text" autocomplete="off" autocapitalize="off" spellcheck="false" value="${values.scopes ?? ''}"${errors.attributes('token-scopes')}>
-  ${errors.after('token-scopes')}
+  ${scopeFields(view, errors)}
   ${expiryPreview(view, expiration, preset)}
   <div class="actions"><button type="submit">Generate token</button></div>
 </form>`;

@@ -14,6 +14,8 @@ export interface TokenTableOptions {
   csrf: string;
   /** Form action revoking one token. */
   revokeAction: (id: string) => string;
+  /** Where "Regenerate" posts (a new secret, same settings); absent: no such button. */
+  rotateAction?: (id: string) => string;
   /** Form action saving a description; absent: descriptions are not edited here. */
   describeAction?: (id: string) => string;
   /** A description edit that failed: its form opens again with the error and the typed text. */
@@ -57,7 +59,12 @@ function revokeForm(token: PresentedToken, options: TokenTableOptions): SafeHtml
   return html`<form method="post" action="${options.revokeAction(token.id)}" data-confirm="Revoke the token “${token.name}”? Anything using it is refused from now on.">
   <input type="hidden" name="_csrf" value="${options.csrf}">
   <button type="submit" class="danger small" aria-label="Revoke ${token.name}">Revoke</button>
-</form>`;
+</form>${options.rotateAction
+    ? html`<form method="post" action="${options.rotateAction(token.id)}" data-confirm="Regenerate the token “${token.name}”? Its current secret stops working now; the new one is shown once.">
+  <input type="hidden" name="_csrf" value="${options.csrf}">
+  <button type="submit" class="secondary small" aria-label="Regenerate ${token.name}">Regenerate</button>
+</form>`
+    : ''}`;
 }
 
 function row(token: PresentedToken, options: TokenTableOptions): SafeHtml {

@@ -2,6 +2,7 @@
  * The user's own token page (/manage_tokens): the list with its filters, the "generate" form
  * (for users with the token-creator permission) and "revoke all my tokens".
  */
+import type { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import type { TesseraConfig } from '../../config/schema.js';
 import { html, type SafeHtml } from '../html.js';
 import { tokenForm, type TokenFormValues } from './token-form.js';
@@ -13,6 +14,8 @@ export interface TokensPageView {
   csrf: string;
   now: number;
   limits: TesseraConfig['tokens'];
+  /** The declared scopes the token form offers. */
+  vocabulary?: ScopeVocabulary;
   mayCreate: boolean;
   notice?: SafeHtml | '';
   /** A refused "generate" form: its error and what was typed. */
@@ -40,6 +43,7 @@ ${view.notice ?? ''}
     now: view.now,
     csrf: view.csrf,
     revokeAction: (id) => path(id, 'revoke'),
+    rotateAction: (id) => path(id, 'rotate'),
     describeAction: (id) => path(id, 'description'),
     describeProblem: view.describeProblem,
     emptyText: 'No tokens to show.',
@@ -59,6 +63,7 @@ ${view.notice ?? ''}
         csrf: view.csrf,
         heading: 'Generate a new token',
         limits: view.limits,
+        vocabulary: view.vocabulary,
         now: view.now,
         values: view.create?.values,
         error: view.create?.error,

@@ -2,6 +2,7 @@
  * Admin: one user: their account (role, enabled, password), their tokens (see, revoke, revoke
  * all) and a token generated on their behalf.
  */
+import type { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import type { TesseraConfig } from '../../config/schema.js';
 import { html, type SafeHtml } from '../html.js';
 import { instant } from './time-format.js';
@@ -18,6 +19,8 @@ export interface UserPageView {
   csrf: string;
   now: number;
   limits: TesseraConfig['tokens'];
+  /** The declared scopes the token form offers. */
+  vocabulary?: ScopeVocabulary;
   minPasswordLength: number;
   notice?: SafeHtml | '';
   /** A refused account form, shown in its section. */
@@ -120,6 +123,7 @@ ${view.notice ?? ''}
     heading: `Generate a token for ${user.username}`,
     intro: `The token acts as ${user.username}. Its secret is shown to you once: hand it over through a safe channel.`,
     limits: view.limits,
+    vocabulary: view.vocabulary,
     now: view.now,
     values: view.create?.values,
     error: view.create?.error,

@@ -1,0 +1,45 @@
+/**
+ * `tessera session list|revoke`: running sign-ins (API logins, browser sessions) over
+ * `/api/v1/me/sessions`, or another user's with `--user` (admins, `/api/v1/users/{u}/sessions`).
+ */
+import type { Command } from '../context.js';
+import { json, relative, table } from '../output.js';
+
+/** `presentSession` in src/http/session-presenter.ts. */
+interface Session {
+  id: string;
+  kind: 'api' | 'browser';
+  created_at: string;
+  last_refresh_at: string | null;
+  ip: string;
+  user_agent: string | null;
+  source: string;
+  current: boolean;
+}
+
+const base = (user: string | undefined) => (user ? `/api/v1/users/${encodeURIComponent(user)}/sessions` : '/api/v1/me/sessions');
+const userOption = { user: { type: 'string' as const, value: 'USER', help: 'another user\'s sessions (admins)' } };
+
+const list: Command = {
+  spec: { path: ['session', 'list'], summary: 'List running sign-ins: API logins and browser sessions.', options: userOption },
+  async run(ctx) {
+    const answer = await ctx.client().request<{ sessions: Session[] }>('GET', base(ctx.args.string('user')));
+    if (ctx.json) return ctx.print(json(answer));
+    if (!answer.sessions.length) return ctx.note('No running sessions.');
+    const now = Date.now();
+    const rows = answer.sessions.map((s) => [s.id, s.kind === 'api' ? 'api login' : 'browser', s.ip, relative(s.created_at, now), relative(s.last_refresh_at, now), (s.user_agent ?? '-').slice(0, 40), s.current ? '*' : '']);
+    ctx.print(table(['ID', 'KIND', 'FROM', 'STARTED', 'LAST REFRESH', 'CLIENT', 'CURRENT'], rows));
+  },
+};
+
+const revoke: Command = {
+  spec: { path: ['session', 'revoke'], summary: 'Sign sessions out.', args: 'ID...', arity: [1, 100], options: userOption },
+  async run(ctx) {
+    for (const id of ctx.args.positionals) {
+      await ctx.client().request('DELETE', `${base(ctx.args.string('user'))}/${encodeURIComponent(id)}`);
+      ctx.note(`Signed out session ${id}.`);
+    }
+  },
+};
+
+export const sessionCommands: Command[] = [list, revoke];
