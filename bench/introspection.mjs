@@ -79,7 +79,7 @@ async function serve() {
       passwords: { scryptCost: 1024 },
       // resourceServer: only resource servers may introspect users' PATs (explicit: not the default).
       // It may also get provider tokens (client credentials) to compare both token kinds.
-      clients: [{ id: 'bench', secret: clientSecret, resourceServer: true, grantTypes: ['client_credentials'] }],
+      clients: [{ id: 'bench', secret: clientSecret, resourceServer: true, grantTypes: ['client_credentials'], allowedResources: ['https://bench.example'], allowedScopes: ['read'] }],
       resources: [{ indicator: 'https://bench.example', scopes: ['read'] }],
     });
     let store;
