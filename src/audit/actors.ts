@@ -18,4 +18,3 @@ export function actorOf(principal: Principal): AuditActor {
 
 export const userTarget = (user: Pick<UserRecord, 'id' | 'username'>): AuditTarget => ({ userId: user.id, username: user.username });
 
-export const SYSTEM: AuditActor = { credential: 'system' };

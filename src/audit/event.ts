@@ -7,7 +7,7 @@
  * Authorization header or SAML response ever goes in (redact.ts enforces it once more).
  */
 
-export const AUDIT_TYPES = [
+const AUDIT_TYPES = [
   'login.succeeded',
   'login.failed',
   'login.throttled',

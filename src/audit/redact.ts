@@ -15,7 +15,7 @@ const SECRET_SHAPES = [
 
 export const REDACTED = '[redacted]';
 
-export function redactString(value: string): string {
+function redactString(value: string): string {
   let out = value;
   for (const shape of SECRET_SHAPES) out = out.replace(shape, REDACTED);
   // Control characters would let a client forge extra log lines.

@@ -11,7 +11,7 @@ export function json(value: unknown): string {
 }
 
 /** `text` followed by spaces up to `width` terminal columns. */
-export const padColumns = (text: string, width: number): string => text + ' '.repeat(Math.max(0, width - stringWidth(text)));
+const padColumns = (text: string, width: number): string => text + ' '.repeat(Math.max(0, width - stringWidth(text)));
 
 export function table(headers: string[], rows: (string | null)[][]): string {
   if (!rows.length) return '';

@@ -17,7 +17,7 @@ import { Conflict } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { UserService } from './users.js';
 
-export const ADMIN_USERNAME = 'admin';
+const ADMIN_USERNAME = 'admin';
 /** Set when the bootstrap admin exists or existed in this store. */
 export const BOOTSTRAP_MARKER = 'bootstrap:admin';
 const CHECK_INTERVAL_MS = 30_000;

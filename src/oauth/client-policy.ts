@@ -64,7 +64,7 @@ export function requestedScopes(scope: unknown): string[] {
 }
 
 /** The same refusal as oidc-provider's own error, for use inside its hooks (it renders only its own). */
-export function asProviderError(err: unknown): unknown {
+function asProviderError(err: unknown): unknown {
   if (err instanceof InvalidTarget) return new errors.InvalidTarget(err.message);
   if (err instanceof InvalidScope) return new errors.InvalidScope(err.message, '');
   return err;

@@ -20,7 +20,7 @@ import type { Store } from '../store/store.js';
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** 400 `slow_down` (RFC 8628 §3.5): still pending, and the client must poll less often. */
-export class SlowDown extends TesseraError {
+class SlowDown extends TesseraError {
   constructor() {
     super(400, 'slow_down', 'polling too fast: wait 5 seconds more between requests');
   }

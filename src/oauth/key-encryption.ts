@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 
 export const KEK_ENV = 'TESSERA_KEY_ENCRYPTION_KEY';
-export const PREVIOUS_KEK_ENV = 'TESSERA_KEY_ENCRYPTION_KEY_PREVIOUS';
+const PREVIOUS_KEK_ENV = 'TESSERA_KEY_ENCRYPTION_KEY_PREVIOUS';
 
 /** A KEK that is missing where needed, malformed, or does not open a stored value. */
 export class KeyEncryptionError extends Error {

@@ -21,8 +21,8 @@ import type { Store } from '../store/store.js';
 import { isWrapped, KeyEncryptionError, type KeyEncryption } from './key-encryption.js';
 import { keyPhases, keptKeys, nextPhaseChange, publishedOrder, type KeyEntry } from './key-set.js';
 
-export const SIGNING_KEYS_SETTING = 'oidc:signing-keys';
-export const COOKIE_KEYS_SETTING = 'oidc:cookie-keys';
+const SIGNING_KEYS_SETTING = 'oidc:signing-keys';
+const COOKIE_KEYS_SETTING = 'oidc:cookie-keys';
 /** Every setting that holds key material, for start-up wrapping and for backups. */
 export const KEY_SETTINGS = [SIGNING_KEYS_SETTING, COOKIE_KEYS_SETTING] as const;
 

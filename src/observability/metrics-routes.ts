@@ -37,7 +37,7 @@ export function metricsRoutes(metrics: Metrics, token: string | undefined): Rout
 }
 
 /** Parses `host:port` (`[::1]:9464` for IPv6). */
-export function parseListen(listen: string): { host: string; port: number } {
+function parseListen(listen: string): { host: string; port: number } {
   const at = listen.lastIndexOf(':');
   return { host: listen.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(at + 1)) };
 }

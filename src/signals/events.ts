@@ -21,7 +21,6 @@ export const EVENT_URIS: Record<SignalName, string> = {
 };
 
 export const VERIFICATION_URI = 'https://schemas.openid.net/secevent/ssf/event-type/verification';
-export const STREAM_UPDATED_URI = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated';
 
 export interface SignalSubject {
   userId: string;
@@ -46,7 +45,7 @@ export interface Signal {
 }
 
 /** CAEP leaves `credential_type` open to values transmitter and receiver agree on; this is a PAT. */
-export const PAT_CREDENTIAL = 'personal-access-token';
+const PAT_CREDENTIAL = 'personal-access-token';
 
 const revokedSession = { initiating_entity: 'policy' };
 

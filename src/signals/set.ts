@@ -21,7 +21,7 @@ export interface SetClaims {
   events: Record<string, Record<string, unknown>>;
 }
 
-export function subjectOf(issuer: string, signal: Signal, email?: string): Record<string, unknown> {
+function subjectOf(issuer: string, signal: Signal, email?: string): Record<string, unknown> {
   const identifiers: Record<string, unknown>[] = [{ format: 'iss_sub', iss: issuer, sub: signal.subject.userId }];
   if (email) identifiers.push({ format: 'email', email });
   return {

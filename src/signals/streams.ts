@@ -17,7 +17,7 @@ export const PUSH = 'urn:ietf:rfc:8935';
 export const POLL = 'urn:ietf:rfc:8936';
 const SETTING = 'ssf.streams';
 /** Streams one receiver may hold: enough for staging/production pairs, bounded against misuse. */
-export const MAX_STREAMS_PER_RECEIVER = 10;
+const MAX_STREAMS_PER_RECEIVER = 10;
 
 export type StreamStatus = 'enabled' | 'paused' | 'disabled';
 
@@ -35,7 +35,7 @@ export interface Stream {
 }
 
 /** The SSF signals (token-expiring is a webhook-only notice). */
-export const SSF_SIGNALS: SignalName[] = SIGNAL_NAMES.filter((n) => n !== 'token-expiring');
+const SSF_SIGNALS: SignalName[] = SIGNAL_NAMES.filter((n) => n !== 'token-expiring');
 export const EVENTS_SUPPORTED = SSF_SIGNALS.map((n) => EVENT_URIS[n]);
 const BY_URI = new Map(SSF_SIGNALS.map((n) => [EVENT_URIS[n], n] as const));
 

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import type { WebhookConfig } from './config.js';
 import type { Signal } from './events.js';
 
-export function webhookKey(secret: string): Buffer {
+function webhookKey(secret: string): Buffer {
   return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
 }
 

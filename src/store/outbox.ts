@@ -20,7 +20,7 @@ export interface OutboxItem {
 export type OutboxAddResult = 'added' | 'exists' | 'full';
 
 /** Names of queues and logs: they become part of store keys. */
-export const OUTBOX_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
+const OUTBOX_NAME = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 export function checkOutboxName(name: string): void {
   if (!OUTBOX_NAME.test(name)) throw new RangeError(`invalid outbox name ${JSON.stringify(name)}`);

@@ -145,7 +145,7 @@ export async function readSnapshot(lines: AsyncIterable<string> | Iterable<strin
 }
 
 /** What makes a store non-empty for `importSnapshot`: any user, or any of `settings`. */
-export async function storeContents(store: Store, settings: readonly string[]): Promise<{ users: number; settings: string[] }> {
+async function storeContents(store: Store, settings: readonly string[]): Promise<{ users: number; settings: string[] }> {
   const present = await Promise.all(settings.map(async (name) => ((await store.getSetting(name)) === null ? null : name)));
   return { users: (await store.listUsers()).length, settings: present.filter((n): n is string => n !== null) };
 }

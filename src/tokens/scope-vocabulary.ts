@@ -30,7 +30,7 @@ function compile(name: string): RegExp {
   return new RegExp(`^${segments.join(':')}$`);
 }
 
-export const isScopePattern = (name: string): boolean => name.includes('<id>') || name.includes('|');
+const isScopePattern = (name: string): boolean => name.includes('<id>') || name.includes('|');
 
 export class ScopeVocabulary {
   readonly declared: DeclaredScope[];

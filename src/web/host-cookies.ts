@@ -19,7 +19,7 @@ export interface HostCookie {
   set(ctx: Context, value: string, maxAgeMs?: number): void;
 }
 
-export const issuerIsHttps = (services: Services): boolean => services.config.server.issuer?.startsWith('https:') ?? false;
+const issuerIsHttps = (services: Services): boolean => services.config.server.issuer?.startsWith('https:') ?? false;
 
 /** `plainPath`: the path the cookie is scoped to without the prefix (with it, Path=/ is required). */
 export function hostCookie(services: Services, baseName: string, plainPath = '/'): HostCookie {

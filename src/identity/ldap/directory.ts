@@ -16,7 +16,7 @@ import { inAnyGroup, roleFor } from '../role-mapping.js';
 const ACCOUNT_DISABLED = 0x2;
 
 /** Values of an attribute, whatever case the server spelled its name in (LDAP names are case-insensitive). */
-export function attributeValues(entry: Entry, name: string): string[] {
+function attributeValues(entry: Entry, name: string): string[] {
   const wanted = name.toLowerCase();
   const key = Object.keys(entry).find((k) => k !== 'dn' && k.toLowerCase() === wanted);
   const value = key === undefined ? undefined : entry[key];

@@ -27,7 +27,7 @@ function domainOf(config: OidcSourceConfig, claims: Claims): string | undefined 
   return email.slice(email.lastIndexOf('@') + 1).toLowerCase() || undefined;
 }
 
-export function admit(config: OidcSourceConfig, claims: Claims): void {
+function admit(config: OidcSourceConfig, claims: Claims): void {
   for (const [name, expected] of Object.entries(config.requiredClaims)) {
     if (claims[name] !== expected) throw new Forbidden(`${config.displayName} did not vouch for this account: the ${name} claim is missing or not the required value`);
   }

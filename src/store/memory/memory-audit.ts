@@ -5,7 +5,7 @@
 import { compareEntryIds, type AuditEntry, type AuditRange } from '../audit-entries.js';
 
 /** At most this many events are kept in memory (about 1 KiB each: ~100 MiB at the bound). */
-export const MEMORY_AUDIT_MAX_ENTRIES = 100_000;
+const MEMORY_AUDIT_MAX_ENTRIES = 100_000;
 
 export class MemoryAuditLog {
   private entries: { ms: number; seq: number; entry: AuditEntry }[] = [];

@@ -22,12 +22,12 @@ const POLICY_FIX = 'set `maxmemory-policy noeviction` (redis.conf, or `CONFIG SE
 const PERSISTENCE_FIX = 'turn on AOF: `appendonly yes` with `appendfsync everysec` (redis.conf, or CONFIG SET then CONFIG REWRITE)';
 
 /** The primaries to check: every Cluster master, else the node the client is connected to. */
-export function primariesOf(redis: Redis | Cluster): Redis[] {
+function primariesOf(redis: Redis | Cluster): Redis[] {
   return (redis as Cluster).isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
 }
 
 /** `host:port` of the server a client talks to (for Sentinel: the primary it found). */
-export function nodeName(node: Redis): string {
+function nodeName(node: Redis): string {
   const stream = (node as unknown as { stream?: { remoteAddress?: string; remotePort?: number } }).stream;
   if (stream?.remoteAddress && stream.remotePort) return `${stream.remoteAddress}:${stream.remotePort}`;
   return `${node.options.host ?? '127.0.0.1'}:${node.options.port ?? 6379}`;
@@ -43,7 +43,7 @@ function infoField(info: string, field: string): string | undefined {
 }
 
 /** Reads one primary's settings (one round trip) and judges them. */
-export async function checkPrimary(node: Redis): Promise<DurabilityFinding[]> {
+async function checkPrimary(node: Redis): Promise<DurabilityFinding[]> {
   const name = nodeName(node);
   const replies = ((await node
     .pipeline()
