@@ -4,15 +4,13 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { setRequestActor } from '../../audit/context.js';
 import type { ClientConfig } from '../../config/schema.js';
-import { InvalidClient } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { looksLikeJwt } from '../../oauth/jwt-introspection.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TESSERA_SECRET } from '../../tokens/bearer.js';
 import { readForm, readProviderForm, stringField, type Fields } from '../body.js';
-import { formDecode, readAuthorization } from '../credentials.js';
+import { authenticateClient } from '../client-auth.js';
 import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introspection.js';
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
@@ -31,29 +29,7 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
   const limit = config.server.bodyLimitBytes;
   const router = new Router({ prefix: '/oauth2' });
 
-  async function client(ctx: Context, body: Fields) {
-    let presented;
-    try {
-      presented = readAuthorization(ctx);
-    } catch {
-      throw new InvalidClient('malformed Authorization header');
-    }
-    if (presented?.scheme === 'bearer') throw new InvalidClient('authenticate the client with Basic or client_secret_post');
-    const claimed = presented?.scheme === 'basic' ? formDecode(presented.username) : typeof body.client_id === 'string' ? body.client_id : undefined;
-    try {
-      const caller = await clients.authenticate({
-        basic: presented ? { id: formDecode(presented.username), secret: formDecode(presented.password) } : undefined,
-        post: body.client_id !== undefined ? { id: body.client_id, secret: body.client_secret } : undefined,
-      });
-      setRequestActor({ credential: 'client', clientId: caller.id });
-      return caller;
-    } catch (err) {
-      if (err instanceof InvalidClient) {
-        await services.audit.record({ type: 'client.auth_failed', outcome: 'failed', reason: 'invalid_client', actor: { credential: 'anonymous' }, target: { clientId: claimed?.slice(0, 200) } });
-      }
-      throw err;
-    }
-  }
+  const client = (ctx: Context, body: Fields) => authenticateClient(services, ctx, body);
 
   // The client authenticates here first, whatever the token, so a bad or missing client
   // authentication gets the same 401 invalid_client (with WWW-Authenticate: Basic) for every kind.

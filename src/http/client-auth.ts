@@ -1,0 +1,45 @@
+/**
+ * OAuth client authentication at Tessera's own OAuth endpoints (introspection, revocation, the
+ * workload token exchange): `client_secret_basic` or `client_secret_post`, never a bearer token.
+ * A failure is `invalid_client` (401, rendered with `WWW-Authenticate: Basic`) and an audit event
+ * naming the client id that was claimed; a success makes the client the request's actor.
+ */
+import type { Context } from 'koa';
+import { setRequestActor } from '../audit/context.js';
+import type { ClientConfig } from '../config/schema.js';
+import { InvalidClient } from '../errors.js';
+import type { Services } from '../gateway.js';
+import type { Fields } from './body.js';
+import { formDecode, readAuthorization } from './credentials.js';
+
+/**
+ * Authenticates the client that the request presents. With `optional`, a request that presents
+ * no client credentials at all passes as `undefined` (the token exchange, where a CI job has
+ * none); credentials that are presented must always be valid.
+ */
+export async function authenticateClient(services: Services, ctx: Context, body: Fields): Promise<ClientConfig>;
+export async function authenticateClient(services: Services, ctx: Context, body: Fields, options: { optional: true }): Promise<ClientConfig | undefined>;
+export async function authenticateClient(services: Services, ctx: Context, body: Fields, options: { optional?: boolean } = {}): Promise<ClientConfig | undefined> {
+  let presented;
+  try {
+    presented = readAuthorization(ctx);
+  } catch {
+    throw new InvalidClient('malformed Authorization header');
+  }
+  if (presented?.scheme === 'bearer') throw new InvalidClient('authenticate the client with Basic or client_secret_post');
+  if (options.optional && !presented && body.client_secret === undefined) return undefined;
+  const claimed = presented?.scheme === 'basic' ? formDecode(presented.username) : typeof body.client_id === 'string' ? body.client_id : undefined;
+  try {
+    const caller = await services.clients.authenticate({
+      basic: presented ? { id: formDecode(presented.username), secret: formDecode(presented.password) } : undefined,
+      post: body.client_id !== undefined ? { id: body.client_id, secret: body.client_secret } : undefined,
+    });
+    setRequestActor({ credential: 'client', clientId: caller.id });
+    return caller;
+  } catch (err) {
+    if (err instanceof InvalidClient) {
+      await services.audit.record({ type: 'client.auth_failed', outcome: 'failed', reason: 'invalid_client', actor: { credential: 'anonymous' }, target: { clientId: claimed?.slice(0, 200) } });
+    }
+    throw err;
+  }
+}
