@@ -1,109 +1,181 @@
 #!/usr/bin/env node
 /**
- * Throughput and latency of Tessera's hot path, against a bare Koa "hello" server as the baseline.
+ * Throughput, latency and cost of Tessera's hot path beside what the same stack can do at best,
+ * in ONE run with interleaved rounds (round 1: every case once, round 2: every case again, ...),
+ * so a machine that gets busier or quieter during the run moves every case alike.
  *
  *   npm run bench                      (= npm run build && node bench/introspection.mjs)
- *   BENCH_DURATION=20 BENCH_CONNECTIONS=100 node bench/introspection.mjs
+ *   BENCH_ROUNDS=3 BENCH_DURATION=5 BENCH_CASES=koa,introspect,verify node bench/introspection.mjs
  *
- * Cases, each measured with autocannon after a short warm-up:
- *   1. koa-hello         bare Koa, `ctx.body = 'hello'` (the baseline)
- *   2. introspect/redis  POST /oauth2/introspect (client_secret_basic) of an active PAT, Redis store
- *   3. verify/redis      GET /auth/verify with `Authorization: Bearer <PAT>` (forward-auth), Redis
- *   4. introspect/memory as 2, on the embedded in-memory store (what the Redis round trip costs)
+ * Cases (BENCH_CASES names):
+ *   koa         bare Koa, `ctx.body = 'hello'` (the ceiling of any Koa service here)
+ *   koa-get     a 15-line Koa + ioredis server doing one GET per request (the limit of "one Redis
+ *               round trip" on this stack)
+ *   oidc        oidc-provider 9's own introspection (a standalone instance started here, its default
+ *               in-memory adapter) of an opaque client-credentials access token it issued
+ *   introspect  Tessera POST /oauth2/introspect of an active PAT, Redis store
+ *   memory      the same on the embedded memory store
+ *   verify      Tessera GET /auth/verify with `Authorization: Bearer <PAT>`, Redis store
+ *   provider    Tessera introspection of an opaque access token its own provider issued, Redis
+ *   login       POST /api/v1/login (password; scrypt cost BENCH_SCRYPT_COST), Redis
+ *   create      POST /api/v1/tokens (create a PAT, evicting the oldest at the limit), Redis
  *
- * The servers run in a child process (this file, forked with --serve) so the load generator and
- * the server under test have one event loop each; they still share the machine's cores with each
- * other and with redis-server.
+ * Every server runs in its own child process (this file, forked with --serve), so the load
+ * generator's CPU is not counted and each case's CPU per request is its server's alone. Every
+ * Redis case uses a private redis-server (free port, AOF everysec, as the README recommends)
+ * started here, so Redis CPU, command time and AOF growth per request are this bench's alone.
  *
- * Environment: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 50),
- * BENCH_WARMUP (s, default 2), BENCH_REDIS_URL (default redis://127.0.0.1:6379), BENCH_LOG (0: no
- * access log; default: the production JSON logger, writing to /dev/null), BENCH_PRECISION (ms,
- * tokens.lastUsedPrecision of the Redis store; 0 = write on every check), BENCH_AUTOPIPELINE (1:
- * ioredis auto-pipelining).
+ * Environment: BENCH_ROUNDS (5), BENCH_DURATION (s per case per round, 10), BENCH_CONNECTIONS (50),
+ * BENCH_WARMUP (s, before round 1 only, 2), BENCH_CASES (comma list, default all),
+ * BENCH_SCRYPT_COST (1024), BENCH_LOG (0: no access log; default the production JSON logger to
+ * /dev/null).
  *
- * Exits non-zero when any case saw errors, timeouts, non-2xx answers or an unexpected body.
+ * Exits non-zero (and says why) when any request of any case saw an error, a timeout, a non-2xx
+ * answer or an unexpected body, or a server could not start. Children and redis-server are
+ * killed on every way out.
  */
-import { fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { fork, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { cpus } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
+const ALL_CASES = ['koa', 'koa-get', 'oidc', 'introspect', 'memory', 'verify', 'provider', 'login', 'create'];
+const KOA_GET_KEY = 'bench:koa-get';
+
+class BenchError extends Error {}
+
+/** Every process this bench starts; killed on any way out, including Ctrl-C. */
+const spawned = new Set();
+const scratchDirs = new Set();
+const killAll = () => {
+  for (const p of spawned) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+};
 
 function envNumber(name, fallback, { integer = false, min = 0 } = {}) {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    console.error(`bench: ${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
-    process.exit(2);
+    throw new BenchError(`${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
   }
   return n;
 }
 
+const listen = async (server) => {
+  server.keepAliveTimeout = 65_000;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return `http://127.0.0.1:${server.address().port}`;
+};
+
 // ---------------------------------------------------------------------------------------------
-// Child: the servers under test. Driven over IPC by the parent, one server at a time.
+// Child: one server under test, driven over IPC by the parent.
 // ---------------------------------------------------------------------------------------------
 
-async function serve() {
-  let current = null; // { close(): Promise<void> }
-
-  async function startKoa() {
+const servers = {
+  async koa() {
     const { default: Koa } = await import('koa');
     const { createServer } = await import('node:http');
     const app = new Koa();
     app.use((ctx) => {
       ctx.body = 'hello';
     });
-    const server = createServer(app.callback());
-    server.keepAliveTimeout = 65_000;
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    current = {
-      close: () =>
-        new Promise((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    };
-    return { url: `http://127.0.0.1:${server.address().port}` };
-  }
+    return { url: await listen(createServer(app.callback())) };
+  },
 
-  async function startTessera({ storeKind, prefix }) {
+  /** What "one Redis round trip per request" costs at best on this stack. */
+  async 'koa-get'({ redisUrl }) {
+    const { default: Koa } = await import('koa');
+    const { Redis } = await import('ioredis');
+    const { createServer } = await import('node:http');
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    const app = new Koa();
+    app.use(async (ctx) => {
+      ctx.body = await redis.get(KOA_GET_KEY);
+    });
+    return { url: await listen(createServer(app.callback())) };
+  },
+
+  /** oidc-provider on its own: client_credentials + introspection, default (in-memory) adapter. */
+  async oidc() {
+    const { default: Provider } = await import('oidc-provider');
+    const { createServer } = await import('node:http');
+    let handler = (_req, res) => res.writeHead(503).end();
+    const url = await listen(createServer((req, res) => handler(req, res)));
+    const secret = randomBytes(24).toString('base64url');
+    const key = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const provider = new Provider(url, {
+      clients: [{ client_id: 'bench', client_secret: secret, grant_types: ['client_credentials'], redirect_uris: [], response_types: [], token_endpoint_auth_method: 'client_secret_basic' }],
+      ttl: { ClientCredentials: 3600 },
+      features: { clientCredentials: { enabled: true }, introspection: { enabled: true }, devInteractions: { enabled: false } },
+      jwks: { keys: [{ ...key, kid: 'bench', use: 'sig', alg: 'RS256' }] },
+      cookies: { keys: [randomBytes(16).toString('hex')] },
+    });
+    handler = provider.callback();
+    const basic = Buffer.from(`bench:${secret}`).toString('base64');
+    const res = await fetch(`${url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    const answer = await res.json();
+    if (!answer.access_token) throw new Error(`oidc-provider issued no client-credentials token: HTTP ${res.status} ${JSON.stringify(answer)}`);
+    const token = answer.access_token;
+    return { url, introspectPath: '/token/introspection', clientId: 'bench', clientSecret: secret, providerToken: token };
+  },
+
+  async tessera({ storeKind, redisUrl, scryptCost }) {
     const { parseConfig } = await import('../dist/config/load.js');
     const { startGateway } = await import('../dist/server.js');
-    const clientSecret = randomBytes(24).toString('base64url'); // 32 characters
+    const clientSecret = randomBytes(24).toString('base64url');
     const config = parseConfig({
       server: { port: 0, host: '127.0.0.1' },
-      passwords: { scryptCost: 1024 },
-      // resourceServer: only resource servers may introspect users' PATs (explicit: not the default).
-      // It may also get provider tokens (client credentials) to compare both token kinds.
+      passwords: { scryptCost },
+      // The login case's access token also drives the create case for the whole run.
+      // The lockout also caps attempts in flight per account and address at its failure limits;
+      // 50 connections signing in as one account from one address would be 429s. Raised so the
+      // login case measures sign-ins (the throttle's bookkeeping still runs on each).
+      auth: { accessTokenTtl: '24h', lockout: { maxFailuresPerAccountAndIp: 10_000, maxFailuresPerAccount: 10_000, maxFailuresPerIp: 10_000 } },
+      // resourceServer: only resource servers may introspect users' PATs. It may also get
+      // provider tokens (client credentials), to compare both token kinds.
       clients: [{ id: 'bench', secret: clientSecret, resourceServer: true, grantTypes: ['client_credentials'], allowedResources: ['https://bench.example'], allowedScopes: ['read'] }],
       resources: [{ indicator: 'https://bench.example', scopes: ['read'] }],
     });
     let store;
     if (storeKind === 'redis') {
       const { RedisStore } = await import('../dist/store/redis/redis-store.js');
-      store = await RedisStore.connect({
-        url: REDIS_URL,
-        keyPrefix: prefix,
+      store = RedisStore.connect({
+        url: redisUrl,
+        keyPrefix: 'tessera-bench:',
         auditRetentionMs: config.tokens.auditRetention,
-        // BENCH_PRECISION=0 measures the old behaviour: a write on every check.
-        lastUsedPrecisionMs: process.env.BENCH_PRECISION !== undefined ? Number(process.env.BENCH_PRECISION) : config.tokens.lastUsedPrecision,
+        lastUsedPrecisionMs: config.tokens.lastUsedPrecision,
         commandTimeoutMs: config.store.commandTimeout,
-        autoPipelining: process.env.BENCH_AUTOPIPELINE === '1',
       });
     }
-    // Production logging: one JSON access line per request, written asynchronously (to /dev/null,
-    // so the terminal does not skew the numbers). BENCH_LOG=0 measures without any logging.
+    // Production logging: one JSON access line per request, asynchronous, to /dev/null.
     const { createLogger } = await import('../dist/observability/logger.js');
     const { pino } = await import('pino');
     const logger = process.env.BENCH_LOG === '0' ? undefined : createLogger({ level: 'info' }, { destination: pino.destination({ dest: '/dev/null', sync: false }) });
     const gw = await startGateway(config, { store, adminPassword: randomBytes(18).toString('base64url'), logger });
-    current = gw;
-    const user = await gw.services.users.create({ username: 'bench-user', displayName: 'Bench User' });
-    const { secret } = await gw.services.pats.create({ user, via: 'session', scopes: null }, { name: 'bench' });
+    const { users, pats } = gw.services;
+    // Three users: the checked PAT's owner must never see its token evicted by the create case.
+    const user = await users.create({ username: 'bench-user', displayName: 'Bench User' });
+    const { secret: pat } = await pats.create({ user, via: 'session', scopes: null }, { name: 'bench' });
+    const password = randomBytes(18).toString('base64url');
+    await users.create({ username: 'bench-login', displayName: 'Bench Login', password });
+    await users.create({ username: 'bench-creator', displayName: 'Bench Creator', password });
+    const login = async (username) => {
+      const res = await fetch(`${gw.url}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+      const body = await res.json();
+      if (res.status !== 200 || !body.access_token) throw new Error(`login as ${username}: HTTP ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      return body.access_token;
+    };
+    const creatorAccess = await login('bench-creator');
     const basic = Buffer.from(`bench:${clientSecret}`).toString('base64');
     const tokenRes = await fetch(`${gw.url}/oauth2/token`, {
       method: 'POST',
@@ -112,24 +184,23 @@ async function serve() {
     });
     const providerToken = (await tokenRes.json()).access_token;
     if (!providerToken) throw new Error(`no client-credentials token: HTTP ${tokenRes.status}`);
-    return { url: gw.url, pat: secret, providerToken, clientId: 'bench', clientSecret, username: user.username };
-  }
+    return { url: gw.url, close: () => gw.close(), introspectPath: '/oauth2/introspect', pat, providerToken, clientId: 'bench', clientSecret, username: user.username, loginPassword: password, creatorAccess };
+  },
+};
 
+async function serve() {
+  let running = null;
   process.on('message', async (msg) => {
     try {
       if (msg.cmd === 'start') {
-        if (current) throw new Error('a server is already running');
-        const info = msg.kind === 'koa' ? await startKoa() : await startTessera(msg);
+        const { close, ...info } = await servers[msg.kind](msg);
+        running = close ?? null;
         process.send({ ok: true, ...info });
       } else if (msg.cmd === 'cpu') {
         const { user, system } = process.cpuUsage();
         process.send({ ok: true, cpuMicros: user + system });
-      } else if (msg.cmd === 'stop') {
-        const running = current;
-        current = null;
-        if (running) await running.close();
-        process.send({ ok: true });
       } else if (msg.cmd === 'exit') {
+        await Promise.race([running?.(), new Promise((r) => setTimeout(r, 3000))]).catch(() => {});
         process.exit(0);
       }
     } catch (err) {
@@ -141,26 +212,27 @@ async function serve() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parent: load generation, checks, report.
+// Parent: private Redis, servers, checks, interleaved load, report.
 // ---------------------------------------------------------------------------------------------
 
-class BenchError extends Error {}
-
-function controller(child) {
+function startChild(label) {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  spawned.add(child);
   let pending = null;
   child.on('message', (msg) => {
     const p = pending;
     pending = null;
     if (!p) return;
     if (msg.ok) p.resolve(msg);
-    else p.reject(new BenchError(`server process: ${msg.error}`));
+    else p.reject(new BenchError(`${label} server: ${msg.error}`));
   });
   child.on('exit', (code, signal) => {
-    if (pending) pending.reject(new BenchError(`server process exited (code ${code}, signal ${signal})`));
+    if (pending) pending.reject(new BenchError(`${label} server exited (code ${code}, signal ${signal})`));
     pending = null;
   });
   const ready = new Promise((resolve, reject) => (pending = { resolve, reject }));
   return {
+    child,
     ready,
     request(msg) {
       if (pending) throw new Error('one request at a time');
@@ -169,236 +241,389 @@ function controller(child) {
         child.send(msg);
       });
     },
-  };
-}
-
-async function introspectionCheck(info) {
-  const basic = Buffer.from(`${encodeURIComponent(info.clientId)}:${encodeURIComponent(info.clientSecret)}`).toString('base64');
-  const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
-  const body = `token=${encodeURIComponent(info.pat)}`;
-  const res = await fetch(`${info.url}/oauth2/introspect`, { method: 'POST', headers, body });
-  const text = await res.text();
-  let json;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  if (res.status !== 200 || json?.active !== true || json.username !== info.username || json.token_use !== 'personal_access_token') {
-    throw new BenchError(`sample introspection was not an active PAT: HTTP ${res.status} ${text.slice(0, 300)}`);
-  }
-  // And a garbage token is inactive, so "active" above is not the gateway saying yes to anything.
-  const bad = await fetch(`${info.url}/oauth2/introspect`, { method: 'POST', headers, body: 'token=tsr_not-a-token' });
-  const badJson = await bad.json().catch(() => null);
-  if (bad.status !== 200 || badJson?.active !== false) throw new BenchError(`introspection of garbage was not {"active":false}: HTTP ${bad.status}`);
-  return { method: 'POST', path: '/oauth2/introspect', headers, body, expectBody: text };
-}
-
-/** oidc-provider's own opaque access token, at the same endpoint. */
-async function providerIntrospectionCheck(info) {
-  const basic = Buffer.from(`${encodeURIComponent(info.clientId)}:${encodeURIComponent(info.clientSecret)}`).toString('base64');
-  const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
-  const body = `token=${encodeURIComponent(info.providerToken)}`;
-  const res = await fetch(`${info.url}/oauth2/introspect`, { method: 'POST', headers, body });
-  const text = await res.text();
-  const json = JSON.parse(text);
-  if (res.status !== 200 || json.active !== true || json.client_id !== info.clientId) {
-    throw new BenchError(`sample introspection of a provider token was not active: HTTP ${res.status} ${text.slice(0, 300)}`);
-  }
-  // Provider answers carry no per-request varying field, so the body can be compared exactly.
-  return { method: 'POST', path: '/oauth2/introspect', headers, body, expectBody: text };
-}
-
-async function verifyCheck(info) {
-  const headers = { authorization: `Bearer ${info.pat}` };
-  const res = await fetch(`${info.url}/auth/verify`, { headers });
-  const text = await res.text();
-  if (res.status !== 200 || res.headers.get('x-tessera-user') !== info.username) {
-    throw new BenchError(`sample /auth/verify did not let the PAT through: HTTP ${res.status} ${text.slice(0, 300)}`);
-  }
-  const denied = await fetch(`${info.url}/auth/verify`, { headers: { authorization: 'Bearer tsr_not-a-token' } });
-  await denied.arrayBuffer();
-  if (denied.status !== 401) throw new BenchError(`/auth/verify with a garbage token answered ${denied.status}, not 401`);
-  return { method: 'GET', path: '/auth/verify', headers, expectBody: text };
-}
-
-async function koaCheck(info) {
-  const res = await fetch(`${info.url}/`);
-  const text = await res.text();
-  if (res.status !== 200 || text !== 'hello') throw new BenchError(`koa baseline answered ${res.status} ${text}`);
-  return { method: 'GET', path: '/', headers: {}, expectBody: 'hello' };
-}
-
-async function load(autocannon, info, req, seconds, connections) {
-  return autocannon({
-    url: `${info.url}${req.path}`,
-    method: req.method,
-    headers: req.headers,
-    body: req.body,
-    expectBody: req.expectBody,
-    connections,
-    pipelining: 1,
-    duration: seconds,
-  });
-}
-
-/** redis-server's own CPU time (user + system), in microseconds, from INFO cpu. */
-async function redisCpuMicros(redis) {
-  const info = await redis.info('cpu');
-  const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
-}
-
-async function deletePrefix(redis, prefix) {
-  if (redis.status === 'wait') await redis.connect();
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length) deleted += await redis.del(...keys);
-  } while (cursor !== '0');
-  return deleted;
-}
-
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function table(rows) {
-  const head = ['case', 'req/s (mean)', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'vs koa-hello', 'server CPU µs/req', 'redis CPU µs/req'];
-  const ms = (v) => (v < 1 ? '<1' : fmt(v, 0));
-  const us = (v) => (Number.isFinite(v) ? fmt(v, 0) : '-');
-  const body = rows.map((r) => [r.name, fmt(r.rps, 0), ms(r.p50), ms(r.p99), String(r.non2xx), String(r.errors), r.ratio, us(r.gwCpuPerReq), us(r.redisCpuPerReq)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...body.map(line)].join('\n');
-}
-
-async function main() {
-  const seconds = envNumber('BENCH_DURATION', 10, { min: 1 });
-  const connections = envNumber('BENCH_CONNECTIONS', 50, { integer: true, min: 1 });
-  const warmup = envNumber('BENCH_WARMUP', 2, { min: 0 });
-  const { default: autocannon } = await import('autocannon');
-  const { default: Redis } = await import('ioredis');
-  // A separate client for INFO and the final cleanup; the gateway's store has its own.
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-
-  const prefix = `tessera-bench:${randomUUID()}:`;
-  const cores = cpus();
-  console.log(`Tessera introspection benchmark, ${new Date().toISOString()}`);
-  console.log(`node ${process.version}, ${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), Redis ${REDIS_URL}`);
-  console.log(`autocannon: ${connections} connections, pipelining 1, ${seconds} s per case after a ${warmup} s warm-up`);
-  console.log(
-    `NOTE: load generator (this process), server under test (a child process) and redis-server all run on this machine and share its ${cores.length} cores; absolute figures understate a dedicated server, the ratios are the useful part.`,
-  );
-
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ctl = controller(child);
-  const results = [];
-  let failure = null;
-  try {
-    await ctl.ready;
-    try {
-      await redis.connect();
-    } catch (err) {
-      throw new BenchError(`cannot reach Redis at ${REDIS_URL} (set BENCH_REDIS_URL): ${err.message}`);
-    }
-    const cases = [
-      { name: 'koa-hello (baseline)', start: { kind: 'koa' }, checks: [['', koaCheck]] },
-      {
-        name: 'redis',
-        start: { kind: 'tessera', storeKind: 'redis', prefix },
-        checks: [
-          ['introspect PAT (redis)', introspectionCheck],
-          ['auth/verify PAT (redis)', verifyCheck],
-          ['introspect provider token (redis)', providerIntrospectionCheck],
-        ],
-      },
-      { name: 'memory', start: { kind: 'tessera', storeKind: 'memory' }, checks: [['introspect PAT (memory)', introspectionCheck]] },
-    ];
-    for (const group of cases) {
-      const info = await ctl.request({ cmd: 'start', ...group.start });
-      let caseFailed = true;
-      try {
-        for (const [label, check] of group.checks) {
-          const name = label || group.name;
-          const req = await check(info);
-          if (warmup > 0) {
-            process.stdout.write(`  ${name}: warm-up ${warmup} s ... `);
-            const w = await load(autocannon, info, req, warmup, connections);
-            if (w.errors || w.timeouts || w.non2xx || w.mismatches) {
-              throw new BenchError(`${name}: warm-up failed: ${w.errors} errors (${w.timeouts} timeouts), ${w.non2xx} non-2xx, ${w.mismatches} unexpected bodies`);
-            }
-          } else {
-            process.stdout.write(`  ${name}: `);
-          }
-          process.stdout.write(`measuring ${seconds} s ... `);
-          const usesRedis = group.start.storeKind === 'redis';
-          const gwBefore = (await ctl.request({ cmd: 'cpu' })).cpuMicros;
-          const redisBefore = usesRedis ? await redisCpuMicros(redis) : 0;
-          const r = await load(autocannon, info, req, seconds, connections);
-          const gwCpu = (await ctl.request({ cmd: 'cpu' })).cpuMicros - gwBefore;
-          const redisCpu = usesRedis ? (await redisCpuMicros(redis)) - redisBefore : NaN;
-          console.log(`${fmt(r.requests.mean)} req/s`);
-          results.push({
-            name,
-            rps: r.requests.mean,
-            p50: r.latency.p50,
-            p99: r.latency.p99,
-            non2xx: r.non2xx,
-            errors: r.errors, // autocannon counts timeouts among errors too
-            mismatches: r.mismatches,
-            total: r.requests.total,
-            gwCpuPerReq: r.requests.total ? gwCpu / r.requests.total : NaN,
-            redisCpuPerReq: r.requests.total ? redisCpu / r.requests.total : NaN,
-          });
-        }
-        caseFailed = false;
-      } finally {
-        // On a failure already on its way up, a failing stop must not replace it.
-        await ctl.request({ cmd: 'stop' }).catch((err) => {
-          if (!caseFailed) throw err;
-        });
-      }
-    }
-  } catch (err) {
-    failure = err;
-  } finally {
-    if (child.connected) child.send({ cmd: 'exit' });
-    if (child.exitCode === null && child.signalCode === null) {
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.connected) child.send({ cmd: 'exit' });
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await once(child, 'exit');
       clearTimeout(timer);
-    }
-    try {
-      const deleted = await deletePrefix(redis, prefix);
-      console.log(`cleanup: deleted ${deleted} Redis keys under ${prefix}`);
-    } catch (err) {
-      console.error(`cleanup: could not delete the Redis keys under ${prefix}: ${err.message}`);
-      failure ??= err;
-    } finally {
-      redis.disconnect();
-    }
-  }
-
-  if (results.length) {
-    const base = results[0].rps;
-    for (const r of results) r.ratio = `${(r.rps / base).toFixed(2)}x`;
-    console.log('');
-    console.log(table(results));
-    console.log('');
-    console.log('req/s is the mean of per-second samples; latency percentiles are over every request (ms, 1 ms resolution);');
-    console.log('"vs koa-hello" is req/s relative to the bare Koa baseline measured in this same run;');
-    console.log('CPU µs/req is the CPU time (user+system) the server process, and redis-server (INFO cpu, whole server), spent per request.');
-  }
-
-  const bad = results.filter((r) => r.non2xx || r.errors || r.mismatches || !r.total);
-  for (const r of bad) {
-    console.error(`FAIL ${r.name}: ${r.non2xx} non-2xx, ${r.errors} errors (incl. timeouts), ${r.mismatches} unexpected bodies, ${r.total} requests`);
-  }
-  if (failure) console.error(`FAIL: ${failure instanceof BenchError ? failure.message : failure.stack || failure}`);
-  process.exit(failure || bad.length ? 1 : 0);
+    },
+  };
 }
 
-if (process.argv.includes('--serve')) await serve();
-else await main();
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+/** A throwaway redis-server with AOF (everysec), as production runs it. */
+async function startRedis(Redis) {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  scratchDirs.add(dir);
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--auto-aof-rewrite-percentage', '0', '--dir', dir], { stdio: 'ignore' });
+  spawned.add(proc);
+  const exited = once(proc, 'exit');
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  admin.on('error', () => {});
+  for (let i = 0; ; i++) {
+    try {
+      await admin.connect();
+      break;
+    } catch (err) {
+      if (i > 100 || proc.exitCode !== null) {
+        await stop();
+        throw new BenchError(`private redis-server did not start on port ${port}: ${err.message}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { url: `redis://127.0.0.1:${port}`, admin, stop };
+}
+
+/** redis-server's counters: CPU (µs), AOF size (bytes), script calls and their time (µs). */
+async function redisCounters(admin) {
+  const text = await admin.info('all');
+  const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(text)?.[1] ?? NaN);
+  let scriptCalls = 0;
+  let scriptMicros = 0;
+  for (const m of text.matchAll(/^cmdstat_(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro):calls=(\d+),usec=(\d+)/gm)) {
+    scriptCalls += Number(m[2]);
+    scriptMicros += Number(m[3]);
+  }
+  return { cpu: (field('used_cpu_user') + field('used_cpu_sys')) * 1e6, aof: field('aof_current_size'), scriptCalls, scriptMicros };
+}
+
+async function requestJson(url, init) {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, text, json };
+}
+
+const form = (info) => ({
+  authorization: `Basic ${Buffer.from(`${encodeURIComponent(info.clientId)}:${encodeURIComponent(info.clientSecret)}`).toString('base64')}`,
+  'content-type': 'application/x-www-form-urlencoded',
+});
+
+/**
+ * Each case: which server it needs and a sample check made before any load. The check proves the
+ * request does what the case claims (an active answer, and an inactive one for garbage, so
+ * "active" is not the server saying yes to anything) and returns autocannon's request; where
+ * every answer is the same, its body becomes `expectBody`, so every measured answer is checked.
+ */
+const CASES = {
+  koa: {
+    label: 'bare Koa',
+    server: 'koa',
+    async request(info) {
+      const res = await requestJson(`${info.url}/`);
+      if (res.status !== 200 || res.text !== 'hello') throw new BenchError(`bare Koa answered ${res.status} ${res.text}`);
+      return { method: 'GET', path: '/', expectBody: 'hello' };
+    },
+  },
+  'koa-get': {
+    label: 'Koa + ioredis GET',
+    server: 'koa-get',
+    redis: true,
+    async request(info) {
+      const res = await requestJson(`${info.url}/`);
+      if (res.status !== 200 || res.text !== 'hello') throw new BenchError(`Koa+GET answered ${res.status} ${res.text}`);
+      return { method: 'GET', path: '/', expectBody: 'hello' };
+    },
+  },
+  oidc: {
+    label: 'oidc-provider introspection',
+    server: 'oidc',
+    request: (info) => introspection(info, info.providerToken, (j) => j.active === true && j.client_id === info.clientId),
+  },
+  introspect: {
+    label: 'introspect PAT (redis)',
+    server: 'tessera-redis',
+    redis: true,
+    check: true,
+    request: (info) => introspection(info, info.pat, (j) => j.active === true && j.username === info.username && j.token_use === 'personal_access_token'),
+  },
+  memory: {
+    label: 'introspect PAT (memory)',
+    server: 'tessera-memory',
+    request: (info) => introspection(info, info.pat, (j) => j.active === true && j.username === info.username),
+  },
+  verify: {
+    label: 'auth/verify PAT (redis)',
+    server: 'tessera-redis',
+    redis: true,
+    check: true,
+    async request(info) {
+      const headers = { authorization: `Bearer ${info.pat}` };
+      const res = await fetch(`${info.url}/auth/verify`, { headers });
+      const text = await res.text();
+      if (res.status !== 200 || res.headers.get('x-tessera-user') !== info.username) throw new BenchError(`/auth/verify did not let the PAT through: HTTP ${res.status} ${text.slice(0, 300)}`);
+      const denied = await fetch(`${info.url}/auth/verify`, { headers: { authorization: 'Bearer tsr_not-a-token' } });
+      await denied.arrayBuffer();
+      if (denied.status !== 401) throw new BenchError(`/auth/verify with a garbage token answered ${denied.status}, not 401`);
+      return { method: 'GET', path: '/auth/verify', headers, expectBody: text };
+    },
+  },
+  provider: {
+    label: 'introspect provider token (redis)',
+    server: 'tessera-redis',
+    redis: true,
+    check: true,
+    request: (info) => introspection(info, info.providerToken, (j) => j.active === true && j.client_id === info.clientId),
+  },
+  login: {
+    label: 'login (redis)',
+    server: 'tessera-redis',
+    redis: true,
+    async request(info) {
+      const headers = { 'content-type': 'application/json' };
+      const body = JSON.stringify({ username: 'bench-login', password: info.loginPassword });
+      const res = await requestJson(`${info.url}/api/v1/login`, { method: 'POST', headers, body });
+      if (res.status !== 200 || !res.json?.access_token) throw new BenchError(`sample login failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+      return { method: 'POST', path: '/api/v1/login', headers, body };
+    },
+  },
+  create: {
+    label: 'create PAT (redis)',
+    server: 'tessera-redis',
+    redis: true,
+    async request(info) {
+      const headers = { authorization: `Bearer ${info.creatorAccess}`, 'content-type': 'application/json' };
+      const body = JSON.stringify({ name: 'bench', expires_in: '30d' });
+      const res = await requestJson(`${info.url}/api/v1/tokens`, { method: 'POST', headers, body });
+      if (res.status !== 201 || !res.json?.token) throw new BenchError(`sample PAT creation failed: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+      return { method: 'POST', path: '/api/v1/tokens', headers, body };
+    },
+  },
+};
+
+async function introspection(info, token, isActive) {
+  const headers = form(info);
+  const body = `token=${encodeURIComponent(token)}`;
+  const res = await requestJson(`${info.url}${info.introspectPath}`, { method: 'POST', headers, body });
+  if (res.status !== 200 || !res.json || !isActive(res.json)) throw new BenchError(`sample introspection at ${info.introspectPath} was not active: HTTP ${res.status} ${res.text.slice(0, 300)}`);
+  const bad = await requestJson(`${info.url}${info.introspectPath}`, { method: 'POST', headers, body: 'token=tsr_not-a-token' });
+  if (bad.status !== 200 || bad.json?.active !== false) throw new BenchError(`introspection of garbage at ${info.introspectPath} was not {"active":false}: HTTP ${bad.status}`);
+  return { method: 'POST', path: info.introspectPath, headers, body, expectBody: res.text };
+}
+
+/** Goal ratios: numerator case / denominator case ≥ min. */
+const GOALS = [
+  ['introspect', 'koa', 0.5],
+  ['introspect', 'koa-get', 0.9],
+  ['verify', 'koa', 0.6],
+  ['introspect', 'oidc', 3],
+];
+
+/** The goal ratios among the cases run; without any, every case against the first. */
+function ratioPairs(cases) {
+  const goals = GOALS.filter(([a, b]) => cases.includes(a) && cases.includes(b)).map(([a, b]) => [a, b]);
+  return goals.length ? goals : cases.slice(1).map((c) => [c, cases[0]]);
+}
+
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '-');
+
+function table(head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function load(autocannon, info, req, seconds, connections) {
+  return autocannon({ url: `${info.url}${req.path}`, method: req.method, headers: req.headers, body: req.body, expectBody: req.expectBody, connections, pipelining: 1, duration: seconds });
+}
+
+const failures = (r) => r.errors + r.timeouts + r.non2xx + (r.mismatches ?? 0);
+const statuses = (r) => Object.entries(r.statusCodeStats ?? {}).map(([code, { count }]) => `${code}×${count}`).join(' ');
+
+async function main() {
+  const rounds = envNumber('BENCH_ROUNDS', 5, { integer: true, min: 1 });
+  const seconds = envNumber('BENCH_DURATION', 10, { min: 1 });
+  const connections = envNumber('BENCH_CONNECTIONS', 50, { integer: true, min: 1 });
+  const warmup = envNumber('BENCH_WARMUP', 2, { min: 0 });
+  const scryptCost = envNumber('BENCH_SCRYPT_COST', 1024, { integer: true, min: 1024 });
+  const selected = process.env.BENCH_CASES ? process.env.BENCH_CASES.split(',').map((s) => s.trim()).filter(Boolean) : ALL_CASES;
+  const unknown = selected.filter((c) => !ALL_CASES.includes(c));
+  if (unknown.length || !selected.length) throw new BenchError(`BENCH_CASES: unknown case(s) ${unknown.join(', ') || '(none given)'}; known: ${ALL_CASES.join(', ')}`);
+  const cases = ALL_CASES.filter((c) => selected.includes(c));
+
+  const { default: autocannon } = await import('autocannon');
+  const { Redis } = await import('ioredis');
+  const cores = cpus();
+  console.log(`Tessera hot-path benchmark, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`node ${process.version}, ${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'})`);
+  console.log(`cases: ${cases.join(', ')}; ${rounds} interleaved rounds of ${seconds} s per case; autocannon ${connections} connections, pipelining 1; ${warmup} s warm-up per case before round 1`);
+  console.log('NOTE: load generator, servers (one child process each) and redis-server share this machine; only ratios within one run compare.');
+
+  const children = new Map(); // server kind -> { ctl, info }
+  let redis = null;
+  const samples = Object.fromEntries(cases.map((c) => [c, []]));
+  try {
+    if (cases.some((c) => CASES[c].redis)) {
+      redis = await startRedis(Redis);
+      const v = /redis_version:(\S+)/.exec(await redis.admin.info('server'))?.[1];
+      console.log(`private redis-server ${v} at ${redis.url} (appendonly yes, appendfsync everysec)`);
+      await redis.admin.set(KOA_GET_KEY, 'hello');
+    }
+    const kinds = {
+      koa: { kind: 'koa' },
+      'koa-get': { kind: 'koa-get', redisUrl: redis?.url },
+      oidc: { kind: 'oidc' },
+      'tessera-redis': { kind: 'tessera', storeKind: 'redis', redisUrl: redis?.url, scryptCost },
+      'tessera-memory': { kind: 'tessera', storeKind: 'memory', scryptCost },
+    };
+    for (const server of new Set(cases.map((c) => CASES[c].server))) {
+      const ctl = startChild(server);
+      children.set(server, { ctl });
+      await ctl.ready;
+      children.get(server).info = await ctl.request({ cmd: 'start', ...kinds[server] });
+    }
+    const requests = {};
+    for (const c of cases) requests[c] = await CASES[c].request(children.get(CASES[c].server).info);
+
+    if (warmup > 0) {
+      process.stdout.write('warm-up:');
+      for (const c of cases) {
+        const { info } = children.get(CASES[c].server);
+        const w = await load(autocannon, info, requests[c], warmup, connections);
+        if (failures(w)) throw new BenchError(`${c}: warm-up failed: ${w.errors} errors, ${w.timeouts} timeouts, ${w.non2xx} non-2xx, ${w.mismatches} unexpected bodies (statuses: ${statuses(w)})`);
+        process.stdout.write(` ${c}`);
+      }
+      console.log('');
+    }
+
+    for (let round = 1; round <= rounds; round++) {
+      const parts = [];
+      for (const c of cases) {
+        const { ctl, info } = children.get(CASES[c].server);
+        const cpuBefore = (await ctl.request({ cmd: 'cpu' })).cpuMicros;
+        const redisBefore = CASES[c].redis ? await redisCounters(redis.admin) : null;
+        const r = await load(autocannon, info, requests[c], seconds, connections);
+        const cpu = (await ctl.request({ cmd: 'cpu' })).cpuMicros - cpuBefore;
+        const redisAfter = CASES[c].redis ? await redisCounters(redis.admin) : null;
+        const n = r.requests.total;
+        const sample = {
+          rps: r.requests.mean,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          total: n,
+          errors: r.errors,
+          timeouts: r.timeouts,
+          non2xx: r.non2xx,
+          mismatches: r.mismatches ?? 0,
+          cpu: n ? cpu / n : NaN,
+          redisCpu: redisBefore && n ? (redisAfter.cpu - redisBefore.cpu) / n : NaN,
+          aofBytes: redisBefore ? redisAfter.aof - redisBefore.aof : NaN,
+          aof: redisBefore && n ? (redisAfter.aof - redisBefore.aof) / n : NaN,
+          scriptCalls: redisBefore ? redisAfter.scriptCalls - redisBefore.scriptCalls : NaN,
+          scriptMicros: redisBefore ? redisAfter.scriptMicros - redisBefore.scriptMicros : NaN,
+        };
+        samples[c].push(sample);
+        parts.push(`${c} ${fmt(sample.rps)}/s`);
+        if (failures(r) || !n) {
+          throw new BenchError(`${c} (round ${round}): ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx, ${sample.mismatches} unexpected bodies, ${n} requests (statuses: ${statuses(r)})`);
+        }
+      }
+      console.log(`round ${round}: ${parts.join(', ')} | ratios: ${ratioPairs(cases).map(([a, b]) => `${a}/${b} ${(samples[a][round - 1].rps / samples[b][round - 1].rps).toFixed(2)}x`).join(', ')} | load ${loadavg()[0].toFixed(1)}`);
+    }
+  } finally {
+    await Promise.all([...children.values()].map(({ ctl }) => ctl.stop()));
+    if (redis) {
+      redis.admin.disconnect();
+      await redis.stop();
+    }
+  }
+  report(cases, samples, connections);
+}
+
+function report(cases, samples, connections) {
+  const head = ['case', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'redis CPU µs/req', 'script µs/call', 'scripts/req', 'AOF B/req'];
+  const rows = cases.map((c) => {
+    const s = samples[c];
+    const m = (k) => median(s.map((x) => x[k]));
+    const calls = s.reduce((a, x) => a + x.scriptCalls, 0);
+    const micros = s.reduce((a, x) => a + x.scriptMicros, 0);
+    const total = s.reduce((a, x) => a + x.total, 0);
+    return [CASES[c].label, fmt(m('rps')), fmt(m('p50'), 1), fmt(m('p99'), 1), fmt(m('cpu')), fmt(m('redisCpu')), calls ? fmt(micros / calls, 1) : '-', CASES[c].redis ? fmt(calls / total, 2) : '-', fmt(m('aof'), 1)];
+  });
+  console.log('');
+  console.log(`Medians over ${samples[cases[0]].length} round(s):`);
+  console.log(table(head, rows));
+  console.log('');
+  console.log('req/s: mean of per-second samples; p50/p99: over every request of the round; CPU µs/req: server process (process.cpuUsage) and');
+  console.log('redis-server (INFO cpu) per request; script µs/call: INFO commandstats eval/evalsha/fcall time per call, over all rounds; AOF B/req: aof_current_size growth per request.');
+
+  const lines = [];
+  const extra = ratioPairs(cases).filter(([a, b]) => !GOALS.some(([x, y]) => x === a && y === b));
+  for (const [a, b] of extra) {
+    const per = samples[a].map((x, i) => x.rps / samples[b][i].rps);
+    lines.push(`ratio ${a}/${b}: median ${median(per).toFixed(2)}x (rounds: ${per.map((r) => r.toFixed(2) + 'x').join(' ')})`);
+  }
+  const verdict = (ok) => (ok ? 'met' : 'NOT met');
+  for (const [a, b, min] of GOALS) {
+    if (!samples[a] || !samples[b]) continue;
+    const per = samples[a].map((x, i) => x.rps / samples[b][i].rps);
+    const med = median(per);
+    lines.push(`ratio ${a}/${b}: median ${med.toFixed(2)}x (rounds: ${per.map((r) => r.toFixed(2) + 'x').join(' ')}), goal >= ${min}x: ${verdict(med >= min)}`);
+  }
+  for (const c of ['introspect', 'verify']) {
+    if (!samples[c]) continue;
+    const p99 = median(samples[c].map((x) => x.p99));
+    lines.push(`p99 ${c}: median ${fmt(p99, 1)} ms at ${connections} connections, goal <= 5 ms: ${verdict(p99 <= 5)}`);
+  }
+  const checks = cases.filter((c) => CASES[c].check);
+  if (checks.length) {
+    const all = checks.flatMap((c) => samples[c]);
+    const total = all.reduce((a, x) => a + x.total, 0);
+    const aof = all.reduce((a, x) => a + x.aofBytes, 0) / total;
+    const calls = all.reduce((a, x) => a + x.scriptCalls, 0);
+    const script = calls ? all.reduce((a, x) => a + x.scriptMicros, 0) / calls : 0;
+    lines.push(`AOF per check (${checks.join(' + ')}, all rounds): ${fmt(aof, 1)} B, goal <= 50 B: ${verdict(aof <= 50)}`);
+    lines.push(`script time per check-path script call (same cases): ${calls ? fmt(script, 2) + ' µs' : 'no scripts ran'}, goal <= 5 µs: ${verdict(script <= 5)}`);
+  }
+  if (lines.length) {
+    console.log('');
+    console.log('Ratios and goals (medians of per-round ratios):');
+    for (const l of lines) console.log(`  ${l}`);
+  }
+}
+
+if (process.argv.includes('--serve')) {
+  await serve();
+} else {
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.on(signal, () => {
+      console.error(`\n${signal}: stopping the servers and redis-server`);
+      killAll();
+      process.exit(130);
+    });
+  }
+  try {
+    await main();
+    process.exit(0);
+  } catch (err) {
+    console.error(`\nFAIL: ${err instanceof BenchError ? err.message : err.stack || err}`);
+    process.exit(1);
+  }
+}
