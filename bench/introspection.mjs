@@ -28,7 +28,8 @@
  * Environment: BENCH_ROUNDS (5), BENCH_DURATION (s per case per round, 10), BENCH_CONNECTIONS (50),
  * BENCH_WARMUP (s, before round 1 only, 2), BENCH_CASES (comma list, default all),
  * BENCH_SCRYPT_COST (1024), BENCH_LOG (0: no access log; default the production JSON logger to
- * /dev/null).
+ * /dev/null), BENCH_PRECISION (ms, tokens.lastUsedPrecision of the Redis store; 0 = a write on
+ * every check), BENCH_AUTOPIPELINE (1: ioredis auto-pipelining in the Redis store).
  *
  * Exits non-zero (and says why) when any request of any case saw an error, a timeout, a non-2xx
  * answer or an unexpected body, or a server could not start. Children and redis-server are
@@ -153,8 +154,10 @@ const servers = {
         url: redisUrl,
         keyPrefix: 'tessera-bench:',
         auditRetentionMs: config.tokens.auditRetention,
-        lastUsedPrecisionMs: config.tokens.lastUsedPrecision,
+        // BENCH_PRECISION=0: a write on every check, to compare with the default precision.
+        lastUsedPrecisionMs: process.env.BENCH_PRECISION ? Number(process.env.BENCH_PRECISION) : config.tokens.lastUsedPrecision,
         commandTimeoutMs: config.store.commandTimeout,
+        autoPipelining: process.env.BENCH_AUTOPIPELINE === '1',
       });
     }
     // Production logging: one JSON access line per request, asynchronous, to /dev/null.
