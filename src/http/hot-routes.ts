@@ -28,8 +28,9 @@ export interface SharedLayers {
 }
 
 export function hotRoutes(services: Services, oidc: OpenIdProvider, { common, cors }: SharedLayers) {
-  const introspect = compose([...common, cors, endpoint(introspectionEndpoint(services, oidc))]);
-  const verify = compose([...common, endpoint(forwardAuthCheck(services))]);
+  // The endpoint ends each stack: nothing runs after it.
+  const introspect = compose([...common, cors, introspectionEndpoint(services, oidc)]);
+  const verify = compose([...common, forwardAuthCheck(services)]);
   return function hotRoute(ctx: Context, next: Next): Promise<void> {
     if (ctx.path === '/oauth2/introspect' && ctx.method === 'POST') {
       openRequest(ctx);
@@ -44,6 +45,3 @@ export function hotRoutes(services: Services, oidc: OpenIdProvider, { common, co
     return next();
   };
 }
-
-/** The endpoint ends the stack: nothing after it. */
-const endpoint = (handle: (ctx: Context) => Promise<void>): Middleware => (ctx) => handle(ctx);
