@@ -70,7 +70,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
   app.use(cors);
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
-  // The routers still answer the hot paths' other methods and spellings (405, `/auth/verify/`).
+  // The routers still answer the hot paths' other methods and spellings (`/auth/verify/`).
   const routers = [
     oauthRoutes(services, oidc),
     forwardAuthRoutes(services),
