@@ -16,7 +16,7 @@ import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { randomBase62 } from '../ids.js';
 import type { Store } from '../store/store.js';
-import { currentRequest } from './context.js';
+import { currentRequest, type RequestContext } from './context.js';
 import type { AuditActor, AuditEvent, AuditRecord } from './event.js';
 import { redact } from './redact.js';
 import { notifySubscribers, shipEvent, type AuditSink, type AuditSubscriber } from './sinks.js';
@@ -45,8 +45,7 @@ export class AuditTrail {
     this.subscribers.push(subscriber);
   }
 
-  private build(record: AuditRecord, outcome: AuditEvent['outcome']): AuditEvent {
-    const request = currentRequest();
+  private build(record: AuditRecord, outcome: AuditEvent['outcome'], request = currentRequest()): AuditEvent {
     const actor: AuditActor = record.actor ?? request?.actor ?? { credential: request ? 'anonymous' : 'system' };
     return redact({
       id: `evt_${randomBase62(20)}`,
@@ -66,9 +65,12 @@ export class AuditTrail {
     return this.options.store.auditAppend(JSON.stringify(event), this.options.clock(), this.options.retentionMs, replaces);
   }
 
-  /** Records an event that is not itself a change of state (default outcome `succeeded`). */
-  async record(record: AuditRecord): Promise<void> {
-    const event = this.build(record, record.outcome ?? 'succeeded');
+  /**
+   * Records an event that is not itself a change of state (default outcome `succeeded`).
+   * `request`: the request it belongs to, for callers outside the request context (the hot routes).
+   */
+  async record(record: AuditRecord, request?: RequestContext): Promise<void> {
+    const event = this.build(record, record.outcome ?? 'succeeded', request ?? currentRequest());
     await this.append(event);
     shipEvent(this.options.sinks, event);
     await notifySubscribers(this.subscribers, event);

@@ -1,8 +1,9 @@
 /**
- * The Koa application: the request observer first (access line and metrics, once the response
- * is done, whatever answered it), then the shutdown drain, then the error mapper (it wraps
- * everything below it), then each area's router, then oidc-provider for the protocol paths it
- * owns. Unknown routes end in a 404 error.
+ * The Koa application: the two hot routes on their own short stack first (hot-routes.ts); then,
+ * for everything else, the request context, the request observer (access line and metrics, once
+ * the response is done, whatever answered it), the shutdown drain, the error mapper (it wraps
+ * everything below it), each area's router, and oidc-provider for the protocol paths it owns.
+ * Unknown routes end in a 404 error.
  */
 import Koa from 'koa';
 import type { Services } from '../gateway.js';
@@ -18,6 +19,7 @@ import { tokenPages } from '../web/pages/tokens.js';
 import { staticRoutes } from '../web/static.js';
 import { readProviderForm } from './body.js';
 import { errorHandler } from './errors.js';
+import { hotRoutes } from './hot-routes.js';
 import { requestContext } from './request-context.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -40,31 +42,35 @@ import { flatLineRedaction } from '../observability/logger.js';
 import { metricsRoutes } from '../observability/metrics-routes.js';
 import { corsPolicy } from './cors.js';
 
+function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Referrer-Policy', 'no-referrer');
+  return next();
+}
+
 export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
   const { trustProxy, proxyHops } = services.config.server;
   // maxIpsCount: only the entries our own proxies appended count; the client writes the rest.
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
   // Koa prints every error itself unless told not to; errorHandler decides what is logged.
   app.silent = true;
-  app.use(requestContext);
   const logger = services.logger.child({ component: 'http' });
   // The failure only, never the request: bodies and headers may carry secrets.
   app.on('error', (err: unknown, ctx?: Koa.Context) => {
     logger.error({ err, method: ctx?.method, route: ctx ? routeOf(ctx) : undefined }, 'request failed');
   });
-  app.use(observeRequests(services.metrics, logger.child({}, flatLineRedaction)));
-  app.use(drain.middleware());
-  app.use(errorHandler);
-  app.use(async (ctx, next) => {
-    ctx.set('X-Content-Type-Options', 'nosniff');
-    ctx.set('Referrer-Policy', 'no-referrer');
-    await next();
-  });
+  // What every route passes, the hot ones included.
+  const common = [observeRequests(services.metrics, logger.child({}, flatLineRedaction)), drain.middleware(), errorHandler, securityHeaders];
+  const cors = corsPolicy(services.config.server.cors.origins);
+  // Introspection and forward auth first, on their own short stack (see hot-routes.ts).
+  app.use(hotRoutes(services, oidc, { common, cors }));
+  app.use(requestContext);
+  for (const layer of common) app.use(layer);
   app.use(notFoundForBrowsers);
-  app.use(corsPolicy(services.config.server.cors.origins));
+  app.use(cors);
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
-  // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
+  // The routers still answer the hot paths' other methods and spellings (`/auth/verify/`).
   const routers = [
     oauthRoutes(services, oidc),
     forwardAuthRoutes(services),

@@ -8,6 +8,7 @@ import { Forbidden, InvalidToken, Unauthorized } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { isAdmin, type Principal } from '../tokens/principal.js';
 import { readAuthorization } from './credentials.js';
+import { requestOf } from './request-context.js';
 
 export interface State {
   principal: Principal;
@@ -22,7 +23,7 @@ export async function principalOf(services: Services, ctx: Context): Promise<Pri
       ? await services.bearer.authenticate(presented.token, ctx.ip)
       : await services.bearer.authenticateBasic(presented.username, presented.password, ctx.ip);
   if (!principal) throw new InvalidToken();
-  setRequestActor(actorOf(principal));
+  setRequestActor(actorOf(principal), requestOf(ctx));
   return principal;
 }
 

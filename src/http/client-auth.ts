@@ -10,6 +10,7 @@ import type { ClientConfig } from '../config/schema.js';
 import { InvalidClient } from '../errors.js';
 import type { Services } from '../gateway.js';
 import type { Fields } from './body.js';
+import { requestOf } from './request-context.js';
 import { formDecode, readAuthorization } from './credentials.js';
 
 /**
@@ -34,11 +35,11 @@ export async function authenticateClient(services: Services, ctx: Context, body:
       basic: presented ? { id: formDecode(presented.username), secret: formDecode(presented.password) } : undefined,
       post: body.client_id !== undefined ? { id: body.client_id, secret: body.client_secret } : undefined,
     });
-    setRequestActor({ credential: 'client', clientId: caller.id });
+    setRequestActor({ credential: 'client', clientId: caller.id }, requestOf(ctx));
     return caller;
   } catch (err) {
     if (err instanceof InvalidClient) {
-      await services.audit.record({ type: 'client.auth_failed', outcome: 'failed', reason: 'invalid_client', actor: { credential: 'anonymous' }, target: { clientId: claimed?.slice(0, 200) } });
+      await services.audit.record({ type: 'client.auth_failed', outcome: 'failed', reason: 'invalid_client', actor: { credential: 'anonymous' }, target: { clientId: claimed?.slice(0, 200) } }, requestOf(ctx));
     }
     throw err;
   }

@@ -11,6 +11,8 @@ import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TESSERA_SECRET } from '../../tokens/bearer.js';
 import { readForm, readProviderForm, stringField, type Fields } from '../body.js';
 import { authenticateClient } from '../client-auth.js';
+import { inRequest } from '../request-context.js';
+import { sendJson } from '../json-response.js';
 import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introspection.js';
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
@@ -24,25 +26,24 @@ export async function delegate(oidc: OpenIdProvider, ctx: Context, limit: number
   await oidc.handle(ctx, await readProviderForm(ctx, limit));
 }
 
-export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
-  const { config, clients, introspection } = services;
+/**
+ * `POST /oauth2/introspect`. The client authenticates here first, whatever the token, so a bad
+ * or missing client authentication gets the same 401 invalid_client (with WWW-Authenticate:
+ * Basic) for every kind. Tessera's own tokens then take its one-round-trip path; provider tokens
+ * go to oidc-provider's introspection with Tessera's policy, inside the request context (it is
+ * served on the hot stack, http/hot-routes.ts, which does not open AsyncLocalStorage).
+ */
+export function introspectionEndpoint(services: Services, oidc: OpenIdProvider): (ctx: Context) => Promise<void> {
+  const { config, introspection } = services;
   const limit = config.server.bodyLimitBytes;
-  const router = new Router({ prefix: '/oauth2' });
-
-  const client = (ctx: Context, body: Fields) => authenticateClient(services, ctx, body);
-
-  // The client authenticates here first, whatever the token, so a bad or missing client
-  // authentication gets the same 401 invalid_client (with WWW-Authenticate: Basic) for every kind.
-  // Personal access tokens then take Tessera's one-round-trip path; provider tokens go to
-  // oidc-provider's introspection with Tessera's policy.
-  router.post('/introspect', async (ctx) => {
+  return async function introspect(ctx: Context): Promise<void> {
     const body = await readForm(ctx, limit);
     const token = stringField(body, 'token', true);
-    const caller = await client(ctx, body);
+    const caller = await authenticateClient(services, ctx, body);
     // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
     const jwt = looksLikeJwt(token);
     if (!jwt && !isTesseraToken(token) && token.length <= 4096) {
-      if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
+      if (hasProviderRegistration(caller)) return inRequest(ctx, () => delegate(oidc, ctx, limit));
       // A `secretHash` client is not the provider's: no provider token was issued to it (and the
       // config refuses `resources` on it), so none is active for it.
       ctx.set('Cache-Control', 'no-store');
@@ -51,15 +52,25 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    const answer = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
+    const answer = jwt ? await inRequest(ctx, () => oidc.jwts.introspect(caller, token)) : await introspection.introspect(caller, token, ctx.ip);
     // RFC 9701: a signed answer when the resource server asks for one.
-    if (ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
+    if (ctx.get('Accept') && ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
       ctx.type = INTROSPECTION_JWT;
       ctx.body = await signIntrospection(oidc.currentSigningKey(), config.server.issuer!, caller.id, answer, services.clock());
       return;
     }
-    ctx.body = answer;
-  });
+    sendJson(ctx, answer);
+  };
+}
+
+export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
+  const { config, clients, introspection } = services;
+  const limit = config.server.bodyLimitBytes;
+  const router = new Router({ prefix: '/oauth2' });
+
+  const client = (ctx: Context, body: Fields) => authenticateClient(services, ctx, body);
+
+  router.post('/introspect', introspectionEndpoint(services, oidc));
 
   router.post('/revoke', async (ctx) => {
     const body = await readForm(ctx, limit);
