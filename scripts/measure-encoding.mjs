@@ -15,7 +15,11 @@
  *   3. AOF bytes per check: 100 tokens checked 20,000 times over 20 s of injected time, each
  *      from its own IP, precision 60 s;
  *   4. a user with 1,000 active + 10,000 retained records: create, revoke, a page of 50, with the
- *      longest single Redis command (SLOWLOG).
+ *      longest single Redis command (SLOWLOG);
+ *   5. with MEASURE_COMPARE=/path/to/other/dist: the check script of both builds on the same
+ *      server in interleaved rounds (SLOWLOG durations, medians), next to an EVALSHA of
+ *      `return 1` and a plain GET, since on a loaded machine only such side-by-side numbers
+ *      mean anything.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -191,7 +195,7 @@ for (const precision of [0, 60_000]) {
       xs.push(Number(process.hrtime.bigint() - s) / 1000);
     }
     const log = await admin.slowlog('GET', 100000);
-    const redis = log.filter(([, , , args]) => /^eval/i.test(String(args[0]))).map(([, , micros]) => Number(micros));
+    const redis = log.filter(([, , , args]) => /^eval/.test(String(args[0]))).map(([, , micros]) => Number(micros));
     return `${Math.round(median(xs))} µs (script median ${median(redis)} µs, longest ${Math.max(...redis)} µs)`;
   };
   const page = await timed(30, () => store.listTokenPage(u.id, { limit: 50, include: { revoked: false, expired: false } }, t1));
@@ -200,6 +204,52 @@ for (const precision of [0, 60_000]) {
   const check = await timed(200, () => store.useToken(u.id, live[0].hash, t1, '10.0.0.1'));
   line(`1,000 active + ${retained} retained, client median: list page of 50 ${page}; create evicting at 1,000 ${create}; revoke ${revoke}; check ${check}`);
   await store.close();
+}
+
+// ---- 5. check script time, side by side -----------------------------------------------------
+if (process.env.MEASURE_COMPARE) {
+  await admin.flushall();
+  const other = await import(new URL('store/redis/redis-store.js', pathToFileURL(process.env.MEASURE_COMPARE + '/').href));
+  const now = Date.now();
+  const builds = [];
+  for (const [label, Store] of [['this', RedisStore], ['other', other.RedisStore]]) {
+    const store = Store.connect({ url: `redis://127.0.0.1:${port}`, keyPrefix: `${label}:`, auditRetentionMs: 30 * DAY, lastUsedPrecisionMs: 60_000, commandTimeoutMs: 30_000 });
+    const tokens = [];
+    for (let u = 0; u < 40; u++) {
+      const owner = user(now);
+      await store.createUser(owner);
+      for (let i = 0; i < 50; i++) {
+        const t = token(owner.id, now);
+        await store.insertToken(t, { max: 1000, onLimit: 'refuse' }, now);
+        await store.useToken(owner.id, t.hash, now, '10.0.0.1');
+        tokens.push(t);
+      }
+    }
+    builds.push({ label, store, tokens });
+  }
+  const sha = await admin.script('LOAD', 'return 1');
+  await admin.set('ref', 'x');
+  await admin.config('SET', 'slowlog-log-slower-than', '0');
+  await admin.config('SET', 'slowlog-max-len', '100000');
+  const durations = { this: [], other: [], 'EVALSHA return 1': [], GET: [] };
+  const collect = async (into, n, fn) => {
+    await admin.slowlog('RESET');
+    for (let i = 0; i < n; i++) await fn(i);
+    const log = await admin.slowlog('GET', 100000);
+    // SLOWLOG also lists the commands a script runs, in upper case; the client sends lower case.
+    into.push(...log.filter(([, , , args]) => /^(evalsha|get)$/.test(String(args[0]))).map(([, , micros]) => Number(micros)));
+  };
+  for (let round = 0; round < 10; round++) {
+    for (const b of builds) await collect(durations[b.label], 500, (i) => b.store.useToken(b.tokens[(round * 500 + i) % b.tokens.length].userId, b.tokens[(round * 500 + i) % b.tokens.length].hash, now + 1000, '10.0.0.1'));
+    await collect(durations['EVALSHA return 1'], 500, () => admin.evalsha(sha, 0));
+    await collect(durations.GET, 500, () => admin.get('ref'));
+  }
+  const writes = { this: [], other: [] };
+  for (const b of builds) await collect(writes[b.label], 1000, (i) => b.store.useToken(b.tokens[i].userId, b.tokens[i].hash, now + 120_000, '10.0.0.2'));
+  const med = (xs) => (xs.length ? median(xs) : NaN);
+  line(`check script, same server, 10 interleaved rounds, SLOWLOG median µs: this build ${med(durations.this)} (writing last use ${med(writes.this)}), ` +
+    `${process.env.MEASURE_COMPARE} ${med(durations.other)} (writing ${med(writes.other)}); EVALSHA 'return 1' ${med(durations['EVALSHA return 1'])}, GET ${med(durations.GET)}`);
+  for (const b of builds) await b.store.close();
 }
 
 await admin.shutdown('NOSAVE').catch(() => {});

@@ -16,7 +16,7 @@
  *                                                                          after deleteUser)
  *   P{U}:t:<id>      token record, hash of one-letter fields  PXAT (revokedAt ?? expiresAt) + audit retention
  *                    (token-fields.ts; JSON string when written by an earlier version)
- *   P{U}:hashes      hash: first 24 hex chars of a secret's    PXAT the latest expiresAt of its tokens;
+ *   P{U}:hashes      hash: first 16 hex chars of a secret's    PXAT the latest expiresAt of its tokens;
  *                    SHA-256 → token id, active tokens only   a token leaves it when revoked or retired
  *   P{U}:h:<hash>    SHA-256 of the secret → token id, as earlier versions wrote it (read, then
  *                    removed when the token's record is migrated)
@@ -49,7 +49,8 @@
  * does not own the name.
  *
  * Every read-modify-write is one script (atomic, one round trip); `useToken` and `useAccessToken`
- * are exactly one EVALSHA each. Plain reads (getUser, getToken, ...) are single GETs.
+ * are exactly one EVALSHA each (useToken: a second one, once per token, for a record an earlier
+ * version wrote, which it migrates). Plain reads (getUser, getToken, ...) are single commands.
  *
  * Failure: every Redis call goes through `call()`, which turns any failure — connection refused or
  * lost, a command not answered within `commandTimeoutMs`, an error reply — into
@@ -107,6 +108,7 @@ export interface RedisStoreOptions {
 /** Script name → [Lua, number of KEYS]. Registered on the client under `tessera<Name>`. */
 const SCRIPTS = {
   useToken: [scripts.USE_TOKEN, 2],
+  useJsonToken: [scripts.USE_JSON_TOKEN, 2],
   insertToken: [scripts.INSERT_TOKEN, 1],
   listTokens: [scripts.LIST_TOKENS, 1],
   listTokenPage: [LIST_TOKEN_PAGE, 2],
@@ -134,7 +136,7 @@ type ScriptName = keyof typeof SCRIPTS;
  * expired members) and the login-failure counters. Every other script grants or takes away
  * access and is acknowledged only once replicated, including scripts added later: the safe default.
  */
-const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
+const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useJsonToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -536,11 +538,16 @@ export class RedisStore implements Store, DurabilityChecks {
     if (!taggable(userId)) return null;
     checkTime('now', now);
     const base = this.base(userId);
-    const reply = (await this.run('useToken', `${base}h:${hash}`, `${base}user`, base, now, ip, this.retention, this.lastUsedPrecision, hash)) as
-      | [TokenReply, string]
-      | null;
+    const args = [`${base}h:${hash}`, `${base}user`, base, now, ip, this.retention, this.lastUsedPrecision, hash];
+    const reply = (await this.run('useToken', ...args)) as [string, (string | number)[], string] | ['json'] | null;
     if (!reply) return null;
-    return { token: decodeToken(userId, reply[0]), user: JSON.parse(reply[1]) as UserRecord };
+    if (reply.length === 1) {
+      // A record written by an earlier version: once, then it is a hash like the others.
+      const migrated = (await this.run('useJsonToken', ...args)) as [TokenReply, string] | null;
+      return migrated && { token: decodeToken(userId, migrated[0]), user: JSON.parse(migrated[1]) as UserRecord };
+    }
+    const [id, fields, user] = reply as [string, (string | number)[], string];
+    return { token: decodeToken(userId, [id, ...fields]), user: JSON.parse(user) as UserRecord };
   }
 
   // ---- sessions ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@
  * - Numbers passed to `redis.call` are formatted with full precision by Redis (%.17g), unlike
  *   Lua's own tostring, so `now + retention` is safe to pass as an expiry.
  */
-import { LUA_TOKEN_FIELDS } from './token-fields.js';
+import { HASH_FIELD_CHARS, LUA_TOKEN_FIELDS } from './token-fields.js';
 
 /** Helpers prepended to every token script. */
 export const TOKEN_LIB = `${LUA_TOKEN_FIELDS}
@@ -200,17 +200,77 @@ end
 `;
 
 /**
- * useToken — the bearer hot path, one EVALSHA.
+ * useToken — the bearer hot path, one EVALSHA, kept lean: no TOKEN_LIB, the record read once
+ * (HGETALL) into locals, and at most one small HSET.
  * KEYS[1] = h:<hash> (the lookup of earlier versions), KEYS[2] = user.
  * ARGV = base, now, ip, auditRetentionMs, lastUsedPrecisionMs, hash.
  * hash → token id → token record (its full hash compared) → owner record; null unless the token
  * is active and the owner exists and is enabled. Then, unless last use is already recorded to
  * the precision: slide a sliding expiry (never past maxLifetimeAt, never backwards), record last
- * use (two or three hash fields; a JSON record is rewritten whole, as a hash), and move the
- * record's, lookup's and expiry index's times when the expiry moved.
- * Returns { token reply, user JSON } (the user string as stored).
+ * use (two or three hash fields), and move the record's, lookup's and expiry index's times when
+ * the expiry moved. Returns { id, record fields (HGETALL), user JSON } (the user string as
+ * stored), or { 'json' } when the record is still the JSON string of an earlier version: the
+ * caller then runs USE_JSON_TOKEN, which migrates it.
  */
-export const USE_TOKEN = `${TOKEN_LIB}
+export const USE_TOKEN = `
+local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local precision, hash = tonumber(ARGV[5] or '0'), ARGV[6]
+local id = redis.call('HGET', base .. 'hashes', string.sub(hash, 1, ${HASH_FIELD_CHARS})) or redis.call('GET', KEYS[1])
+if not id then return nil end
+local key = base .. 't:' .. id
+local flat = redis.pcall('HGETALL', key)
+if flat.err then return { 'json' } end
+-- The fields a check needs (token-fields.ts), and where last use and expiry sit in 'flat'.
+local h, e, c, r, u, i, x, w, m, iu, ii, ie
+for k = 1, #flat, 2 do
+  local f, v = flat[k], flat[k + 1]
+  if f == 'h' then h = v
+  elseif f == 'e' then e, ie = tonumber(v), k + 1
+  elseif f == 'c' then c = tonumber(v)
+  elseif f == 'r' then r = v
+  elseif f == 'u' then u, iu = tonumber(v), k + 1
+  elseif f == 'i' then i, ii = v, k + 1
+  elseif f == 'x' then x = v
+  elseif f == 'w' then w = tonumber(v)
+  elseif f == 'm' then m = tonumber(v)
+  end
+end
+if h ~= hash or r or not e or e <= now then return nil end
+local user = redis.call('GET', KEYS[2])
+if not user then return nil end
+local owner = cjson.decode(user)
+if owner.enabled ~= true then return nil end
+-- The user-wide revoke and the emergency switch void every credential issued before them.
+if type(owner.credentialsNotBefore) == 'number' and c < owner.credentialsNotBefore then return nil end
+-- Last use is recorded to 'precision' ms: a check from the IP already recorded, less than that
+-- after the recorded use, writes nothing (no AOF, no replication traffic per check) and returns
+-- the record as stored. The sliding expiry moves with those writes, so it may lag by up to
+-- 'precision' (earlier, never later, than exact). A new IP is always recorded.
+if u ~= nil and i == ip and now - u < precision and now >= u then return { id, flat, user } end
+local before = e
+if x == 'sliding' and w and m then e = math.max(e, math.min(now + w, m)) end
+if iu then flat[iu] = now else flat[#flat + 1] = 'u' flat[#flat + 1] = now end
+if ii then flat[ii] = ip else flat[#flat + 1] = 'i' flat[#flat + 1] = ip end
+if e ~= before then
+  flat[ie] = e
+  redis.call('HSET', key, 'u', now, 'i', ip, 'e', e)
+  -- The record is kept until its audit horizon: expiresAt + retention (it is not revoked).
+  redis.call('PEXPIREAT', key, e + retention)
+  redis.call('PEXPIREAT', base .. 'hashes', e, 'GT')
+  redis.call('ZADD', base .. 'expiry', 'XX', e, id)
+else
+  redis.call('HSET', key, 'u', now, 'i', ip)
+end
+return { id, flat, user }
+`;
+
+/**
+ * useToken for a record still stored as the JSON string of an earlier version: the same rule,
+ * and the record is rewritten as a hash found through 'hashes' (its 'h:<hash>' key goes), so
+ * each such token takes this path once. Same KEYS and ARGV as USE_TOKEN.
+ * Returns { token reply, user JSON } or null.
+ */
+export const USE_JSON_TOKEN = `${TOKEN_LIB}
 local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local precision, hash = tonumber(ARGV[5] or '0'), ARGV[6]
 local id = find(base, hash)
@@ -221,35 +281,20 @@ local user = redis.call('GET', KEYS[2])
 if not user then return nil end
 local u = cjson.decode(user)
 if u.enabled ~= true then return nil end
--- The user-wide revoke and the emergency switch void every credential issued before them.
 if type(u.credentialsNotBefore) == 'number' and t.createdAt < u.credentialsNotBefore then return nil end
--- Last use is recorded to 'precision' ms: a check from the IP already recorded, less than that
--- after the recorded use, writes nothing (no AOF, no replication traffic per check) and returns
--- the record as stored. The sliding expiry moves with those writes, so it may lag by up to
--- 'precision' (earlier, never later, than exact). A new IP is always recorded.
-if t.lastUsedAt ~= nil and t.lastUsedIp == ip and now - t.lastUsedAt < precision and now >= t.lastUsedAt then
-  return { t[REPLY], user }
+if not t[JSON] then return { t[REPLY], user } end
+local recorded = t.lastUsedAt ~= nil and t.lastUsedIp == ip and now - t.lastUsedAt < precision and now >= t.lastUsedAt
+if not recorded then
+  if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
+    t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
+  end
+  t.lastUsedAt = now
+  t.lastUsedIp = ip
 end
-local before = t.expiresAt
-if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
-  t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
-end
-t.lastUsedAt = now
-t.lastUsedIp = ip
-local key = base .. 't:' .. id
-if t[JSON] then
-  -- Written by an earlier version: becomes a hash, found through 'hashes'.
-  save(base, t, horizon(t, retention))
-  redis.call('DEL', KEYS[1])
-  index_hash(base, hash, id, t.expiresAt)
-elseif t.expiresAt ~= before then
-  redis.call('HSET', key, 'u', now, 'i', ip, 'e', t.expiresAt)
-  redis.call('PEXPIREAT', key, horizon(t, retention))
-  redis.call('PEXPIREAT', base .. 'hashes', t.expiresAt, 'GT')
-else
-  redis.call('HSET', key, 'u', now, 'i', ip)
-end
-if t.expiresAt ~= before then redis.call('ZADD', base .. 'expiry', 'XX', t.expiresAt, id) end
+save(base, t, horizon(t, retention))
+redis.call('DEL', KEYS[1])
+index_hash(base, hash, id, t.expiresAt)
+redis.call('ZADD', base .. 'expiry', 'XX', t.expiresAt, id)
 return { reply(t), user }
 `;
 

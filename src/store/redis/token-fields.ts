@@ -25,12 +25,13 @@ const DEFAULTS: Partial<Record<Stored, string>> = { name: '', description: '', s
 const PROPERTY = new Map<string, Stored>(Object.entries(TOKEN_FIELDS).map(([property, field]) => [field, property as Stored]));
 
 /**
- * How many hex characters of a secret's SHA-256 name it in the user's `hashes` lookup (96 bits).
- * The lookup only finds the candidate: the check compares the record's full hash, so a shorter
- * name never lets a different secret through, and two secrets of one user sharing it would take
- * ~2^48 tokens.
+ * How many hex characters of a secret's SHA-256 name it in the user's `hashes` lookup (64 bits).
+ * The lookup only finds the candidate: every caller compares the record's full hash, so a
+ * shorter name never lets a different secret through. Two tokens of one user sharing it (odds
+ * about n²/2^65 for n tokens: 3e-12 at 10,000) would leave the older one unfound: it fails
+ * closed, never open.
  */
-export const HASH_FIELD_CHARS = 24;
+export const HASH_FIELD_CHARS = 16;
 
 /** The hash fields of a record: `[field, value, ...]` for HSET. */
 export function encodeToken(token: TokenRecord): string[] {
