@@ -249,6 +249,44 @@ if (process.env.MEASURE_COMPARE) {
   const med = (xs) => (xs.length ? median(xs) : NaN);
   line(`check script, same server, 10 interleaved rounds, SLOWLOG median µs: this build ${med(durations.this)} (writing last use ${med(writes.this)}), ` +
     `${process.env.MEASURE_COMPARE} ${med(durations.other)} (writing ${med(writes.other)}); EVALSHA 'return 1' ${med(durations['EVALSHA return 1'])}, GET ${med(durations.GET)}`);
+  // The heavy user on both builds, interleaved: page of 50, create at the limit, revoke.
+  const retained = Number(process.env.MEASURE_RETAINED || 10_000);
+  const heavy = [];
+  for (const b of builds) {
+    const owner = user(now);
+    await b.store.createUser(owner);
+    await parallel(retained, 16, async (i) => {
+      const t = token(owner.id, now + i);
+      await b.store.insertToken(t, { max: 2000, onLimit: 'refuse' }, now + i);
+      await b.store.revokeToken(owner.id, t.id, 'bench', now + i);
+    });
+    const live = [];
+    for (let i = 0; i < 1000; i++) {
+      const t = token(owner.id, now + retained + i);
+      await b.store.insertToken(t, { max: 2000, onLimit: 'refuse' }, now + retained + i);
+      live.push(t);
+    }
+    await b.store.listTokens(owner.id, now + retained + 2000);
+    heavy.push({ ...b, owner, live });
+  }
+  const t1 = now + retained + 2000;
+  const calls = {};
+  for (let round = 0; round < 5; round++) {
+    for (const b of heavy) {
+      for (const [what, fn] of [
+        ['page', () => b.store.listTokenPage(b.owner.id, { limit: 50, include: { revoked: false, expired: false } }, t1)],
+        ['create', () => b.store.insertToken(token(b.owner.id, t1), { max: 1000, onLimit: 'evict' }, t1)],
+        ['revoke', (i) => b.store.revokeToken(b.owner.id, b.live[500 + round * 10 + i].id, 'bench', t1)],
+      ]) {
+        await admin.slowlog('RESET');
+        for (let i = 0; i < 10; i++) await fn(i);
+        const log = await admin.slowlog('GET', 100000);
+        (calls[`${b.label} ${what}`] ??= []).push(...log.filter(([, , , args]) => /^eval/.test(String(args[0]))).map(([, , micros]) => Number(micros)));
+      }
+    }
+  }
+  line(`1,000 active + ${retained} retained, same server, 5 interleaved rounds, script median / longest µs: ` +
+    Object.entries(calls).map(([k, xs]) => `${k} ${med(xs)} / ${Math.max(...xs)}`).join('; '));
   for (const b of builds) await b.store.close();
 }
 
