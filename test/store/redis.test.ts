@@ -8,6 +8,7 @@ import { Redis, type Command } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { Conflict } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { HASH_FIELD_CHARS } from '../../src/store/redis/token-fields.js';
 import { usernameKey } from '../../src/store/usernames.js';
 import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { startRedisServer } from '../helpers/redis-server.js';
@@ -184,7 +185,7 @@ describe('RedisStore specifics', () => {
         `${tag}tokens`,
         `${tag}expiry`,
         `${tag}t:${token.id}`,
-        `${tag}h:${token.hash}`,
+        `${tag}hashes`,
         `${tag}s:${session.id}`,
         `${tag}a:${access}`,
         `${tag}r:${session.refreshHash}`,
@@ -193,22 +194,27 @@ describe('RedisStore specifics', () => {
     );
     expect(await admin.hget(`${prefix}users`, usernameKey(user.username))).toBe(user.id);
     expect(await admin.zscore(`${tag}tokens`, token.id)).toBe(String(token.createdAt));
+    // The compact record: a small hash (listpack) of one-letter fields; the secret's lookup by
+    // the first HASH_FIELD_CHARS hex characters of its hash.
+    expect(await admin.type(`${tag}t:${token.id}`)).toBe('hash');
+    expect(await admin.object('ENCODING', `${tag}t:${token.id}`)).toBe('listpack');
+    expect(await admin.hget(`${tag}hashes`, token.hash.slice(0, HASH_FIELD_CHARS))).toBe(token.id);
   });
 
-  it('sets token expiries from the record: hash key at expiresAt, record at horizon + retention', async () => {
+  it('sets token expiries from the record: secret lookup at expiresAt, record at horizon + retention', async () => {
     const user = newUser();
     await store.createUser(user);
     const tag = `${prefix}{${user.id}}:`;
     const token = newToken(user.id, { expiration: 'sliding', slidingWindow: HOUR, maxLifetimeAt: now + DAY, expiresAt: now + HOUR });
     await store.insertToken(token, limit, now);
-    expect(await pexpiretime(`${tag}h:${token.hash}`)).toBe(token.expiresAt);
+    expect(await pexpiretime(`${tag}hashes`)).toBe(token.expiresAt);
     expect(await pexpiretime(`${tag}t:${token.id}`)).toBe(token.expiresAt + AUDIT_RETENTION_MS);
     expect(await pexpiretime(`${tag}user`)).toBe(-1);
 
     now += 30 * MINUTE;
     const used = await store.useToken(user.id, token.hash, now, '::1');
     expect(used?.token.expiresAt).toBe(now + HOUR);
-    expect(await pexpiretime(`${tag}h:${token.hash}`)).toBe(now + HOUR);
+    expect(await pexpiretime(`${tag}hashes`)).toBe(now + HOUR);
     expect(await pexpiretime(`${tag}t:${token.id}`)).toBe(now + HOUR + AUDIT_RETENTION_MS);
 
     await store.updateToken(user.id, token.id, { name: 'renamed' });
@@ -216,7 +222,7 @@ describe('RedisStore specifics', () => {
 
     now += MINUTE;
     await store.revokeToken(user.id, token.id, 'ada', now);
-    expect(await admin.exists(`${tag}h:${token.hash}`)).toBe(0);
+    expect(await admin.hexists(`${tag}hashes`, token.hash.slice(0, HASH_FIELD_CHARS))).toBe(0);
     expect(await pexpiretime(`${tag}t:${token.id}`)).toBe(now + AUDIT_RETENTION_MS);
   });
 

@@ -14,9 +14,12 @@
  *   P{U}:retained    sorted set: revoked/expired token ids kept for audit, score = record expiry
  *                                                                          (pruned by score; expires
  *                                                                          after deleteUser)
- *   P{U}:t:<id>      token record (JSON)                      PXAT (revokedAt ?? expiresAt) + audit retention
- *   P{U}:h:<hash>    SHA-256 of the secret → token id         PXAT expiresAt; deleted on revoke, so it
- *                                                             exists only while the token is usable
+ *   P{U}:t:<id>      token record, hash of one-letter fields  PXAT (revokedAt ?? expiresAt) + audit retention
+ *                    (token-fields.ts; JSON string when written by an earlier version)
+ *   P{U}:hashes      hash: first 16 hex chars of a secret's    PXAT the latest expiresAt of its tokens;
+ *                    SHA-256 → token id, active tokens only   a token leaves it when revoked or retired
+ *   P{U}:h:<hash>    SHA-256 of the secret → token id, as earlier versions wrote it (read, then
+ *                    removed when the token's record is migrated)
  *   P{U}:s:<sid>     login session record (JSON)              PXAT session expiresAt
  *   P{U}:a:<hash>    login access token → JSON {sid, exp}     PXAT exp
  *   P{U}:r:<hash>    refresh token hash → sid, every rotation PXAT session expiresAt (reuse detection)
@@ -46,7 +49,8 @@
  * does not own the name.
  *
  * Every read-modify-write is one script (atomic, one round trip); `useToken` and `useAccessToken`
- * are exactly one EVALSHA each. Plain reads (getUser, getToken, ...) are single GETs.
+ * are exactly one EVALSHA each (useToken: a second one, once per token, for a record an earlier
+ * version wrote, which it migrates). Plain reads (getUser, getToken, ...) are single commands.
  *
  * Failure: every Redis call goes through `call()`, which turns any failure — connection refused or
  * lost, a command not answered within `commandTimeoutMs`, an error reply — into
@@ -68,6 +72,7 @@ import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 import { LIST_TOKEN_PAGE } from './token-pages.js';
+import { HASH_FIELD_CHARS, decodeToken, encodeToken, fromFields, type TokenReply } from './token-fields.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
@@ -103,6 +108,7 @@ export interface RedisStoreOptions {
 /** Script name → [Lua, number of KEYS]. Registered on the client under `tessera<Name>`. */
 const SCRIPTS = {
   useToken: [scripts.USE_TOKEN, 2],
+  useJsonToken: [scripts.USE_JSON_TOKEN, 2],
   insertToken: [scripts.INSERT_TOKEN, 1],
   listTokens: [scripts.LIST_TOKENS, 1],
   listTokenPage: [LIST_TOKEN_PAGE, 2],
@@ -130,7 +136,7 @@ type ScriptName = keyof typeof SCRIPTS;
  * expired members) and the login-failure counters. Every other script grants or takes away
  * access and is acknowledged only once replicated, including scripts added later: the safe default.
  */
-const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
+const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useJsonToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -155,6 +161,11 @@ function checkTime(name: string, value: number | undefined): void {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v));
+}
+
+/** A token whose strings read back as written: lone surrogates become U+FFFD, as in toJson. */
+function wellFormed(token: TokenRecord): TokenRecord {
+  return Object.fromEntries(Object.entries(token).map(([k, v]) => [k, typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v])) as unknown as TokenRecord;
 }
 
 
@@ -410,11 +421,11 @@ export class RedisStore implements Store, DurabilityChecks {
     const base = this.base(token.userId);
     const recordAt = (token.revokedAt ?? token.expiresAt) + this.retention;
     checkTime('audit horizon', recordAt);
+    const active = token.revokedAt === undefined && token.expiresAt > now;
     const reply = (await this.run(
       'insertToken',
       `${base}tokens`,
       base,
-      toJson(token),
       token.id,
       token.hash,
       token.createdAt,
@@ -424,6 +435,8 @@ export class RedisStore implements Store, DurabilityChecks {
       limit.onLimit,
       now,
       this.retention,
+      active ? '1' : '0',
+      ...encodeToken(wellFormed(token)),
     )) as string[];
     if (reply[0] === 'conflict') throw new Conflict(`token limit reached (${limit.max} active tokens)`);
     return { evicted: reply.slice(1) };
@@ -431,16 +444,22 @@ export class RedisStore implements Store, DurabilityChecks {
 
   async getToken(userId: string, id: string): Promise<TokenRecord | null> {
     if (!taggable(userId)) return null;
-    const raw = await this.call('getToken', () => this.redis.get(`${this.base(userId)}t:${id}`));
-    return raw === null ? null : (JSON.parse(raw) as TokenRecord);
+    const key = `${this.base(userId)}t:${id}`;
+    // A hash; a JSON string when an earlier version wrote it and nothing has rewritten it since.
+    const fields = await this.call('getToken', () =>
+      this.redis.hgetall(key).catch((error: Error) => (/WRONGTYPE/.test(error.message) ? this.redis.get(key) : Promise.reject(error))),
+    );
+    if (fields === null) return null;
+    if (typeof fields === 'string') return decodeToken(userId, fields);
+    return Object.keys(fields).length ? fromFields(userId, id, fields) : null;
   }
 
   async listTokens(userId: string, now: number): Promise<TokenRecord[]> {
     if (!taggable(userId)) return [];
     const base = this.base(userId);
-    const raws = (await this.run('listTokens', `${base}tokens`, base, now, this.retention)) as string[];
+    const raws = (await this.run('listTokens', `${base}tokens`, base, now, this.retention)) as TokenReply[];
     // Same order as the memory store (the sorted set breaks createdAt ties by byte order).
-    return raws.map((raw) => JSON.parse(raw) as TokenRecord).sort(byCreation);
+    return raws.map((raw) => decodeToken(userId, raw)).sort(byCreation);
   }
 
   async listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage> {
@@ -462,9 +481,9 @@ export class RedisStore implements Store, DurabilityChecks {
       after?.id ?? '',
       query.include.revoked ? '1' : '0',
       query.include.expired ? '1' : '0',
-    )) as string[];
+    )) as [string, string, string, ...TokenReply[]];
     const [phase, score, id, ...raws] = reply;
-    const tokens = raws.map((raw) => JSON.parse(raw) as TokenRecord);
+    const tokens = raws.map((raw) => decodeToken(userId, raw));
     return phase ? { tokens, next: `${phase}.${score}.${id}` } : { tokens };
   }
 
@@ -479,28 +498,33 @@ export class RedisStore implements Store, DurabilityChecks {
       clean(patch.name),
       patch.description !== undefined ? '1' : '0',
       clean(patch.description),
-    )) as string | null;
-    return raw === null ? null : (JSON.parse(raw) as TokenRecord);
+      id,
+    )) as TokenReply | null;
+    return raw === null ? null : decodeToken(userId, raw);
   }
 
   async revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null> {
     if (!taggable(userId)) return null;
     checkTime('now', now);
     const base = this.base(userId);
-    const raw = (await this.run('revokeToken', `${base}t:${id}`, base, by, now, this.retention)) as string | null;
-    return raw === null ? null : (JSON.parse(raw) as TokenRecord);
+    const raw = (await this.run('revokeToken', `${base}t:${id}`, base, by, now, this.retention, id)) as TokenReply | null;
+    return raw === null ? null : decodeToken(userId, raw);
   }
 
   async revokeTokenByHash(userId: string, hash: string, by: string, now: number): Promise<boolean> {
     if (!taggable(userId)) return false;
     checkTime('now', now);
     const base = this.base(userId);
-    return (await this.run('revokeTokenByHash', `${base}h:${hash}`, base, by, now, this.retention)) === 1;
+    return (await this.run('revokeTokenByHash', `${base}h:${hash}`, base, by, now, this.retention, hash)) === 1;
   }
 
   async findTokenIdByHash(userId: string, hash: string): Promise<string | null> {
     if (!taggable(userId)) return null;
-    return this.call('findTokenIdByHash', () => this.redis.get(`${this.base(userId)}h:${hash}`));
+    const base = this.base(userId);
+    // The lookup names a candidate by the hash's first characters: its record must hold the whole hash.
+    const id = await this.call('findTokenIdByHash', () => this.redis.hget(`${base}hashes`, hash.slice(0, HASH_FIELD_CHARS)));
+    if (id !== null) return (await this.getToken(userId, id))?.hash === hash ? id : null;
+    return this.call('findTokenIdByHash', () => this.redis.get(`${base}h:${hash}`));
   }
 
   async revokeUserTokens(userId: string, by: string, now: number): Promise<number> {
@@ -514,11 +538,16 @@ export class RedisStore implements Store, DurabilityChecks {
     if (!taggable(userId)) return null;
     checkTime('now', now);
     const base = this.base(userId);
-    const reply = (await this.run('useToken', `${base}h:${hash}`, `${base}user`, base, now, ip, this.retention, this.lastUsedPrecision)) as
-      | [string, string]
-      | null;
+    const args = [`${base}h:${hash}`, `${base}user`, base, now, ip, this.retention, this.lastUsedPrecision, hash];
+    const reply = (await this.run('useToken', ...args)) as [string, (string | number)[], string] | ['json'] | null;
     if (!reply) return null;
-    return { token: JSON.parse(reply[0]) as TokenRecord, user: JSON.parse(reply[1]) as UserRecord };
+    if (reply.length === 1) {
+      // A record written by an earlier version: once, then it is a hash like the others.
+      const migrated = (await this.run('useJsonToken', ...args)) as [TokenReply, string] | null;
+      return migrated && { token: decodeToken(userId, migrated[0]), user: JSON.parse(migrated[1]) as UserRecord };
+    }
+    const [id, fields, user] = reply as [string, (string | number)[], string];
+    return { token: decodeToken(userId, [id, ...fields]), user: JSON.parse(user) as UserRecord };
   }
 
   // ---- sessions ------------------------------------------------------------------------------

@@ -8,10 +8,15 @@
  * - `base` (an ARGV) is `${prefix}{${userId}}:`. Keys built inside a script are `base .. 'x:' ..`
  *   so they carry the same hash tag, hence the same Cluster slot, as the KEYS it declares (which
  *   ioredis routes on). Redis Cluster allows undeclared keys as long as they are in that slot.
- * - Records are JSON strings. `cjson` keeps 14 significant digits, enough for millisecond
+ * - Token records are hashes with one-letter fields (`TOKEN_FIELDS` in token-fields.ts; Redis
+ *   keeps such small hashes listpack-encoded), so a check reads and writes only the fields it
+ *   needs. Records written by earlier versions are JSON strings: every script reads both
+ *   (`load`), and a script that writes a whole JSON record writes it as a hash (migration on
+ *   write). Scripts return a token as `{ id, field, value, ... }` or, still JSON, as that string.
+ * - Other records are JSON strings. `cjson` keeps 14 significant digits, enough for millisecond
  *   timestamps (13 digits until the year 2286); the store rejects larger times before they reach
- *   a script. Records that a script re-encodes (tokens, sessions) contain no arrays, because
- *   cjson encodes an empty Lua table as `{}`. User records (which have `groups`) are only decoded,
+ *   a script. Records that a script re-encodes (sessions) contain no arrays, because cjson
+ *   encodes an empty Lua table as `{}`. User records (which have `groups`) are only decoded,
  *   never re-encoded: scripts return the stored string unchanged.
  * - Times come from the caller (ARGV `now`), never from the Redis clock. Key expiries are set with
  *   PXAT/PEXPIREAT from those times so Redis drops what the rules say is gone; the scripts still
@@ -20,9 +25,88 @@
  * - Numbers passed to `redis.call` are formatted with full precision by Redis (%.17g), unlike
  *   Lua's own tostring, so `now + retention` is safe to pass as an expiry.
  */
+import { HASH_FIELD_CHARS, LUA_TOKEN_FIELDS } from './token-fields.js';
 
 /** Helpers prepended to every token script. */
-export const TOKEN_LIB = `
+export const TOKEN_LIB = `${LUA_TOKEN_FIELDS}
+-- Keys of 'load' results that no record property can be: set by 'load' only.
+local JSON, REPLY = {}, {}
+
+-- Token 'id' as a table (property names, times as numbers), or nil when there is no record.
+-- t[REPLY] is the record as scripts reply it: { id, field, value, ... }, or the stored string
+-- for a JSON record of an earlier version (t[JSON] = true; the next whole write migrates it).
+local function load(base, id)
+  local key = base .. 't:' .. id
+  local flat = redis.pcall('HGETALL', key)
+  if flat.err then
+    local raw = redis.call('GET', key)
+    local t = cjson.decode(raw)
+    t[JSON], t[REPLY] = true, raw
+    return t
+  end
+  if #flat == 0 then return nil end
+  local t = { id = id, name = '', description = '', scope = '', expiration = 'hard' }
+  for i = 1, #flat, 2 do
+    local name = LONG[flat[i]]
+    if name then
+      if NUMERIC[flat[i]] then t[name] = tonumber(flat[i + 1]) else t[name] = flat[i + 1] end
+    end
+  end
+  table.insert(flat, 1, id)
+  t[REPLY] = flat
+  return t
+end
+
+-- The hash fields of a record table, { field, value, ... } (defaults left out, as encodeToken).
+local function fields(t)
+  local out = {}
+  for name, f in pairs(SHORT) do
+    local v = t[name]
+    if type(v) == 'number' or (type(v) == 'string' and v ~= DEFAULTS[name]) then
+      out[#out + 1] = f
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
+-- The reply for a record table whose stored form was just written.
+local function reply(t)
+  return { t.id, unpack(fields(t)) }
+end
+
+-- Writes a whole record as a hash expiring at 'at', replacing whatever was stored (the JSON
+-- string of an earlier version included).
+local function save(base, t, at)
+  local key = base .. 't:' .. t.id
+  redis.call('DEL', key)
+  redis.call('HSET', key, unpack(fields(t)))
+  redis.call('PEXPIREAT', key, at)
+end
+
+-- The id the secret hash resolves to: the user's 'hashes' lookup (field = the first
+-- HASH_FIELD_CHARS of the hash, so only a candidate: callers compare the record's full hash),
+-- or the per-token key 'h:<hash>' an earlier version wrote.
+local function find(base, hash)
+  return redis.call('HGET', base .. 'hashes', string.sub(hash, 1, HASH_FIELD_CHARS)) or redis.call('GET', base .. 'h:' .. hash)
+end
+
+-- Makes 'hash' resolve to 'id'. The lookup lives as long as its longest-lived token ('at' =
+-- that token's expiresAt), so a user who never comes back leaves nothing behind.
+local function index_hash(base, hash, id, at)
+  local key = base .. 'hashes'
+  redis.call('HSET', key, string.sub(hash, 1, HASH_FIELD_CHARS), id)
+  redis.call('PEXPIREAT', key, at, 'GT')
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIREAT', key, at) end
+end
+
+-- The secret stops resolving (both lookups: the record may predate the 'hashes' one).
+local function unindex_hash(base, t)
+  local field = string.sub(t.hash, 1, HASH_FIELD_CHARS)
+  if redis.call('HGET', base .. 'hashes', field) == t.id then redis.call('HDEL', base .. 'hashes', field) end
+  redis.call('DEL', base .. 'h:' .. t.hash)
+end
+
 -- A record's audit horizon: Redis keeps the record until then (memory store: 'kept').
 local function horizon(t, retention)
   return (t.revokedAt or t.expiresAt) + retention
@@ -37,24 +121,32 @@ end
 -- 'retained' (revoked or expired ones kept for audit, score = their horizon, when Redis drops the
 -- record). So the limit check and the default listing never read what is only kept for audit.
 -- A third set, 'expiry', holds the active ids by expiresAt, so expired ones are found without
--- reading every active record. Moves a record that stopped being active to 'retained'.
+-- reading every active record. Moves a record that stopped being active to 'retained', and
+-- drops its secret from the lookup.
 local function retire(base, t, retention)
   redis.call('ZREM', base .. 'tokens', t.id)
   redis.call('ZREM', base .. 'expiry', t.id)
   redis.call('ZADD', base .. 'retained', horizon(t, retention), t.id)
+  unindex_hash(base, t)
 end
 
--- Marks a decoded token revoked, drops its secret-hash key (so the secret stops resolving),
--- rewrites the record with its new audit expiry and moves it to 'retained'.
+-- Marks a loaded token revoked (so its secret stops resolving), gives the record its new audit
+-- expiry and moves it to 'retained'. A hash record gets two fields; a JSON one is rewritten
+-- whole, as a hash.
 local function revoke(base, t, by, now, retention)
   t.revokedAt = now
   t.revokedBy = by
-  redis.call('DEL', base .. 'h:' .. t.hash)
-  redis.call('SET', base .. 't:' .. t.id, cjson.encode(t), 'PXAT', horizon(t, retention))
+  if t[JSON] then
+    save(base, t, horizon(t, retention))
+  else
+    local key = base .. 't:' .. t.id
+    redis.call('HSET', key, 'r', now, 'v', by)
+    redis.call('PEXPIREAT', key, horizon(t, retention))
+  end
   retire(base, t, retention)
 end
 
--- The active records of the user, oldest first (score = createdAt, then id), as decoded tables.
+-- The active records of the user, oldest first (score = createdAt, then id), as loaded tables.
 -- Members whose record is gone are pruned; records that stopped being active (expired, or left
 -- there by a version that kept every record in one set) move to 'retained' on the way, so each
 -- is read here once after it stops being active: the cost is O(active tokens).
@@ -62,9 +154,8 @@ local function live(base, now, retention)
   local out = {}
   local zkey = base .. 'tokens'
   for _, id in ipairs(redis.call('ZRANGE', zkey, 0, -1)) do
-    local raw = redis.call('GET', base .. 't:' .. id)
-    if raw then
-      local t = cjson.decode(raw)
+    local t = load(base, id)
+    if t then
       if active(t, now) then
         out[#out + 1] = t
         redis.call('ZADD', base .. 'expiry', t.expiresAt, id)
@@ -87,9 +178,8 @@ local function sweep(base, now, retention)
   local zkey, ekey = base .. 'tokens', base .. 'expiry'
   if redis.call('ZCARD', ekey) ~= redis.call('ZCARD', zkey) then return #live(base, now, retention) end
   for _, id in ipairs(redis.call('ZRANGE', ekey, '-inf', now, 'BYSCORE')) do
-    local raw = redis.call('GET', base .. 't:' .. id)
-    if raw then
-      local t = cjson.decode(raw)
+    local t = load(base, id)
+    if t then
       if active(t, now) then redis.call('ZADD', ekey, t.expiresAt, id) else retire(base, t, retention) end
     else
       redis.call('ZREM', zkey, id)
@@ -110,89 +200,146 @@ end
 `;
 
 /**
- * useToken — the bearer hot path, one EVALSHA.
- * KEYS[1] = h:<hash>, KEYS[2] = user.  ARGV = base, now, ip, auditRetentionMs, lastUsedPrecisionMs.
- * hash → token id → token record → owner record; null unless the token is active and the owner
- * exists and is enabled. Then: slide a sliding expiry (never past maxLifetimeAt, never backwards),
- * record last use, rewrite the record (PXAT expiresAt + retention) and move the hash key's expiry
- * to the new expiresAt. Returns { token JSON, user JSON } (the user string as stored).
+ * useToken — the bearer hot path, one EVALSHA, kept lean: no TOKEN_LIB, the record read once
+ * (HGETALL) into locals, and at most one small HSET.
+ * KEYS[1] = h:<hash> (the lookup of earlier versions), KEYS[2] = user.
+ * ARGV = base, now, ip, auditRetentionMs, lastUsedPrecisionMs, hash.
+ * hash → token id → token record (its full hash compared) → owner record; null unless the token
+ * is active and the owner exists and is enabled. Then, unless last use is already recorded to
+ * the precision: slide a sliding expiry (never past maxLifetimeAt, never backwards), record last
+ * use (two or three hash fields), and move the record's, lookup's and expiry index's times when
+ * the expiry moved. Returns { id, record fields (HGETALL), user JSON } (the user string as
+ * stored), or { 'json' } when the record is still the JSON string of an earlier version: the
+ * caller then runs USE_JSON_TOKEN, which migrates it.
  */
-export const USE_TOKEN = `${TOKEN_LIB}
+export const USE_TOKEN = `
 local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local precision = tonumber(ARGV[5] or '0')
-local id = redis.call('GET', KEYS[1])
+local precision, hash = tonumber(ARGV[5] or '0'), ARGV[6]
+local id = redis.call('HGET', base .. 'hashes', string.sub(hash, 1, ${HASH_FIELD_CHARS})) or redis.call('GET', KEYS[1])
 if not id then return nil end
-local raw = redis.call('GET', base .. 't:' .. id)
-if not raw then return nil end
-local t = cjson.decode(raw)
-if not active(t, now) then return nil end
+local key = base .. 't:' .. id
+local flat = redis.pcall('HGETALL', key)
+if flat.err then return { 'json' } end
+-- The fields a check needs (token-fields.ts), and where last use and expiry sit in 'flat'.
+local h, e, c, r, u, i, x, w, m, iu, ii, ie
+for k = 1, #flat, 2 do
+  local f, v = flat[k], flat[k + 1]
+  if f == 'h' then h = v
+  elseif f == 'e' then e, ie = tonumber(v), k + 1
+  elseif f == 'c' then c = tonumber(v)
+  elseif f == 'r' then r = v
+  elseif f == 'u' then u, iu = tonumber(v), k + 1
+  elseif f == 'i' then i, ii = v, k + 1
+  elseif f == 'x' then x = v
+  elseif f == 'w' then w = tonumber(v)
+  elseif f == 'm' then m = tonumber(v)
+  end
+end
+if h ~= hash or r or not e or e <= now then return nil end
 local user = redis.call('GET', KEYS[2])
 if not user then return nil end
-local u = cjson.decode(user)
-if u.enabled ~= true then return nil end
+local owner = cjson.decode(user)
+if owner.enabled ~= true then return nil end
 -- The user-wide revoke and the emergency switch void every credential issued before them.
-if type(u.credentialsNotBefore) == 'number' and t.createdAt < u.credentialsNotBefore then return nil end
+if type(owner.credentialsNotBefore) == 'number' and c < owner.credentialsNotBefore then return nil end
 -- Last use is recorded to 'precision' ms: a check from the IP already recorded, less than that
 -- after the recorded use, writes nothing (no AOF, no replication traffic per check) and returns
 -- the record as stored. The sliding expiry moves with those writes, so it may lag by up to
 -- 'precision' (earlier, never later, than exact). A new IP is always recorded.
-if t.lastUsedAt ~= nil and t.lastUsedIp == ip and now - t.lastUsedAt < precision and now >= t.lastUsedAt then
-  return { raw, user }
+if u ~= nil and i == ip and now - u < precision and now >= u then return { id, flat, user } end
+local before = e
+if x == 'sliding' and w and m then e = math.max(e, math.min(now + w, m)) end
+if iu then flat[iu] = now else flat[#flat + 1] = 'u' flat[#flat + 1] = now end
+if ii then flat[ii] = ip else flat[#flat + 1] = 'i' flat[#flat + 1] = ip end
+if e ~= before then
+  flat[ie] = e
+  redis.call('HSET', key, 'u', now, 'i', ip, 'e', e)
+  -- The record is kept until its audit horizon: expiresAt + retention (it is not revoked).
+  redis.call('PEXPIREAT', key, e + retention)
+  redis.call('PEXPIREAT', base .. 'hashes', e, 'GT')
+  redis.call('ZADD', base .. 'expiry', 'XX', e, id)
+else
+  redis.call('HSET', key, 'u', now, 'i', ip)
 end
-local before = t.expiresAt
-if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
-  t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
+return { id, flat, user }
+`;
+
+/**
+ * useToken for a record still stored as the JSON string of an earlier version: the same rule,
+ * and the record is rewritten as a hash found through 'hashes' (its 'h:<hash>' key goes), so
+ * each such token takes this path once. Same KEYS and ARGV as USE_TOKEN.
+ * Returns { token reply, user JSON } or null.
+ */
+export const USE_JSON_TOKEN = `${TOKEN_LIB}
+local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local precision, hash = tonumber(ARGV[5] or '0'), ARGV[6]
+local id = find(base, hash)
+if not id then return nil end
+local t = load(base, id)
+if not t or t.hash ~= hash or not active(t, now) then return nil end
+local user = redis.call('GET', KEYS[2])
+if not user then return nil end
+local u = cjson.decode(user)
+if u.enabled ~= true then return nil end
+if type(u.credentialsNotBefore) == 'number' and t.createdAt < u.credentialsNotBefore then return nil end
+if not t[JSON] then return { t[REPLY], user } end
+local recorded = t.lastUsedAt ~= nil and t.lastUsedIp == ip and now - t.lastUsedAt < precision and now >= t.lastUsedAt
+if not recorded then
+  if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
+    t.expiresAt = math.max(t.expiresAt, math.min(now + t.slidingWindow, t.maxLifetimeAt))
+  end
+  t.lastUsedAt = now
+  t.lastUsedIp = ip
 end
-t.lastUsedAt = now
-t.lastUsedIp = ip
-local encoded = cjson.encode(t)
-redis.call('SET', base .. 't:' .. id, encoded, 'PXAT', horizon(t, retention))
-if t.expiresAt ~= before then
-  redis.call('PEXPIREAT', KEYS[1], t.expiresAt)
-  redis.call('ZADD', base .. 'expiry', 'XX', t.expiresAt, id)
-end
-return { encoded, user }
+save(base, t, horizon(t, retention))
+redis.call('DEL', KEYS[1])
+index_hash(base, hash, id, t.expiresAt)
+redis.call('ZADD', base .. 'expiry', 'XX', t.expiresAt, id)
+return { reply(t), user }
 `;
 
 /**
  * insertToken — enforces the per-user limit atomically, so concurrent inserts cannot overshoot.
- * KEYS[1] = tokens (sorted set).  ARGV = base, record JSON, id, hash, createdAt, record expiry
- * (PXAT), hash-key expiry (= expiresAt), max, 'evict'|'refuse', now, auditRetentionMs.
+ * KEYS[1] = tokens (sorted set).  ARGV = base, id, hash, createdAt, record expiry (PXAT),
+ * expiresAt, max, 'evict'|'refuse', now, auditRetentionMs, '1' if the record is active, then the
+ * record's hash fields (field, value, ...).
  * Counts the active records (reading only those the expiry index says have expired, never the
  * retained ones); at the limit either returns { 'conflict' } having changed nothing but moving
  * expired ones to 'retained', or revokes the oldest active ones (revokedBy 'system:token-limit')
  * until one slot is free.
- * Then writes the record, its hash key and the sorted-set member. A record that is not active
- * (an import of a revoked one) goes straight to 'retained', without a hash key and no limit check.
- * Returns { 'ok', evicted ids... }.
+ * Then writes the record, its secret's lookup and the sorted-set members. A record that is not
+ * active (an import of a revoked one) goes straight to 'retained', with no lookup and no limit
+ * check. Returns { 'ok', evicted ids... }.
  */
 export const INSERT_TOKEN = `${TOKEN_LIB}
-local base, json, id, hash = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local createdAt, recordAt, hashAt = ARGV[5], ARGV[6], ARGV[7]
-local max, mode, now, retention = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
-local record = cjson.decode(json)
+local base, id, hash = ARGV[1], ARGV[2], ARGV[3]
+local createdAt, recordAt, hashAt = ARGV[4], ARGV[5], ARGV[6]
+local max, mode, now, retention = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
 local result = { 'ok' }
-if active(record, now) then
+if ARGV[11] == '1' then
   local count = sweep(base, now, retention)
   if count >= max then
     if mode == 'refuse' then return { 'conflict' } end
     -- Only the evicted records are read: the oldest active ones, first in 'tokens'.
     for _, old in ipairs(redis.call('ZRANGE', KEYS[1], 0, count - max)) do
-      local raw = redis.call('GET', base .. 't:' .. old)
-      if raw then
-        revoke(base, cjson.decode(raw), 'system:token-limit', now, retention)
+      local t = load(base, old)
+      if t then
+        revoke(base, t, 'system:token-limit', now, retention)
         result[#result + 1] = old
       end
     end
   end
-  redis.call('SET', base .. 'h:' .. hash, id, 'PXAT', hashAt)
+  index_hash(base, hash, id, hashAt)
   redis.call('ZADD', KEYS[1], createdAt, id)
   redis.call('ZADD', base .. 'expiry', hashAt, id)
 else
   -- A revoked or expired record (an imported snapshot): kept for audit only, never usable.
   redis.call('ZADD', base .. 'retained', recordAt, id)
 end
-redis.call('SET', base .. 't:' .. id, json, 'PXAT', recordAt)
+local key = base .. 't:' .. id
+redis.call('DEL', key)
+redis.call('HSET', key, unpack(ARGV, 12))
+redis.call('PEXPIREAT', key, recordAt)
 prune_retained(base, now)
 -- deleteUser may have given the sets an expiry; a new token outlives it.
 redis.call('PERSIST', KEYS[1])
@@ -202,67 +349,78 @@ return result
 `;
 
 /**
- * listTokens — every record still kept at 'now' (raw JSON, sorted by the caller): the active
- * ones, then the retained ones whose horizon has not passed (those past it are deleted, as the
- * memory store forgets them). O(all records): for exports and leak reports; the API lists by
- * page (LIST_TOKEN_PAGE, token-pages.ts).
+ * listTokens — every record still kept at 'now' (token replies, sorted by the caller): the
+ * active ones, then the retained ones whose horizon has not passed (those past it are deleted,
+ * as the memory store forgets them). O(all records): for exports and leak reports; the API lists
+ * by page (LIST_TOKEN_PAGE, token-pages.ts).
  * KEYS[1] = tokens.  ARGV = base, now, auditRetentionMs.
  */
 export const LIST_TOKENS = `${TOKEN_LIB}
 local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
-for _, t in ipairs(live(base, now, retention)) do out[#out + 1] = cjson.encode(t) end
+for _, t in ipairs(live(base, now, retention)) do out[#out + 1] = t[REPLY] end
 prune_retained(base, now)
 local rkey = base .. 'retained'
 for _, id in ipairs(redis.call('ZRANGE', rkey, 0, -1)) do
-  local raw = redis.call('GET', base .. 't:' .. id)
-  if raw then out[#out + 1] = raw else redis.call('ZREM', rkey, id) end
+  local t = load(base, id)
+  if t then out[#out + 1] = t[REPLY] else redis.call('ZREM', rkey, id) end
 end
 return out
 `;
 
 /**
- * updateToken — changes name and/or description, keeping the record's expiry (KEEPTTL).
- * KEYS[1] = t:<id>.  ARGV = '1'|'0' set name, name, '1'|'0' set description, description.
- * Returns the updated JSON, or null when the record does not exist.
+ * updateToken — changes name and/or description, keeping the record's expiry.
+ * KEYS[1] = t:<id>.  ARGV = '1'|'0' set name, name, '1'|'0' set description, description, id.
+ * A JSON record of an earlier version stays JSON (SET KEEPTTL). Returns the token reply, or
+ * null when the record does not exist.
  */
 export const UPDATE_TOKEN = `
-local raw = redis.call('GET', KEYS[1])
-if not raw then return nil end
-local t = cjson.decode(raw)
-if ARGV[1] == '1' then t.name = ARGV[2] end
-if ARGV[3] == '1' then t.description = ARGV[4] end
-local encoded = cjson.encode(t)
-redis.call('SET', KEYS[1], encoded, 'KEEPTTL')
-return encoded
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'none' then return nil end
+if kind == 'string' then
+  local t = cjson.decode(redis.call('GET', KEYS[1]))
+  if ARGV[1] == '1' then t.name = ARGV[2] end
+  if ARGV[3] == '1' then t.description = ARGV[4] end
+  local encoded = cjson.encode(t)
+  redis.call('SET', KEYS[1], encoded, 'KEEPTTL')
+  return encoded
+end
+-- HSET and HDEL keep the key's expiry. Empty strings are left out (token-fields.ts).
+for _, pair in ipairs({ { ARGV[1], ARGV[2], 'n' }, { ARGV[3], ARGV[4], 'd' } }) do
+  if pair[1] == '1' then
+    if pair[2] == '' then redis.call('HDEL', KEYS[1], pair[3]) else redis.call('HSET', KEYS[1], pair[3], pair[2]) end
+  end
+end
+local flat = redis.call('HGETALL', KEYS[1])
+table.insert(flat, 1, ARGV[5])
+return flat
 `;
 
 /**
  * revokeToken — idempotent: an already revoked record is returned unchanged.
- * KEYS[1] = t:<id>.  ARGV = base, by, now, auditRetentionMs.  Returns the record JSON or null.
+ * KEYS[1] = t:<id>.  ARGV = base, by, now, auditRetentionMs, id.  Returns the token reply or null.
  */
 export const REVOKE_TOKEN = `${TOKEN_LIB}
 local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local raw = redis.call('GET', KEYS[1])
-if not raw then return nil end
-local t = cjson.decode(raw)
-if t.revokedAt ~= nil then return raw end
+local t = load(base, ARGV[5])
+if not t then return nil end
+if t.revokedAt ~= nil then return t[REPLY] end
 revoke(base, t, by, now, retention)
-return cjson.encode(t)
+return reply(t)
 `;
 
 /**
- * revokeTokenByHash — RFC 7009 revocation by secret. The hash key only exists while the token is
- * usable, so a revoked token is not found again.
- * KEYS[1] = h:<hash>.  ARGV = base, by, now, auditRetentionMs.  Returns 1 when a record was found.
+ * revokeTokenByHash — RFC 7009 revocation by secret. The lookup only holds usable tokens, so a
+ * revoked token is not found again.
+ * KEYS[1] = h:<hash>.  ARGV = base, by, now, auditRetentionMs, hash.  Returns 1 when a record
+ * was found.
  */
 export const REVOKE_TOKEN_BY_HASH = `${TOKEN_LIB}
-local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local id = redis.call('GET', KEYS[1])
+local base, by, now, retention, hash = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local id = find(base, hash)
 if not id then return 0 end
-local raw = redis.call('GET', base .. 't:' .. id)
-if not raw then return 0 end
-local t = cjson.decode(raw)
+local t = load(base, id)
+if not t or t.hash ~= hash then return 0 end
 if t.revokedAt == nil then revoke(base, t, by, now, retention) end
 return 1
 `;
@@ -298,7 +456,7 @@ local rkey = base .. 'retained'
 prune_retained(base, now)
 local last = redis.call('ZRANGE', rkey, -1, -1, 'WITHSCORES')
 if #last > 0 then redis.call('PEXPIREAT', rkey, last[2]) end
-redis.call('DEL', KEYS[2], KEYS[1], base .. 'expiry')
+redis.call('DEL', KEYS[2], KEYS[1], base .. 'expiry', base .. 'hashes')
 return cjson.decode(raw).username
 `;
 

@@ -14,7 +14,7 @@ import { TOKEN_LIB } from './scripts.js';
  * KEYS[1] = tokens, KEYS[2] = retained.
  * ARGV = base, now, auditRetentionMs, limit, phase ('a' | 'r'), score, id ('' = from the start),
  *        include revoked ('1' | '0'), include expired ('1' | '0').
- * Returns { next phase, next score, next id, record JSON... } ('' cursor parts: no more pages).
+ * Returns { next phase, next score, next id, token reply... } ('' cursor parts: no more pages).
  * At most `limit * 4 + 100` members are looked at per call, so a page filtered down to a few
  * records (only revoked ones among many expired) may come back short, with a cursor to go on.
  */
@@ -54,10 +54,9 @@ if phase == 'a' then
   local ended = walk(KEYS[1], score, cid, function(id, s)
     if full() then return false end
     seen = { 'a', s, id }
-    local raw = redis.call('GET', base .. 't:' .. id)
-    if not raw then gone[#gone + 1] = id return true end
-    local t = cjson.decode(raw)
-    if active(t, now) then out[#out + 1] = raw else stopped[#stopped + 1] = t end
+    local t = load(base, id)
+    if not t then gone[#gone + 1] = id return true end
+    if active(t, now) then out[#out + 1] = t[REPLY] else stopped[#stopped + 1] = t end
     return true
   end)
   -- Changed only after the walk, which pages by offset.
@@ -76,11 +75,10 @@ if phase == 'r' then
   walk(KEYS[2], score, cid, function(id, s)
     if full() then return false end
     seen = { 'r', s, id }
-    local raw = redis.call('GET', base .. 't:' .. id)
-    if not raw then gone[#gone + 1] = id return true end
-    local t = cjson.decode(raw)
+    local t = load(base, id)
+    if not t then gone[#gone + 1] = id return true end
     if (t.revokedAt ~= nil and want_revoked) or (t.revokedAt == nil and t.expiresAt <= now and want_expired) then
-      out[#out + 1] = raw
+      out[#out + 1] = t[REPLY]
     end
     return true
   end)
