@@ -8,6 +8,7 @@ import { Conflict, NotFound } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { tokenPage } from './token-pages.js';
+import { checkUserPageLimit, formatUserCursor, parseUserCursor, userEntry, type UserPage, type UserPageQuery } from '../user-pages.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
@@ -111,6 +112,25 @@ export class MemoryStore implements Store {
 
   async listUsers(): Promise<UserRecord[]> {
     return [...this.users.values()].map(copy).sort((a, b) => a.username.localeCompare(b.username));
+  }
+
+  /** The same walk as Redis's index (user-pages.ts): by index entry, in UTF-8 byte order. */
+  async listUserPage(query: UserPageQuery): Promise<UserPage> {
+    checkUserPageLimit(query.limit);
+    const after = parseUserCursor(query.cursor);
+    const from = after === undefined ? undefined : Buffer.from(after, 'utf8');
+    const prefix = query.prefix === undefined ? undefined : usernameKey(query.prefix);
+    const rest: { entry: string; bytes: Buffer; id: string }[] = [];
+    for (const [key, id] of this.usernames) {
+      if (prefix !== undefined && !key.startsWith(prefix)) continue;
+      const entry = userEntry(key, id);
+      const bytes = Buffer.from(entry, 'utf8');
+      if (!from || Buffer.compare(bytes, from) > 0) rest.push({ entry, bytes, id });
+    }
+    rest.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    const page = rest.slice(0, query.limit);
+    const users = page.map((e) => copy(this.users.get(e.id)!));
+    return rest.length > page.length ? { users, next: formatUserCursor(page[page.length - 1]!.entry) } : { users };
   }
 
   // ---- tokens --------------------------------------------------------------------------------
