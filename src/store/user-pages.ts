@@ -56,3 +56,9 @@ export function checkUserPageLimit(limit: number): void {
 
 /** Byte order of UTF-8 strings, as Redis compares members of equal score. */
 export const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+
+/**
+ * The cursor that resumes a walk right after `user`, for a caller that stops part-way through a
+ * page (a filtered search). Names the entry the user is listed under.
+ */
+export const userCursorAfter = (user: Pick<UserRecord, 'id' | 'username'>, key: (name: string) => string): string => formatUserCursor(userEntry(key(user.username), user.id));
