@@ -85,11 +85,6 @@ export interface Store {
   /** Removes the user and revokes (marks) all their tokens, revokedBy = `by`. */
   deleteUser(id: string, by: string, now: number): Promise<void>;
   /**
-   * Every user at once, sorted by username: O(all users) in one call. Only for the embedded
-   * store's snapshot tests and small tools; requests and jobs walk `listUserPage` instead.
-   */
-  listUsers(): Promise<UserRecord[]>;
-  /**
    * One page of users in index order (`usernameKey`, then id, byte order), optionally only names
    * starting with `prefix`. Costs O(the page): a job or request never holds the store for a time
    * that grows with the number of users. A page may hold fewer than `limit` users and still have

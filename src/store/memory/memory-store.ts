@@ -114,10 +114,6 @@ export class MemoryStore implements Store {
     this.sortedUsers = undefined;
   }
 
-  async listUsers(): Promise<UserRecord[]> {
-    return [...this.users.values()].map(copy).sort((a, b) => a.username.localeCompare(b.username));
-  }
-
   /** The same walk as Redis's index (user-pages.ts): by index entry, in UTF-8 byte order. */
   async listUserPage(query: UserPageQuery): Promise<UserPage> {
     checkUserPageLimit(query.limit);

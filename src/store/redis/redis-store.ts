@@ -176,8 +176,6 @@ const byCreation = (a: TokenRecord, b: TokenRecord): number => a.createdAt - b.c
 /** A user id can only be a hash tag if it has no braces; such an id cannot exist in the store. */
 const taggable = (userId: string): boolean => userId.length > 0 && !/[{}]/.test(userId);
 
-/** How many user records listUsers reads at a time. */
-const LIST_USERS_BATCH = 200;
 /** How many username index fields one HSCAN step of upgradeUsernameIndex asks for. */
 const INDEX_SCAN_COUNT = 500;
 
@@ -381,23 +379,6 @@ export class RedisStore implements Store, DurabilityChecks {
       this.usernameIndexUpgrade = undefined;
       await this.upgradeUsernameIndex();
     }
-  }
-
-  async listUsers(): Promise<UserRecord[]> {
-    const index = await this.call('listUsers', () => this.redis.hgetall(this.usersKey));
-    // One GET per user: the records are spread over the cluster's slots, so no MGET. In batches:
-    // thousands of GETs sent at once would wait on each other past the per-command timeout.
-    const users: (UserRecord | null)[] = [];
-    const entries = Object.entries(index);
-    for (let start = 0; start < entries.length; start += LIST_USERS_BATCH) {
-      users.push(...(await Promise.all(entries.slice(start, start + LIST_USERS_BATCH).map(async ([field, id]) => {
-        const user = await this.getUser(id);
-        return user && usernameKey(user.username) === usernameKey(field) ? user : null;
-      }))));
-    }
-    // By id: a user whose old field is being moved to its new key may show under both for a moment.
-    const byId = new Map(users.filter((u): u is UserRecord => u !== null).map((u) => [u.id, u]));
-    return [...byId.values()].sort((a, b) => a.username.localeCompare(b.username));
   }
 
   /**
