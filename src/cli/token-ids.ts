@@ -12,13 +12,23 @@ const FULL_ID = /^[0-9A-Za-z]{22}$/;
 const PREFIX = /^[0-9A-Za-z]{1,21}$/;
 
 async function visibleTokenIds(ctx: CliContext): Promise<string[]> {
-  const query = { include: 'revoked,expired' };
-  const list = (all: boolean) => ctx.client().request<{ tokens: { id: string }[] }>('GET', '/api/v1/tokens', { query: { ...query, all: all ? 'true' : undefined } });
+  // Every page: the gateway answers both listings by page.
+  const list = async (all: boolean) => {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = { include: 'revoked,expired', all: all ? 'true' : undefined, limit: '1000', cursor };
+      const page = await ctx.client().request<{ tokens: { id: string }[]; next?: string }>('GET', '/api/v1/tokens', { query });
+      ids.push(...page.tokens.map((t) => t.id));
+      cursor = page.next;
+    } while (cursor);
+    return ids;
+  };
   try {
-    return (await list(true)).tokens.map((t) => t.id);
+    return await list(true);
   } catch (err) {
     // Not an admin (or a scoped token): its own tokens are all it can name.
-    if (err instanceof ApiError && err.status === 403) return (await list(false)).tokens.map((t) => t.id);
+    if (err instanceof ApiError && err.status === 403) return list(false);
     throw err;
   }
 }

@@ -93,11 +93,15 @@ export class SourceRevalidator {
 
   private async round(): Promise<RevalidationRound> {
     const result: RevalidationRound = { checked: 0, disabled: [], enabled: [], refreshed: [] };
-    const users = (await this.users.list()).filter((u) => u.source === this.source.id);
-    if (users.length === 0) return result;
+    // The directory is asked whether it is up only once a user of this source turns up.
+    let reachable = false;
     try {
-      await this.source.check();
-      for (const user of users) {
+      for await (const user of this.users.each()) {
+        if (user.source !== this.source.id) continue;
+        if (!reachable) {
+          await this.source.check();
+          reachable = true;
+        }
         try {
           await this.revalidate(user, result);
         } catch (err) {
@@ -110,7 +114,7 @@ export class SourceRevalidator {
     } catch (err) {
       if (!(err instanceof TemporarilyUnavailable)) throw err;
       result.skipped = 'directory or store unavailable';
-      this.log.warn(`revalidation stopped after ${result.checked} of ${users.length} users: ${result.skipped}; trying again next round`);
+      this.log.warn(`revalidation stopped after ${result.checked} users: ${result.skipped}; trying again next round`);
     }
     if (result.disabled.length || result.enabled.length) {
       this.log.info(`revalidation: disabled [${result.disabled.join(', ')}], re-enabled [${result.enabled.join(', ')}]`);

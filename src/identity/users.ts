@@ -12,12 +12,23 @@ import type { TesseraConfig } from '../config/schema.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
 import { newUserId } from '../ids.js';
 import type { Role, UserRecord } from '../store/records.js';
-import type { Store } from '../store/store.js';
+import type { Store, UserPage } from '../store/store.js';
+import { checkUserPageLimit, userCursorAfter } from '../store/user-pages.js';
+import { eachUser, userBatches } from '../store/walks.js';
+import { usernameKey } from '../store/usernames.js';
 import { hashPassword } from './passwords.js';
 import type { Identity } from './source.js';
 import { inAnyGroup } from './role-mapping.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
+
+/**
+ * A search reads at most this many users per request, in store pages of SEARCH_STEP: text in a
+ * display name or e-mail has no index, so a search walks the users, and one request must not
+ * walk them all. A page of matches can then be short and still have a `next`.
+ */
+export const SEARCH_BUDGET = 1000;
+const SEARCH_STEP = 250;
 
 export interface NewUser {
   username: string;
@@ -96,8 +107,42 @@ export class UserService {
     return user;
   }
 
-  list(): Promise<UserRecord[]> {
-    return this.store.listUsers();
+  /**
+   * One page of users in listing order (username ignoring case): `next` goes back as `cursor`.
+   * With `search`, only users whose username, display name or e-mail contains it (ignoring
+   * case), reading at most SEARCH_BUDGET users per call: follow `next` until it is absent.
+   */
+  async page(query: { limit: number; cursor?: string; search?: string }): Promise<UserPage> {
+    checkUserPageLimit(query.limit);
+    const needle = query.search?.trim().toLowerCase();
+    if (!needle) return this.store.listUserPage({ limit: query.limit, cursor: query.cursor });
+    const matches = (u: UserRecord) => [u.username, u.displayName, u.email].some((f) => f.toLowerCase().includes(needle));
+    const found: UserRecord[] = [];
+    let cursor = query.cursor;
+    for (let read = 0; read < SEARCH_BUDGET; read += SEARCH_STEP) {
+      const page = await this.store.listUserPage({ limit: SEARCH_STEP, cursor });
+      for (const [i, user] of page.users.entries()) {
+        if (!matches(user)) continue;
+        found.push(user);
+        if (found.length === query.limit) {
+          const last = i === page.users.length - 1 && page.next === undefined;
+          return last ? { users: found } : { users: found, next: userCursorAfter(user, usernameKey) };
+        }
+      }
+      if (page.next === undefined) return { users: found };
+      cursor = page.next;
+    }
+    return { users: found, next: cursor };
+  }
+
+  /** Every user, a store page at a time (jobs: re-validation, the emergency revoke). */
+  each(): AsyncGenerator<UserRecord> {
+    return eachUser(this.store);
+  }
+
+  /** Every user in batches of up to `size`, for work done on a batch at once. */
+  batches(size: number): AsyncGenerator<UserRecord[]> {
+    return userBatches(this.store, size);
   }
 
   /**

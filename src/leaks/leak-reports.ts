@@ -9,7 +9,8 @@ import type { AuditTrail } from '../audit/trail.js';
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { Unauthorized } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { Store, TokenRecord } from '../store/store.js';
+import { eachToken } from '../store/walks.js';
 import { hashSecret as hashOf, parseSecret } from '../tokens/format.js';
 import type { PatService } from '../tokens/pat-service.js';
 import type { SessionService } from '../tokens/sessions.js';
@@ -81,7 +82,7 @@ export class LeakReports {
     const by = `leak report by ${clean(reporter, 80)}: found at ${where}`;
 
     if (parsed.kind === 'pat') {
-      const token = (await store.listTokens(parsed.userId, now)).find((t) => t.hash === parsed.hash);
+      const token = await findByHash(store, parsed.userId, parsed.hash, now);
       if (!token) return { verdict: verdict('false_positive') };
       if (token.revokedAt !== undefined || token.expiresAt <= now) return { verdict: verdict('true_positive') };
       await pats.revokeBySecret(report.token, by);
@@ -102,4 +103,18 @@ export class LeakReports {
     await this.deps.audit.record({ type: 'token.leak_reported', target: { userId: parsed.userId }, details: { sessionId: session.id, reportedBy: by } });
     return { verdict: verdict('true_positive') };
   }
+}
+
+/**
+ * The record with this secret hash. A usable token is found in one read (the hash index); only a
+ * report of a dead one (revoked or expired, which the index no longer holds) walks the owner's
+ * retained records, a page at a time, so a report never reads every record in one call.
+ */
+async function findByHash(store: Store, userId: string, hash: string, now: number): Promise<TokenRecord | undefined> {
+  const id = await store.findTokenIdByHash(userId, hash);
+  if (id !== null) return (await store.getToken(userId, id)) ?? undefined;
+  for await (const token of eachToken(store, userId, now, { revoked: true, expired: true })) {
+    if (token.hash === hash) return token;
+  }
+  return undefined;
 }

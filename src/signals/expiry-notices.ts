@@ -11,6 +11,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { Store, TokenRecord } from '../store/store.js';
+import { eachToken, eachUser } from '../store/walks.js';
 import type { NotificationsConfig, SignalsConfig } from './config.js';
 import type { SignalPublisher } from './publisher.js';
 
@@ -74,8 +75,10 @@ export class ExpiryNotices {
     const { store, clock, notifications } = this.deps;
     const now = clock();
     let sent = 0;
-    for (const user of await store.listUsers()) {
-      for (const token of await store.listTokens(user.id, now)) {
+    // A store page at a time, active tokens only: the pass never holds the store for a time
+    // that grows with all users, nor reads the records kept for audit.
+    for await (const user of eachUser(store)) {
+      for await (const token of eachToken(store, user.id, now)) {
         const deadline = finalDeadline(token);
         if (deadline === undefined || deadline <= now) continue;
         const left = deadline - now;

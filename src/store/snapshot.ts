@@ -12,17 +12,25 @@
  * Not included: login sessions, OIDC grants and codes, throttling counters. They are short-lived;
  * users sign in again after a restore.
  *
- * Each user's tokens are read in one call, after the user; a token revoked on a live deployment
- * while the export runs may be exported as active. For a migration, stop the gateways first (or
- * export again after the last change): see the README, "Backup and restore".
+ * Both directions stream: export walks the users and each user's tokens a store page at a time
+ * and writes as it goes; import reads the file twice, line by line (once to check it all, once to
+ * write), so neither holds more than a page of the store or a line of the file in memory, however
+ * large the deployment. A user's tokens follow the user's line (export writes them so); a token
+ * line that does not follow its owner is refused.
  *
- * Import validates the whole file before writing anything, and only into an empty store, so a
- * restore never merges two deployments' users or overwrites keys.
+ * A token revoked on a live deployment while the export runs may be exported as active. For a
+ * migration, stop the gateways first (or export again after the last change): see the README,
+ * "Backup and restore".
+ *
+ * Import checks the whole file before writing anything, and only into an empty store, so a
+ * restore never merges two deployments' users or overwrites keys. If the file changes between
+ * the two readings, the second one stops at the first line that differs in kind.
  */
 import { z } from 'zod';
 import { Conflict, InvalidRequest } from '../errors.js';
 import type { TokenRecord, UserRecord } from './records.js';
 import type { Store } from './store.js';
+import { eachToken, eachUser } from './walks.js';
 
 const VERSION = 1;
 const time = z.number().int().nonnegative();
@@ -89,10 +97,10 @@ export async function* exportSnapshot(store: Store, options: { settings: readonl
     counts.settings++;
     yield JSON.stringify({ type: 'setting', name, value });
   }
-  for (const user of await store.listUsers()) {
+  for await (const user of eachUser(store)) {
     counts.users++;
     yield JSON.stringify({ type: 'user', record: user });
-    for (const token of await store.listTokens(user.id, options.now)) {
+    for await (const token of eachToken(store, user.id, options.now, { revoked: true, expired: true })) {
       counts.tokens++;
       yield JSON.stringify({ type: 'token', record: token });
     }
@@ -100,14 +108,16 @@ export async function* exportSnapshot(store: Store, options: { settings: readonl
   yield JSON.stringify({ type: 'end', ...counts });
 }
 
-type Parsed = { settings: { name: string; value: string }[]; users: UserRecord[]; tokens: TokenRecord[] };
+type Line = z.infer<typeof line>;
+type Source = AsyncIterable<string> | Iterable<string>;
 
-/** Reads and checks a whole snapshot; throws `InvalidRequest` naming the first bad line. */
-export async function readSnapshot(lines: AsyncIterable<string> | Iterable<string>): Promise<Parsed> {
-  const parsed: Parsed = { settings: [], users: [], tokens: [] };
+/** The checked lines of a snapshot, one at a time; throws `InvalidRequest` naming the first bad line. */
+async function* checkedLines(lines: Source): AsyncGenerator<Exclude<Line, { type: 'tessera-snapshot' | 'end' }>> {
+  const counts: SnapshotCounts = { settings: 0, users: 0, tokens: 0 };
   let number = 0;
   let started = false;
   let ended = false;
+  let owner: string | undefined;
   for await (const text of lines) {
     number++;
     if (!text.trim()) continue;
@@ -125,48 +135,83 @@ export async function readSnapshot(lines: AsyncIterable<string> | Iterable<strin
     if (entry.type === 'tessera-snapshot') {
       if (started) throw new InvalidRequest(`line ${number}: a second header`);
       started = true;
-    } else if (entry.type === 'setting') parsed.settings.push(entry);
-    else if (entry.type === 'user') parsed.users.push(entry.record);
-    else if (entry.type === 'token') parsed.tokens.push(entry.record);
-    else {
+      continue;
+    }
+    if (entry.type === 'end') {
       ended = true;
-      const counts = { settings: parsed.settings.length, users: parsed.users.length, tokens: parsed.tokens.length };
       if (counts.settings !== entry.settings || counts.users !== entry.users || counts.tokens !== entry.tokens) {
         throw new InvalidRequest(`line ${number}: the end line counts ${JSON.stringify(entry)} but the file holds ${JSON.stringify(counts)}`);
       }
+      continue;
     }
+    if (entry.type === 'setting') counts.settings++;
+    if (entry.type === 'user') {
+      counts.users++;
+      owner = entry.record.id;
+    }
+    if (entry.type === 'token') {
+      counts.tokens++;
+      if (entry.record.userId !== owner) throw new InvalidRequest(`line ${number}: token ${entry.record.id} belongs to no user in the snapshot before it (a token follows its user's line)`);
+    }
+    yield entry;
   }
   if (!started) throw new InvalidRequest('empty snapshot');
   if (!ended) throw new InvalidRequest('the snapshot is cut short (no end line): refusing a partial restore');
-  const userIds = new Set(parsed.users.map((u) => u.id));
-  const orphan = parsed.tokens.find((t) => !userIds.has(t.userId));
-  if (orphan) throw new InvalidRequest(`token ${orphan.id} belongs to no user in the snapshot`);
-  return parsed;
+}
+
+export interface CheckedSnapshot extends SnapshotCounts {
+  /** The settings it holds (a few keys and markers: small). */
+  settingValues: { name: string; value: string }[];
+}
+
+/** Reads a whole snapshot once, keeping nothing but the counts and settings; throws `InvalidRequest` naming the first bad line. */
+export async function checkSnapshot(lines: Source): Promise<CheckedSnapshot> {
+  const checked: CheckedSnapshot = { settings: 0, users: 0, tokens: 0, settingValues: [] };
+  for await (const entry of checkedLines(lines)) {
+    if (entry.type === 'setting') {
+      checked.settings++;
+      checked.settingValues.push({ name: entry.name, value: entry.value });
+    } else checked[entry.type === 'user' ? 'users' : 'tokens']++;
+  }
+  return checked;
 }
 
 /** What makes a store non-empty for `importSnapshot`: any user, or any of `settings`. */
-async function storeContents(store: Store, settings: readonly string[]): Promise<{ users: number; settings: string[] }> {
+async function storeContents(store: Store, settings: readonly string[]): Promise<{ users: boolean; settings: string[] }> {
   const present = await Promise.all(settings.map(async (name) => ((await store.getSetting(name)) === null ? null : name)));
-  return { users: (await store.listUsers()).length, settings: present.filter((n): n is string => n !== null) };
+  return { users: (await store.listUserPage({ limit: 1 })).users.length > 0, settings: present.filter((n): n is string => n !== null) };
 }
 
 /**
- * Loads a checked snapshot into an empty store: refuses (Conflict, nothing written) when the
- * store holds users or any of the snapshot's settings. Token records keep their state: revoked
- * ones stay revoked, expired ones expired.
+ * Loads a snapshot into an empty store. `open` gives the file's lines from the start and is
+ * called twice: the whole file is checked first (`checkSnapshot`), then, only if the store holds
+ * no user and none of the snapshot's settings (Conflict otherwise, nothing written), written as
+ * it is read again. Token records keep their state: revoked ones stay revoked, expired ones expired.
  */
-export async function importSnapshot(store: Store, snapshot: Parsed, options: { now: number }): Promise<SnapshotCounts> {
-  const contents = await storeContents(store, snapshot.settings.map((s) => s.name));
-  if (contents.users > 0 || contents.settings.length > 0) {
-    const what = [contents.users ? `${contents.users} users` : '', ...contents.settings].filter(Boolean).join(', ');
+export async function importSnapshot(store: Store, open: () => Source, options: { now: number }): Promise<CheckedSnapshot> {
+  const checked = await checkSnapshot(open());
+  const contents = await storeContents(store, checked.settingValues.map((s) => s.name));
+  if (contents.users || contents.settings.length > 0) {
+    const what = [contents.users ? 'users' : '', ...contents.settings].filter(Boolean).join(', ');
     throw new Conflict(`the target store is not empty (${what}): import only into an empty store, before any gateway runs on it`);
   }
-  for (const { name, value } of snapshot.settings) {
-    if ((await store.initSetting(name, value)) !== value) throw new Conflict(`setting ${name} was written by someone else during the import`);
-  }
-  for (const user of snapshot.users) await store.createUser(user);
   // No limit: the snapshot's tokens were within their owners' limits when they were made.
   const unlimited = { max: Number.MAX_SAFE_INTEGER, onLimit: 'refuse' } as const;
-  for (const token of snapshot.tokens) await store.insertToken(token, unlimited, options.now);
-  return { settings: snapshot.settings.length, users: snapshot.users.length, tokens: snapshot.tokens.length };
+  const written: SnapshotCounts = { settings: 0, users: 0, tokens: 0 };
+  for await (const entry of checkedLines(open())) {
+    if (entry.type === 'setting') {
+      if ((await store.initSetting(entry.name, entry.value)) !== entry.value) throw new Conflict(`setting ${entry.name} was written by someone else during the import`);
+      written.settings++;
+    } else if (entry.type === 'user') {
+      await store.createUser(entry.record);
+      written.users++;
+    } else {
+      await store.insertToken(entry.record, unlimited, options.now);
+      written.tokens++;
+    }
+  }
+  if (written.settings !== checked.settings || written.users !== checked.users || written.tokens !== checked.tokens) {
+    throw new Conflict('the snapshot changed while it was imported: the store now holds part of it; empty it and import again');
+  }
+  return checked;
 }

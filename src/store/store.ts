@@ -20,6 +20,8 @@ export type { SessionRecord, TokenRecord, UserRecord } from './records.js';
 export type { AuditEntry, AuditRange } from './audit-entries.js';
 import type { OutboxAddResult, OutboxItem } from './outbox.js';
 export type { OutboxAddResult, OutboxItem } from './outbox.js';
+import type { UserPage, UserPageQuery } from './user-pages.js';
+export type { UserPage, UserPageQuery } from './user-pages.js';
 
 export interface TokenLimit {
   /** Active (not revoked, not expired) tokens a user may hold after the insert. */
@@ -82,7 +84,15 @@ export interface Store {
   putUser(user: UserRecord): Promise<void>;
   /** Removes the user and revokes (marks) all their tokens, revokedBy = `by`. */
   deleteUser(id: string, by: string, now: number): Promise<void>;
-  listUsers(): Promise<UserRecord[]>;
+  /**
+   * One page of users in index order (`usernameKey`, then id, byte order), optionally only names
+   * starting with `prefix`. Costs O(the page): a job or request never holds the store for a time
+   * that grows with the number of users. A page may hold fewer than `limit` users and still have
+   * a `next` (an index entry whose user is gone is skipped); follow `next` until it is absent.
+   * Every user that exists for the whole walk is met exactly once. Throws `InvalidRequest` for a
+   * cursor it did not hand out or a limit outside 1..1000.
+   */
+  listUserPage(query: UserPageQuery): Promise<UserPage>;
 
   // ---- personal access tokens ----------------------------------------------------------------
   /**

@@ -19,6 +19,8 @@ import { newTokenId, userIdOfTokenId } from '../ids.js';
 import type { UserService } from '../identity/users.js';
 import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
 import type { Store, TokenPage, TokenUse } from '../store/store.js';
+import { checkPageLimit } from '../store/token-cursor.js';
+import { allTokensPage, type AllTokensPage } from './all-tokens.js';
 import { newSecret, parseSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
@@ -53,8 +55,6 @@ export interface CreatedToken {
 export interface ListOptions {
   /** Username whose tokens to list; undefined = the caller's own. */
   user?: string;
-  /** Admins only: every user's tokens. */
-  all?: boolean;
   include?: { revoked?: boolean; expired?: boolean };
 }
 
@@ -270,23 +270,32 @@ export class PatService {
     return this.reachable(caller, id);
   }
 
+  /** One user's tokens (the caller's own, or `user`'s for admins), all at once: for one user's page. */
   async list(caller: Principal, options: ListOptions = {}): Promise<{ token: TokenRecord; owner: UserRecord }[]> {
-    let owners: UserRecord[];
-    if (options.all) {
-      if (!isAdmin(caller)) throw new Forbidden('only admins list every user\'s tokens');
-      owners = await this.users.list();
-    } else if (options.user !== undefined && options.user !== caller.user.username) {
+    let owner = caller.user;
+    if (options.user !== undefined && options.user !== caller.user.username) {
       if (!isAdmin(caller)) throw new Forbidden('only admins list other users\' tokens');
-      owners = [await this.users.get(options.user)];
-    } else {
-      owners = [caller.user];
+      owner = await this.users.get(options.user);
     }
     const now = this.clock();
-    const lists = await Promise.all(owners.map(async (owner) => (await this.store.listTokens(owner.id, now)).map((token) => ({ token, owner }))));
-    return lists.flat().filter(({ token }) => {
+    return (await this.store.listTokens(owner.id, now)).map((token) => ({ token, owner })).filter(({ token }) => {
       const status = tokenStatus(token, now);
       return status === 'active' || (status === 'revoked' && options.include?.revoked) || (status === 'expired' && options.include?.expired);
     });
+  }
+
+  /**
+   * One page of every user's tokens (admins): users in listing order, each user's tokens as
+   * `listPage` orders them. Bounded per call (all-tokens.ts); follow `next` until it is absent.
+   */
+  async listAllPage(
+    caller: Principal,
+    options: { include?: { revoked?: boolean; expired?: boolean }; limit: number; cursor?: string },
+  ): Promise<AllTokensPage> {
+    if (!isAdmin(caller)) throw new Forbidden('only admins list every user\'s tokens');
+    checkPageLimit(options.limit);
+    const include = { revoked: options.include?.revoked === true, expired: options.include?.expired === true };
+    return allTokensPage(this.store, { limit: options.limit, cursor: options.cursor, include }, this.clock());
   }
 
   /**

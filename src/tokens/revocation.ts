@@ -71,18 +71,19 @@ export class CredentialRevocation {
   private async endEveryone(caller: Principal): Promise<{ users: number } & RevokedCredentials> {
     const now = this.clock();
     await this.notBefore.set(now);
-    const users = await this.users.list();
     const total: RevokedCredentials = { tokens: 0, sessions: 0, grants: 0 };
-    // A few users at a time: the global stamp already holds everywhere, this makes it exact.
-    for (let i = 0; i < users.length; i += WALK_BATCH) {
-      const batch = users.slice(i, i + WALK_BATCH);
+    let users = 0;
+    // A store page of users at a time, a few in parallel: the global stamp already holds
+    // everywhere, this makes it exact. A user created during the walk is already after the stamp.
+    for await (const batch of this.users.batches(WALK_BATCH)) {
+      users += batch.length;
       for (const ended of await Promise.all(batch.map((user) => this.endUser(user, `${caller.user.username} (revoke-all)`, now)))) {
         total.tokens += ended.tokens;
         total.sessions += ended.sessions;
         total.grants += ended.grants;
       }
     }
-    return { users: users.length, ...total };
+    return { users, ...total };
   }
 
   private async endUser(user: UserRecord, by: string, now: number): Promise<RevokedCredentials> {

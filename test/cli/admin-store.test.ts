@@ -132,7 +132,8 @@ describe('tessera admin recover / export / import', () => {
     const imported = await cli.run(['admin', 'import', file], { env: clusterEnv });
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toContain('Imported 5 users, 10 token records and 3 settings.');
-    const twice = await cli.run(['admin', 'import', file], { env: clusterEnv });
+    // From stdin ("-"): checked whole first (kept in a private temporary file, read twice), then refused.
+    const twice = await cli.run(['admin', 'import', '-'], { env: clusterEnv, input: text });
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/not empty/);
 

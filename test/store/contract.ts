@@ -14,6 +14,7 @@ import type { SessionRecord, Store, TokenLimit, TokenRecord, UserRecord } from '
 import { auditContract } from './audit-contract.js';
 import { revocationContract } from './revocation-contract.js';
 import { tokenPageContract } from './token-page-contract.js';
+import { userPageContract } from './user-page-contract.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -54,6 +55,18 @@ export function sampleUser(now: number, over: Partial<UserRecord> = {}): UserRec
     sessionsNotBefore: 0,
     ...over,
   };
+}
+
+/** Every user, following `listUserPage` to the end (small pages, so the walk crosses pages). */
+export async function allUsers(store: Store): Promise<UserRecord[]> {
+  const users: UserRecord[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listUserPage({ limit: 2, cursor });
+    users.push(...page.users);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return users;
 }
 
 export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -142,7 +155,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         await expect(store.createUser(second)).rejects.toBeInstanceOf(Conflict);
         expect(await store.findUserByName(first.username)).toEqual(first);
         expect(await store.getUser(second.id)).toBeNull();
-        expect((await store.listUsers()).map((u) => u.id)).toEqual([first.id]);
+        expect((await allUsers(store)).map((u) => u.id)).toEqual([first.id]);
       });
 
       it('usernames are one name whatever their case or width: a variant is refused, any spelling finds the user', async () => {
@@ -156,7 +169,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         const wide = [...first.username].map((c) => (/[A-Za-z]/.test(c) ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c)).join('');
         expect(await store.findUserByName(wide)).toEqual(first);
         await expect(store.createUser(newUser({ username: wide }))).rejects.toBeInstanceOf(Conflict);
-        expect((await store.listUsers()).map((u) => u.id)).toEqual([first.id]);
+        expect((await allUsers(store)).map((u) => u.id)).toEqual([first.id]);
         // The name is free again once its holder is deleted, in any spelling.
         await store.deleteUser(first.id, 'admin', now);
         expect(await store.findUserByName(lower)).toBeNull();
@@ -195,11 +208,11 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.findUserByName('renamed')).toBeNull();
       });
 
-      it('lists users sorted by username', async () => {
+      it('lists users sorted by username, page by page', async () => {
         const c = await createUser({ username: 'carol' });
         const a = await createUser({ username: 'alice' });
         const b = await createUser({ username: 'bob' });
-        expect(await store.listUsers()).toEqual([a, b, c]);
+        expect(await allUsers(store)).toEqual([a, b, c]);
       });
 
       it('deleteUser removes the user, frees the username and revokes their tokens', async () => {
@@ -215,7 +228,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
 
         expect(await store.getUser(user.id)).toBeNull();
         expect(await store.findUserByName(user.username)).toBeNull();
-        expect((await store.listUsers()).map((u) => u.id)).toEqual([other.id]);
+        expect((await allUsers(store)).map((u) => u.id)).toEqual([other.id]);
         const revoked = await store.getToken(user.id, active.id);
         expect(revoked).toMatchObject({ id: active.id, revokedAt: now, revokedBy: 'admin:root' });
         expect((await store.getToken(user.id, alreadyRevoked.id))!.revokedBy).toBe('ada');
@@ -989,6 +1002,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
 
     revocationContract(makeStore);
     tokenPageContract(makeStore);
+    userPageContract(makeStore);
   });
   auditContract(name, makeStore);
 }

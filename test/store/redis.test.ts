@@ -12,7 +12,7 @@ import { HASH_FIELD_CHARS } from '../../src/store/redis/token-fields.js';
 import { usernameKey } from '../../src/store/usernames.js';
 import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { startRedisServer } from '../helpers/redis-server.js';
-import { AUDIT_RETENTION_MS, LAST_USED_PRECISION_MS, DAY, HOUR, MINUTE, base62, hex64, storeContract } from './contract.js';
+import { AUDIT_RETENTION_MS, allUsers, LAST_USED_PRECISION_MS, DAY, HOUR, MINUTE, base62, hex64, storeContract } from './contract.js';
 import { snapshotContract } from './snapshot-contract.js';
 import { outboxContract } from './outbox-contract.js';
 
@@ -180,6 +180,7 @@ describe('RedisStore specifics', () => {
     expect(await keysUnder(prefix)).toEqual(
       [
         `${prefix}users`,
+        `${prefix}user-order`,
         `${prefix}c:login:ada`,
         `${tag}user`,
         `${tag}tokens`,
@@ -321,7 +322,7 @@ describe('RedisStore specifics', () => {
     const user = newUser();
     await admin.hset(`${prefix}users`, user.username, user.id); // index without record
     expect(await store.findUserByName(user.username)).toBeNull();
-    expect(await store.listUsers()).toEqual([]);
+    expect(await allUsers(store)).toEqual([]);
   });
 
   it('upgrades an index written before names ignored case; old clashes keep their exact spelling', async () => {
@@ -343,14 +344,67 @@ describe('RedisStore specifics', () => {
     const holder = await store.findUserByName('alice');
     expect([alice.id, shout.id]).toContain(holder!.id);
     await expect(store.createUser(newUser({ username: 'alice' }))).rejects.toBeInstanceOf(Conflict);
-    expect((await store.listUsers()).map((u) => u.username).sort()).toEqual(['ALICE', 'Alice', 'Bob']);
+    expect((await allUsers(store)).map((u) => u.username).sort()).toEqual(['ALICE', 'Alice', 'Bob']);
+    expect((await store.listUserPage({ limit: 10 })).users.map((u) => u.username).sort()).toEqual(['ALICE', 'Alice', 'Bob']);
     expect(Object.keys(await admin.hgetall(`${prefix}users`)).sort()).toEqual([holder!.id === alice.id ? 'ALICE' : 'Alice', 'alice', 'bob'].sort());
     // Deleting one of the pair leaves the other found by every spelling.
     await store.deleteUser(holder!.id, 'admin', now);
     const other = holder!.id === alice.id ? shout : alice;
     expect(await store.findUserByName(other.username)).toEqual(other);
     expect(await store.findUserByName(other.username.toLowerCase())).toEqual(other);
-    expect((await store.listUsers()).map((u) => u.id).sort()).toEqual([bob.id, other.id].sort());
+    expect((await allUsers(store)).map((u) => u.id).sort()).toEqual([bob.id, other.id].sort());
+    expect((await store.listUserPage({ limit: 10 })).users.map((u) => u.id).sort()).toEqual([bob.id, other.id].sort());
+  });
+
+  it('builds the listing order for users indexed before it existed, once per process, a step at a time', async () => {
+    const old = Array.from({ length: 30 }, (_, i) => newUser({ username: `Old-${String(i).padStart(2, '0')}` }));
+    // As an older Tessera wrote them: records and exact-spelling index fields, no listing order.
+    for (const user of old) {
+      await admin.set(`${prefix}{${user.id}}:user`, JSON.stringify(user));
+      await admin.hset(`${prefix}users`, user.username, user.id);
+    }
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.listUserPage({ limit: 7, cursor });
+      pages.push(page.users.map((u) => u.username));
+      cursor = page.next;
+    } while (cursor);
+    expect(pages.flat()).toEqual(old.map((u) => u.username));
+    expect(await admin.zcard(`${prefix}user-order`)).toBe(30);
+    expect(sent).toContain('hscan');
+    expect(sent).not.toContain('hgetall');
+  });
+
+  it('a page costs one ZRANGE, one HMGET and one GET per user on it, however many users exist', async () => {
+    const users = Array.from({ length: 60 }, (_, i) => newUser({ username: `p-${String(i).padStart(2, '0')}` }));
+    for (const user of users) await store.createUser(user);
+    await store.listUserPage({ limit: 1 }); // the once-per-process index walk
+    sent = [];
+    const page = await store.listUserPage({ limit: 5 });
+    expect(page.users.map((u) => u.username)).toEqual(['p-00', 'p-01', 'p-02', 'p-03', 'p-04']);
+    expect(sent.map((c) => c.toLowerCase()).sort()).toEqual(['get', 'get', 'get', 'get', 'get', 'hmget', 'zrange']);
+  });
+
+  it('skips and removes a listing entry whose index field is gone or names another user', async () => {
+    const user = newUser({ username: 'kept' });
+    await store.createUser(user);
+    const ghost = base62(12);
+    await admin.zadd(`${prefix}user-order`, 0, `gone\u0000${ghost}`, 0, `kept\u0000${ghost}`);
+    expect((await store.listUserPage({ limit: 10 })).users).toEqual([user]);
+    expect(await admin.zrange(`${prefix}user-order`, 0, -1)).toEqual([`kept\u0000${user.id}`]);
+  });
+
+  it('a user whose listing entry was lost between the claim and the add is listed again by the next process', async () => {
+    const user = newUser({ username: 'crashed' });
+    await store.createUser(user);
+    await admin.del(`${prefix}user-order`);
+    const next = new RedisStore({ redis: new Redis(REDIS_URL, { commandTimeout: 2000, maxRetriesPerRequest: 1 }), keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+    try {
+      expect((await next.listUserPage({ limit: 10 })).users).toEqual([user]);
+    } finally {
+      await next.close();
+    }
   });
 
   it('treats user ids that cannot be a hash tag as unknown', async () => {

@@ -8,11 +8,13 @@
  *
  * Like `serve`, the server-side code is imported lazily, so the API client commands start fast.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { finished } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import type { CommandSpec } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { CliError } from '../errors.js';
@@ -24,6 +26,20 @@ import type { TesseraConfig } from '../../config/schema.js';
 const CONFIG_OPTION = { config: { type: 'string', value: 'FILE', help: 'gateway configuration file (default: $TESSERA_CONFIG)' } } as const;
 
 /** The gateway's config (file and environment, as `serve` reads them) and its store. */
+/** Copies a stream into a new file readable by this user only; `remove` deletes it and its directory. */
+async function spool(input: NodeJS.ReadableStream): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-import-'));
+  const path = join(dir, 'snapshot.jsonl');
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    await pipeline(input, createWriteStream(path, { mode: 0o600, flags: 'wx' }));
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+  return { path, remove };
+}
+
 async function openGatewayStore(ctx: CliContext): Promise<{ config: TesseraConfig; store: Store }> {
   const { ConfigError, loadConfig } = await import('../../config/load.js');
   const { openStore, redisConfigured } = await import('../../gateway.js');
@@ -163,22 +179,30 @@ const importCommand: Command = {
     notes: ['FILE "-" reads stdin. The whole file is checked before anything is written.', 'Run it before any gateway starts on the new store (a starting gateway creates keys and admin).'],
   },
   async run(ctx) {
-    const { importSnapshot, readSnapshot } = await import('../../store/snapshot.js');
+    const { checkSnapshot, importSnapshot } = await import('../../store/snapshot.js');
     const { KEY_SETTINGS } = await import('../../oauth/keys.js');
     const { KeyEncryption, isWrapped, wrappedKeyId } = await import('../../oauth/key-encryption.js');
     const file = ctx.args.positionals[0]!;
-    const input = file === '-' ? ctx.io.stdin : createReadStream(file);
-    const snapshot = await readSnapshot(createInterface({ input, crlfDelay: Infinity })).catch((err: Error) => {
-      throw new CliError(`${file}: ${err.message}`);
-    });
-    const counts = await withStore(ctx, (_config, store) => importSnapshot(store, snapshot, { now: Date.now() }));
-    ctx.print(`Imported ${count(counts.users, 'user')}, ${count(counts.tokens, 'token record')} and ${count(counts.settings, 'setting')}.`);
-    // The gateways must hold the KEK the keys were wrapped with, or they refuse to start.
-    const kek = KeyEncryption.fromEnv(ctx.env);
-    for (const { name, value } of snapshot.settings) {
-      if (!(KEY_SETTINGS as readonly string[]).includes(name) || !isWrapped(value)) continue;
-      const needed = wrappedKeyId(value);
-      if (kek?.id !== needed) ctx.note(`Note: ${name} is encrypted with KEK ${needed}: start the gateways with that KEK as TESSERA_KEY_ENCRYPTION_KEY (or _PREVIOUS).`);
+    // The file is read twice (checked whole, then written), a line at a time: stdin is kept in a
+    // private temporary file for that, never in memory.
+    const spooled = file === '-' ? await spool(ctx.io.stdin) : undefined;
+    try {
+      const path = spooled?.path ?? file;
+      const lines = () => createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+      const snapshot = await checkSnapshot(lines()).catch((err: Error) => {
+        throw new CliError(`${file}: ${err.message}`);
+      });
+      const counts = await withStore(ctx, (_config, store) => importSnapshot(store, lines, { now: Date.now() }));
+      ctx.print(`Imported ${count(counts.users, 'user')}, ${count(counts.tokens, 'token record')} and ${count(counts.settings, 'setting')}.`);
+      // The gateways must hold the KEK the keys were wrapped with, or they refuse to start.
+      const kek = KeyEncryption.fromEnv(ctx.env);
+      for (const { name, value } of snapshot.settingValues) {
+        if (!(KEY_SETTINGS as readonly string[]).includes(name) || !isWrapped(value)) continue;
+        const needed = wrappedKeyId(value);
+        if (kek?.id !== needed) ctx.note(`Note: ${name} is encrypted with KEK ${needed}: start the gateways with that KEK as TESSERA_KEY_ENCRYPTION_KEY (or _PREVIOUS).`);
+      }
+    } finally {
+      await spooled?.remove();
     }
   },
 };

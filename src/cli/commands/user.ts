@@ -60,7 +60,14 @@ const list: Command = {
     options: { search: { type: 'string', value: 'TEXT', help: 'only users whose name, display name or e-mail contains TEXT' } },
   },
   async run(ctx) {
-    const answer = await ctx.client().request<{ users: User[] }>('GET', '/api/v1/users', { query: { q: ctx.args.string('search') } });
+    // The gateway answers by page: follow `next` to the end.
+    const answer: { users: User[] } = { users: [] };
+    let cursor: string | undefined;
+    do {
+      const page = await ctx.client().request<{ users: User[]; next?: string }>('GET', '/api/v1/users', { query: { q: ctx.args.string('search'), limit: '1000', cursor } });
+      answer.users.push(...page.users);
+      cursor = page.next;
+    } while (cursor);
     if (ctx.json) return ctx.print(json(answer));
     if (!answer.users.length) return ctx.note('No users.');
     const now = Date.now();

@@ -8,18 +8,12 @@ import type { Services } from '../../gateway.js';
 import type { Principal } from '../../tokens/principal.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
 import { readJson } from '../body.js';
+import { pageLimit } from '../page-query.js';
 import { presentToken } from '../presenters.js';
 
 function queryList(value: unknown): string[] {
   const raw = Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : '';
   return raw.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-/** `?limit=`: records per page, default 100; the store refuses anything outside 1..1000. */
-function pageLimit(value: unknown): number {
-  if (value === undefined) return 100;
-  if (typeof value !== 'string' || !/^\d{1,7}$/.test(value)) throw new InvalidRequest('limit must be an integer from 1 to 1000');
-  return Number(value);
 }
 
 export function tokenRoutes(services: Services): Router {
@@ -42,7 +36,7 @@ export function tokenRoutes(services: Services): Router {
     };
   });
 
-  // ?user=NAME, ?all=true (admins, unpaged), ?include=revoked,expired, ?limit=N&cursor=C (pages),
+  // ?user=NAME, ?all=true (admins: every user's), ?include=revoked,expired, ?limit=N&cursor=C (pages),
   // ?ids=ID,ID (describe several)
   router.get('/tokens', auth, async (ctx) => {
     const ids = queryList(ctx.query.ids);
@@ -67,12 +61,14 @@ export function tokenRoutes(services: Services): Router {
       ctx.body = { tokens: page.tokens.map((token) => presentToken(token, page.owner, now)), ...(page.next ? { next: page.next } : {}) };
       return;
     }
-    const list = await pats.list(principal(ctx), {
-      user: typeof ctx.query.user === 'string' ? ctx.query.user : undefined,
-      all: ctx.query.all === 'true',
+    // Every user's tokens (admins), by page like one user's: `next` while there is more.
+    if (ctx.query.user !== undefined) throw new InvalidRequest('give user or all=true, not both');
+    const page = await pats.listAllPage(principal(ctx), {
       include: { revoked: include.has('revoked'), expired: include.has('expired') },
+      limit: pageLimit(ctx.query.limit),
+      cursor: typeof ctx.query.cursor === 'string' && ctx.query.cursor !== '' ? ctx.query.cursor : undefined,
     });
-    ctx.body = { tokens: list.map(({ token, owner }) => presentToken(token, owner, now)) };
+    ctx.body = { tokens: page.entries.map(({ token, owner }) => presentToken(token, owner, now)), ...(page.next ? { next: page.next } : {}) };
   });
 
   router.get('/tokens/:id', auth, async (ctx) => {

@@ -10,6 +10,7 @@ import type { Role } from '../../store/records.js';
 import { isAdmin, type Principal } from '../../tokens/principal.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
 import { readJson, stringField, type Fields } from '../body.js';
+import { pageCursor, pageLimit } from '../page-query.js';
 import { presentUser } from '../presenters.js';
 
 function role(body: Fields): Role | undefined {
@@ -31,14 +32,11 @@ export function userRoutes(services: Services): Router {
   const present = (user: Parameters<typeof presentUser>[0]) => presentUser(user, { token_creator: users.mayCreateTokens(user) });
   router.use(requirePrincipal(services));
 
+  // ?q=TEXT (in username, display name or e-mail), ?limit=N&cursor=C: one page, `next` while more.
   router.get('/', requireAdmin, async (ctx) => {
-    const search = typeof ctx.query.q === 'string' ? ctx.query.q.toLowerCase() : '';
-    const all = await users.list();
-    ctx.body = {
-      users: all
-        .filter((u) => !search || [u.username, u.displayName, u.email].some((f) => f.toLowerCase().includes(search)))
-        .map(present),
-    };
+    const search = typeof ctx.query.q === 'string' ? ctx.query.q : undefined;
+    const page = await users.page({ limit: pageLimit(ctx.query.limit), cursor: pageCursor(ctx.query.cursor), search });
+    ctx.body = { users: page.users.map(present), ...(page.next ? { next: page.next } : {}) };
   });
 
   router.post('/', requireAdmin, async (ctx) => {

@@ -8,6 +8,7 @@ import { Conflict, NotFound } from '../../errors.js';
 import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { tokenPage } from './token-pages.js';
+import { checkUserPageLimit, formatUserCursor, parseUserCursor, userEntry, type UserPage, type UserPageQuery } from '../user-pages.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
@@ -45,6 +46,8 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   private readonly users = new Map<string, UserRecord>();
   private readonly usernames = new Map<string, string>();
+  /** `listUserPage`'s order, built on demand; dropped whenever `usernames` changes. */
+  private sortedUsers?: { entry: string; bytes: Buffer; id: string }[];
   private readonly spaces = new Map<string, UserSpace>();
   private readonly counters = new Map<string, { count: number; resetAt: number }>();
   /** Provider records and their secondary indexes; expiry by the real clock, as oidc-provider's own. */
@@ -83,6 +86,7 @@ export class MemoryStore implements Store {
     if (this.usernames.has(usernameKey(user.username)) || this.users.has(user.id)) throw new Conflict(`user ${user.username} already exists (usernames ignore case)`);
     this.users.set(user.id, copy(user));
     this.usernames.set(usernameKey(user.username), user.id);
+    this.sortedUsers = undefined;
   }
 
   async getUser(id: string): Promise<UserRecord | null> {
@@ -107,10 +111,39 @@ export class MemoryStore implements Store {
     await this.revokeUserTokens(id, by, now);
     this.users.delete(id);
     this.usernames.delete(usernameKey(user.username));
+    this.sortedUsers = undefined;
   }
 
-  async listUsers(): Promise<UserRecord[]> {
-    return [...this.users.values()].map(copy).sort((a, b) => a.username.localeCompare(b.username));
+  /** The same walk as Redis's index (user-pages.ts): by index entry, in UTF-8 byte order. */
+  async listUserPage(query: UserPageQuery): Promise<UserPage> {
+    checkUserPageLimit(query.limit);
+    const after = parseUserCursor(query.cursor);
+    const prefix = query.prefix === undefined ? undefined : Buffer.from(usernameKey(query.prefix), 'utf8');
+    const order = this.listingOrder();
+    // The first entry past the cursor and at or past the prefix, by binary search.
+    const from = [after === undefined ? undefined : Buffer.from(after, 'utf8'), prefix].filter((b) => b !== undefined);
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const bytes = order[mid]!.bytes;
+      const before = from.some((b, i) => (i === 0 && after !== undefined ? Buffer.compare(bytes, b) <= 0 : Buffer.compare(bytes, b) < 0));
+      if (before) lo = mid + 1;
+      else hi = mid;
+    }
+    const matching = (i: number) => i < order.length && (!prefix || order[i]!.bytes.subarray(0, prefix.length).equals(prefix));
+    const users: UserRecord[] = [];
+    let i = lo;
+    for (; users.length < query.limit && matching(i); i++) users.push(copy(this.users.get(order[i]!.id)!));
+    return matching(i) ? { users, next: formatUserCursor(order[i - 1]!.entry) } : { users };
+  }
+
+  /** The index entries sorted, kept until a user is created or deleted. */
+  private listingOrder(): { entry: string; bytes: Buffer; id: string }[] {
+    this.sortedUsers ??= [...this.usernames]
+      .map(([key, id]) => ({ entry: userEntry(key, id), bytes: Buffer.from(userEntry(key, id), 'utf8'), id }))
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    return this.sortedUsers;
   }
 
   // ---- tokens --------------------------------------------------------------------------------

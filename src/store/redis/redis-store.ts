@@ -27,6 +27,8 @@
  *   Pusers           hash: usernameKey(username) → user id    global (see `upgradeUsernameIndex`
  *                                                             for fields written before names were
  *                                                             compared ignoring case)
+ *   Puser-order      sorted set: `<Pusers field>\0<user id>` at score 0, the listing order
+ *                                                             (user-order.ts)          global
  *   Pc:<key>         counter, hash {n: count, r: resetAt}     PXAT resetAt
  *   Po:<Model>:<id>  oidc-provider record, hash {p: JSON, c: consumed}   EX the model's TTL
  *   Po:g:<grantId>   set of the record keys of one grant      EX the longest member's TTL
@@ -73,6 +75,8 @@ import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 import { LIST_TOKEN_PAGE } from './token-pages.js';
 import { HASH_FIELD_CHARS, decodeToken, encodeToken, fromFields, type TokenReply } from './token-fields.js';
+import { RedisUserOrder } from './user-order.js';
+import type { UserPage, UserPageQuery } from '../user-pages.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
@@ -183,8 +187,8 @@ const byCreation = (a: TokenRecord, b: TokenRecord): number => a.createdAt - b.c
 /** A user id can only be a hash tag if it has no braces; such an id cannot exist in the store. */
 const taggable = (userId: string): boolean => userId.length > 0 && !/[{}]/.test(userId);
 
-/** How many user records listUsers reads at a time. */
-const LIST_USERS_BATCH = 200;
+/** How many username index fields one HSCAN step of upgradeUsernameIndex asks for. */
+const INDEX_SCAN_COUNT = 500;
 
 export class RedisStore implements Store, DurabilityChecks {
   private readonly redis: Redis | Cluster;
@@ -203,6 +207,7 @@ export class RedisStore implements Store, DurabilityChecks {
   private ackingConnectedOnce = false;
   private readonly replicas: ReplicaAcks;
   private readonly ackTimeoutMs: number;
+  private readonly userOrder: RedisUserOrder;
 
   constructor(options: RedisStoreOptions) {
     if (/[{}]/.test(options.keyPrefix)) throw new RangeError('keyPrefix must not contain { or } (Redis Cluster hash tags)');
@@ -231,6 +236,7 @@ export class RedisStore implements Store, DurabilityChecks {
       bound[name] = (...args) => client[command]!(...args);
     }
     this.script = bound as Record<ScriptName, ScriptFn>;
+    this.userOrder = new RedisUserOrder(this.redis, `${this.prefix}user-order`, this.usersKey, (what, run) => this.call(what, run), (id) => this.getUser(id));
   }
 
   /**
@@ -328,6 +334,20 @@ export class RedisStore implements Store, DurabilityChecks {
       await this.replicated('createUser', (p) => p.del(key));
       throw new Conflict(`user ${user.username} already exists (usernames ignore case)`);
     }
+    await this.listUser(usernameKey(user.username), user.id);
+  }
+
+  /**
+   * Puts a claimed name into the listing order. The user exists once the name is claimed, so a
+   * failure here does not fail createUser: the next process's index walk adds the entry.
+   */
+  private async listUser(field: string, id: string): Promise<void> {
+    await this.userOrder.add([[field, id]]).catch(() => {});
+  }
+
+  async listUserPage(query: UserPageQuery): Promise<UserPage> {
+    await this.upgradeUsernameIndex();
+    return this.userOrder.page(query);
   }
 
   async getUser(id: string): Promise<UserRecord | null> {
@@ -364,28 +384,12 @@ export class RedisStore implements Store, DurabilityChecks {
     if (typeof username !== 'string') throw new NotFound('user not found');
     await this.run('unindexUser', this.usersKey, usernameKey(username), id);
     if (usernameKey(username) !== username) await this.run('unindexUser', this.usersKey, username, id);
+    await this.userOrder.remove([[usernameKey(username), id], [username, id]]);
     // The key is free again: an old clashing spelling left under its own field may now take it.
     if (this.usernameClashes) {
       this.usernameIndexUpgrade = undefined;
       await this.upgradeUsernameIndex();
     }
-  }
-
-  async listUsers(): Promise<UserRecord[]> {
-    const index = await this.call('listUsers', () => this.redis.hgetall(this.usersKey));
-    // One GET per user: the records are spread over the cluster's slots, so no MGET. In batches:
-    // thousands of GETs sent at once would wait on each other past the per-command timeout.
-    const users: (UserRecord | null)[] = [];
-    const entries = Object.entries(index);
-    for (let start = 0; start < entries.length; start += LIST_USERS_BATCH) {
-      users.push(...(await Promise.all(entries.slice(start, start + LIST_USERS_BATCH).map(async ([field, id]) => {
-        const user = await this.getUser(id);
-        return user && usernameKey(user.username) === usernameKey(field) ? user : null;
-      }))));
-    }
-    // By id: a user whose old field is being moved to its new key may show under both for a moment.
-    const byId = new Map(users.filter((u): u is UserRecord => u !== null).map((u) => [u.id, u]));
-    return [...byId.values()].sort((a, b) => a.username.localeCompare(b.username));
   }
 
   /**
@@ -398,11 +402,23 @@ export class RedisStore implements Store, DurabilityChecks {
    */
   private upgradeUsernameIndex(): Promise<void> {
     this.usernameIndexUpgrade ??= (async () => {
-      const index = await this.call('upgradeUsernameIndex', () => this.redis.hgetall(this.usersKey));
+      // Walked a step at a time (HSCAN), so no call grows with the number of users. Each step also
+      // puts its fields into the listing order (user-order.ts), which builds that order for a
+      // store written before it existed and repairs an entry a crash left out.
       let clashes = 0;
-      for (const [field, id] of Object.entries(index)) {
-        if (usernameKey(field) !== field && (await this.run('rekeyUsername', this.usersKey, field, usernameKey(field), id)) === -1) clashes++;
-      }
+      let cursor = '0';
+      do {
+        const [nextCursor, flat] = await this.call('upgradeUsernameIndex', () => this.redis.hscan(this.usersKey, cursor, 'COUNT', INDEX_SCAN_COUNT));
+        cursor = nextCursor;
+        const listed: [string, string][] = [];
+        for (let i = 0; i < flat.length; i += 2) {
+          const [field, id] = [flat[i]!, flat[i + 1]!];
+          const moved = usernameKey(field) === field ? 0 : await this.run('rekeyUsername', this.usersKey, field, usernameKey(field), id);
+          if (moved === -1) clashes++;
+          listed.push([moved === 1 ? usernameKey(field) : field, id]);
+        }
+        await this.userOrder.add(listed);
+      } while (cursor !== '0');
       this.usernameClashes = clashes;
     })().catch((err: unknown) => {
       this.usernameIndexUpgrade = undefined; // try again on the next call

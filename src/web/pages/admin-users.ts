@@ -25,12 +25,8 @@ import { sessionList } from '../views/session-list.js';
 
 /** Rows per page of /admin/users: a screenful, cheap to render at any number of users. */
 export const USERS_PER_PAGE = 50;
-
-/** `?page=N` (1-based); anything else is the first page. */
-function pageFromQuery(value: unknown): number {
-  const page = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : 1;
-  return Math.max(1, page);
-}
+/** The users page counts a user's active tokens up to this; more shows as "1000+". */
+const MAX_COUNTED_TOKENS = 1000;
 
 function roleField(form: Fields): Role {
   const role = field(form, 'role');
@@ -75,28 +71,27 @@ export function userAdminRoutes(router: Router, services: Services): void {
   const form = checkedForm(services);
 
   /**
-   * One page of users, searched and paged here on the server: the browser gets at most
+   * One page of users, searched and paged on the server: the store is read one page at a time
+   * (a search reads a bounded number of users per request), the browser gets at most
    * USERS_PER_PAGE rows however many users there are, and token counts are read for those only.
+   * `?after=` is the cursor of the page before; a page links to the next one and to the first.
    */
   async function showUsers(ctx: Context, extra: Partial<UsersPageView> = {}, status = 200) {
     const search = typeof ctx.query.q === 'string' ? ctx.query.q.trim() : '';
-    const needle = search.toLowerCase();
-    const matching = (await users.list())
-      .filter((u) => !needle || [u.username, u.displayName, u.email].some((f) => f.toLowerCase().includes(needle)))
-      .sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
-    const pages = Math.max(1, Math.ceil(matching.length / USERS_PER_PAGE));
-    const page = Math.min(pages, pageFromQuery(ctx.query.page));
-    const shown = matching.slice((page - 1) * USERS_PER_PAGE, page * USERS_PER_PAGE);
+    const after = typeof ctx.query.after === 'string' && ctx.query.after !== '' ? ctx.query.after : undefined;
+    const page = await users.page({ limit: USERS_PER_PAGE, cursor: after, search });
     const principal = principalOf(ctx);
-    const counts = await Promise.all(shown.map((u) => pats.list(principal, { user: u.username }).then((tokens) => tokens.length)));
+    const counts = await Promise.all(page.users.map((u) => pats.listPage(principal, { user: u.username, limit: MAX_COUNTED_TOKENS })));
     showPage(ctx, {
       title: 'Users',
       status,
       body: usersPage({
-        users: shown.map((u, i) => ({ user: presentUser(u, { token_creator: users.mayCreateTokens(u) }), activeTokens: counts[i]! })),
-        total: matching.length,
-        page,
-        pages,
+        users: page.users.map((u, i) => ({
+          user: presentUser(u, { token_creator: users.mayCreateTokens(u) }),
+          activeTokens: `${counts[i]!.tokens.length}${counts[i]!.next ? '+' : ''}`,
+        })),
+        next: page.next,
+        first: after === undefined,
         search,
         csrf: csrfToken(ctx),
         minPasswordLength: config.passwords.minLength,

@@ -8,8 +8,6 @@ export const REVOKE_ALL_PHRASE = 'revoke-all';
 
 export interface RevokeAllView {
   csrf: string;
-  activeTokens: number;
-  users: number;
   notice?: SafeHtml | '';
   error?: string;
 }
@@ -20,8 +18,7 @@ export function revokeAllPage(view: RevokeAllView): SafeHtml {
 ${view.notice ?? ''}
 <section class="card danger-zone" aria-labelledby="revoke-all-heading">
   <h2 id="revoke-all-heading">Emergency: revoke all tokens of all users</h2>
-  <p>There ${view.activeTokens === 1 ? 'is' : 'are'} <strong>${view.activeTokens}</strong> active ${view.activeTokens === 1 ? 'token' : 'tokens'} across ${view.users} ${view.users === 1 ? 'user' : 'users'}.
-  Revoking them stops every script, pipeline and tool that uses one, at once. Use this when tokens may have leaked. Every sign-in ends with them — API logins, browser sessions, apps signed in through Tessera and CLI logins — yours included; this browser is signed in again to show the result.</p>
+  <p>This revokes every active token of every user. Revoking them stops every script, pipeline and tool that uses one, at once. Use this when tokens may have leaked. Every sign-in ends with them — API logins, browser sessions, apps signed in through Tessera and CLI logins — yours included; this browser is signed in again to show the result.</p>
   <form method="post" action="/admin/revoke-all">
     ${view.error ? html`<p class="error" role="alert" id="confirm-error">${view.error}</p>` : ''}
     <input type="hidden" name="_csrf" value="${view.csrf}">

@@ -18,12 +18,12 @@ export interface NewUserValues {
 }
 
 export interface UsersPageView {
-  /** This page's users; `total` is how many match in all. */
-  users: { user: PresentedUser; activeTokens: number }[];
-  total: number;
-  /** 1-based, and how many there are. */
-  page: number;
-  pages: number;
+  /** This page's users (a search's page may hold fewer than a full page and still go on). */
+  users: { user: PresentedUser; activeTokens: string }[];
+  /** The cursor of the following page; absent on the last. */
+  next?: string;
+  /** Whether this is the first page (else it links back to it). */
+  first: boolean;
   search: string;
   csrf: string;
   minPasswordLength: number;
@@ -81,14 +81,16 @@ function createUserForm(view: UsersPageView): SafeHtml {
 </form>`;
 }
 
-/** Previous / next links that keep the search; the page number goes to the server. */
+/**
+ * Next / first-page links that keep the search. Pages follow a cursor, not a number: counting or
+ * skipping to page N would read every user before it.
+ */
 function pager(view: UsersPageView): SafeHtml | '' {
-  if (view.pages <= 1) return '';
-  const href = (page: number) => `/admin/users?${new URLSearchParams({ ...(view.search ? { q: view.search } : {}), page: String(page) })}`;
+  if (view.first && !view.next) return '';
+  const href = (after?: string) => `/admin/users?${new URLSearchParams({ ...(view.search ? { q: view.search } : {}), ...(after ? { after } : {}) })}`.replace(/\?$/, '');
   return html`<nav class="pager" aria-label="Pages of users">
-  ${view.page > 1 ? html`<a href="${href(view.page - 1)}" rel="prev">Previous</a>` : ''}
-  <span aria-current="page">Page ${view.page} of ${view.pages}</span>
-  ${view.page < view.pages ? html`<a href="${href(view.page + 1)}" rel="next">Next</a>` : ''}
+  ${view.first ? '' : html`<a href="${href()}" rel="first">First page</a>`}
+  ${view.next ? html`<a href="${href(view.next)}" rel="next">${view.search ? 'Search further' : 'Next'}</a>` : ''}
 </nav>`;
 }
 
@@ -97,7 +99,7 @@ export function usersPage(view: UsersPageView): SafeHtml {
 ${view.notice ?? ''}
 <section class="card" aria-labelledby="users-heading">
   <div class="card-head">
-    <h2 id="users-heading">All users <span class="hint">(${view.total}${view.search ? ' matching' : ''})</span></h2>
+    <h2 id="users-heading">${view.search ? 'Matching users' : 'All users'}</h2>
     <form method="get" action="/admin/users" role="search" class="filters">
       <label for="user-search" class="visually-hidden">Search users</label>
       <input id="user-search" name="q" type="search" placeholder="Search name or email" value="${view.search}">
@@ -110,7 +112,10 @@ ${view.notice ?? ''}
     <tbody>${view.users.map(userRow)}</tbody>
   </table>
   ${pager(view)}`
-    : html`<p class="empty">No users match.</p>`}
+    : view.next
+      ? html`<p class="empty">No matches among the users searched so far.</p>
+  ${pager(view)}`
+      : html`<p class="empty">No users match.</p>`}
 </section>
 <section class="card" aria-labelledby="create-user-heading">${createUserForm(view)}</section>
 <section class="card danger-zone" aria-labelledby="emergency-heading">
