@@ -82,8 +82,7 @@ export class ExpiryNotices {
         const claimed: number[] = [];
         for (const days of notifications.expiryDays.filter((d) => left <= d * DAY)) {
           // The claim lives until a day after the deadline: no second notice for this threshold.
-          const { count } = await store.hitCounter(`notice:${token.id}:${days}`, left + DAY, now);
-          if (count === 1) claimed.push(days);
+          if (await store.claimOnce(`notice:${token.id}:${days}`, left + DAY, now)) claimed.push(days);
         }
         if (!claimed.length) continue;
         // Thresholds crossed together (a check missed, a short-lived token) make one notice, the most urgent.

@@ -63,8 +63,7 @@ export class WorkloadExchange {
   private async firstUse({ issuer, claims }: VerifiedWorkload): Promise<boolean> {
     const key = createHash('sha256').update(`${issuer.issuer}\n${claims.jti}`).digest('base64url');
     const until = claims.exp * 1000 + this.config.clockSkew;
-    const { count } = await this.store.hitCounter(`workload:jti:${key}`, Math.max(1, until - this.clock()), this.clock());
-    return count === 1;
+    return this.store.claimOnce(`workload:jti:${key}`, Math.max(1, until - this.clock()), this.clock());
   }
 
   async exchange(request: ExchangeRequest): Promise<ExchangeResponse> {

@@ -14,6 +14,7 @@ import type { SessionRecord, Store, TokenLimit, TokenRecord, UserRecord } from '
 import { auditContract } from './audit-contract.js';
 import { revocationContract } from './revocation-contract.js';
 import { tokenPageContract } from './token-page-contract.js';
+import { shortLivedContract } from './short-lived-contract.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -989,6 +990,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
 
     revocationContract(makeStore);
     tokenPageContract(makeStore);
+    shortLivedContract(makeStore);
   });
   auditContract(name, makeStore);
 }
