@@ -73,8 +73,10 @@ export class LeakReports {
 
   private async one(report: LeakReport, reporter: string): Promise<LeakOutcome> {
     const parsed = parseSecret(report.token);
-    const verdict = (label: LeakVerdict['label']): LeakVerdict => ({ token_hash: parsed?.hash ?? '', token_type: parsed ? `tessera_${parsed.kind}` : 'unknown', label });
-    if (!parsed) return { verdict: { ...verdict('false_positive'), token_hash: hashOf(report.token) } };
+    if (parsed.kind === 'jwt' || parsed.kind === 'unknown') {
+      return { verdict: { token_hash: hashOf(report.token), token_type: 'unknown', label: 'false_positive' } };
+    }
+    const verdict = (label: LeakVerdict['label']): LeakVerdict => ({ token_hash: parsed.hash, token_type: `tessera_${parsed.kind}`, label });
     const { store, pats, sessions, clock, log } = this.deps;
     const now = clock();
     const where = `${clean(report.url, 300) || 'an unnamed place'}${report.source ? ` (${clean(report.source, 40)})` : ''}`;
