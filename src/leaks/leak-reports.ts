@@ -15,6 +15,9 @@ import type { PatService } from '../tokens/pat-service.js';
 import type { SessionService } from '../tokens/sessions.js';
 import type { LeakReportsConfig } from './config.js';
 
+/** The part of the store this uses: the reported token's record or login. */
+export type LeakReportStore = Pick<Store, 'findSessionByRefresh' | 'listTokens'>;
+
 export interface LeakReport {
   token: string;
   /** Where it was found (a URL), shown in the revocation. */
@@ -44,7 +47,7 @@ export class LeakReports {
 
   constructor(
     config: LeakReportsConfig,
-    private readonly deps: { store: Store; pats: PatService; sessions: SessionService; clock: Clock; audit: AuditTrail; log: (line: string) => void },
+    private readonly deps: { store: LeakReportStore; pats: PatService; sessions: SessionService; clock: Clock; audit: AuditTrail; log: (line: string) => void },
   ) {
     this.githubKeys = new Map(config.github.keys.map((k) => [k.id, createPublicKey(k.key)]));
   }

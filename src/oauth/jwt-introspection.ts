@@ -13,6 +13,9 @@ import type { Store } from '../store/store.js';
 import type { CredentialsNotBefore } from '../tokens/not-before.js';
 import type { IntrospectionAnswer } from './introspection.js';
 
+/** The part of the store this uses: the token owner's stamps. */
+export type JwtIntrospectionStore = Pick<Store, 'getUser'>;
+
 const INACTIVE = { active: false } as const;
 
 /** Private members of an RSA/EC JWK: never part of a verification key set. */
@@ -25,7 +28,7 @@ export function publicKeySet(jwks: { keys: JWK[] }): ReturnType<typeof createLoc
 export class JwtIntrospection {
   constructor(
     private readonly issuer: string,
-    private readonly store: Store,
+    private readonly store: JwtIntrospectionStore,
     private readonly notBefore: CredentialsNotBefore,
     /** The provider's current verification keys (they change on rotation). */
     private readonly keys: () => ReturnType<typeof createLocalJWKSet>,

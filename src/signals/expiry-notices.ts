@@ -14,6 +14,9 @@ import type { Store, TokenRecord } from '../store/store.js';
 import type { NotificationsConfig, SignalsConfig } from './config.js';
 import type { SignalPublisher } from './publisher.js';
 
+/** The part of the store this uses: every user's tokens, one claim per notice, the mail queue. */
+export type ExpiryNoticeStore = Pick<Store, 'claimOnce' | 'listTokens' | 'listUsers' | 'outboxAdd'>;
+
 const DAY = 24 * 60 * 60 * 1000;
 export const MAIL_QUEUE = 'mail';
 
@@ -39,7 +42,7 @@ export function expiringSoon(tokens: TokenRecord[], days: number[], now: number)
 }
 
 export interface ExpiryNoticeDeps {
-  store: Store;
+  store: ExpiryNoticeStore;
   clock: Clock;
   issuer: string;
   notifications: NotificationsConfig;

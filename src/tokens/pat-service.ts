@@ -26,6 +26,9 @@ import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
 import { ScopeVocabulary } from './scope-vocabulary.js';
 import { renewalOf } from './rotation.js';
 
+/** The part of the store this uses: personal access tokens and their owners. */
+export type PatStore = Pick<Store, 'findTokenIdByHash' | 'getToken' | 'getUser' | 'insertToken' | 'listTokenPage' | 'listTokens' | 'revokeToken' | 'revokeTokenByHash' | 'updateToken' | 'useToken'>;
+
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
 export interface CreateTokenInput {
@@ -85,7 +88,7 @@ function durationField(value: unknown, field: string): number | undefined {
 
 export class PatService {
   constructor(
-    private readonly store: Store,
+    private readonly store: PatStore,
     private readonly users: UserService,
     private readonly config: TesseraConfig['tokens'],
     private readonly clock: Clock,

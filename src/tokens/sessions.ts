@@ -14,6 +14,9 @@ import type { SessionRecord, SessionUse, Store } from '../store/store.js';
 import { hashSecret, newSecret, parseSecret, type ParsedSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 
+/** The part of the store this uses: login sessions and their owners. */
+export type SessionStore = Pick<Store, 'createSession' | 'findSessionByRefresh' | 'getUser' | 'listUserSessions' | 'revokeSession' | 'rotateRefreshToken' | 'useAccessToken'>;
+
 const REFRESH_REFUSED = 'refresh token is invalid, expired or revoked';
 
 export interface LoginTokens {
@@ -27,7 +30,7 @@ export interface LoginTokens {
 
 export class SessionService {
   constructor(
-    private readonly store: Store,
+    private readonly store: SessionStore,
     private readonly config: TesseraConfig['auth'],
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
