@@ -17,6 +17,9 @@ import { Conflict } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { UserService } from './users.js';
 
+/** The part of the store this uses: the first admin: the account and the one-time bootstrap setting. */
+export type AdminBootstrapStore = Pick<Store, 'findUserByName' | 'getSetting' | 'initSetting'>;
+
 const ADMIN_USERNAME = 'admin';
 /** Set when the bootstrap admin exists or existed in this store. */
 export const BOOTSTRAP_MARKER = 'bootstrap:admin';
@@ -26,7 +29,7 @@ export class BootstrapAdmin {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AdminBootstrapStore,
     private readonly users: UserService,
     private readonly options: {
       password?: string;

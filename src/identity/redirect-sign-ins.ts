@@ -1,25 +1,31 @@
 /**
  * The short-lived state of redirect sign-ins (SAML, upstream OpenID Connect), kept in the store
- * so any gateway instance can answer any step (memory and Redis alike, through the generic
- * provider records and counters). The record names date from when SAML was the only kind; they
- * stay so sign-ins in flight during an upgrade still finish.
+ * so any gateway instance can answer any step (memory and Redis alike):
  *
- *   SamlRequest  the request sent, under the opaque key that travels with the browser (SAML's
- *                RelayState, OpenID Connect's `state`): what the answer must match (the
- *                AuthnRequest ID; the nonce and PKCE verifier), where to go afterwards, and the
- *                browser it was started in. 10 minutes, taken by the first answer that names
- *                it, accepted or not: one sign-in start buys one check of one answer.
- *   SamlLogin    the one-time hand-off from the callback to the GET that finishes the sign-in,
- *                under a random code. 2 minutes, used once.
- *   replay cache each accepted SAML assertion ID until the assertion could no longer be accepted.
+ *   sign-in-request   transient: the request sent, under the opaque key that travels with the
+ *                     browser (SAML's RelayState, OpenID Connect's `state`): what the answer must
+ *                     match (the AuthnRequest ID; the nonce and PKCE verifier), where to go
+ *                     afterwards, and the browser it was started in. 10 minutes, claimed by the
+ *                     first answer that names it, accepted or not: one sign-in start buys one
+ *                     check of one answer. Kept until it lapses, so a second answer is told
+ *                     "already answered" rather than "unknown".
+ *   sign-in-handoff   transient: the one-time hand-off from the callback to the GET that finishes
+ *                     the sign-in, under a random code. 2 minutes, taken (read and removed) once.
+ *   replay cache      a claim per accepted SAML assertion ID, until the assertion could no longer
+ *                     be accepted.
  *
- * "Once" is a windowed counter (atomic on Redis): the first use counts 1, any other use, even
- * concurrent, more.
+ * Claim keys keep the names they had as counters (`saml:...`), so replay claims made before an
+ * upgrade still hold (see `RedisShortLived`).
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 
+/** The part of the store redirect sign-ins use. */
+export type SignInStore = Pick<Store, 'claimOnce' | 'putTransient' | 'peekTransient' | 'takeTransient'>;
+
+const REQUEST = 'sign-in-request';
+const HANDOFF = 'sign-in-handoff';
 const REQUEST_TTL_MS = 10 * 60_000;
 const HANDOFF_TTL_MS = 2 * 60_000;
 
@@ -48,13 +54,12 @@ const randomId = () => randomBytes(32).toString('base64url');
 
 export class RedirectSignIns {
   constructor(
-    private readonly store: Store,
+    private readonly store: SignInStore,
     private readonly clock: Clock,
   ) {}
 
-  private async once(kind: string, id: string, windowMs: number): Promise<boolean> {
-    const { count } = await this.store.hitCounter(`saml:${kind}:${id}`, Math.max(1, Math.ceil(windowMs)), this.clock());
-    return count === 1;
+  private once(kind: string, id: string, ttlMs: number): Promise<boolean> {
+    return this.store.claimOnce(`saml:${kind}:${id}`, Math.max(1, Math.ceil(ttlMs)), this.clock());
   }
 
   /** An opaque RelayState (43 characters: SAML bindings §3.4.3 allows 80 bytes). */
@@ -64,7 +69,7 @@ export class RedirectSignIns {
 
   /** Stores the request sent with `relayState`. */
   async begin(relayState: string, pending: PendingSignIn): Promise<void> {
-    await this.store.providerUpsert('SamlRequest', relayState, { ...pending }, REQUEST_TTL_MS / 1000);
+    await this.store.putTransient(REQUEST, relayState, { ...pending }, REQUEST_TTL_MS, this.clock());
   }
 
   /** Whether a RelayState has the shape of ours (an IdP's "default RelayState" does not). */
@@ -78,7 +83,7 @@ export class RedirectSignIns {
    */
   async take(relayState: string): Promise<PendingSignIn | 'answered' | null> {
     if (!RedirectSignIns.isOurs(relayState)) return null;
-    const pending = (await this.store.providerFind('SamlRequest', relayState)) as PendingSignIn | null;
+    const pending = (await this.store.peekTransient(REQUEST, relayState, this.clock())) as PendingSignIn | null;
     if (!pending) return null;
     return (await this.once('request', relayState, REQUEST_TTL_MS)) ? pending : 'answered';
   }
@@ -90,16 +95,13 @@ export class RedirectSignIns {
 
   async handOff(handoff: SignInHandoff): Promise<string> {
     const code = randomId();
-    await this.store.providerUpsert('SamlLogin', code, { ...handoff }, HANDOFF_TTL_MS / 1000);
+    await this.store.putTransient(HANDOFF, code, { ...handoff }, HANDOFF_TTL_MS, this.clock());
     return code;
   }
 
   /** The hand-off a code names, the first time only. */
   async takeHandoff(code: string): Promise<SignInHandoff | null> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(code)) return null;
-    const handoff = (await this.store.providerFind('SamlLogin', code)) as SignInHandoff | null;
-    if (!handoff || !(await this.once('login', code, HANDOFF_TTL_MS))) return null;
-    await this.store.providerDestroy('SamlLogin', code);
-    return handoff;
+    return (await this.store.takeTransient(HANDOFF, code, this.clock())) as SignInHandoff | null;
   }
 }

@@ -38,9 +38,12 @@ export interface RevalidationRound {
   skipped?: string;
 }
 
-// The store has no per-user flag for this, so the marker is a windowed counter kept far longer
-// than anyone stays disabled unnoticed; when it lapses the user simply stays disabled (fail closed).
-// Its key keeps the name it had when only LDAP re-validated, so markers already set still count.
+/** The part of the store the revalidator uses (users go through `UserService`). */
+export type RevalidatorStore = Pick<Store, 'setMarker' | 'hasMarker' | 'clearMarker'>;
+
+// The marker is kept far longer than anyone stays disabled unnoticed; when it lapses the user
+// simply stays disabled (fail closed). Its key keeps the name it had when only LDAP re-validated,
+// and when markers were counters, so markers already set still count.
 const MARK_TTL_MS = 400 * 86_400_000;
 const markKey = (sourceId: string, userId: string) => `ldap-revalidator:disabled:${sourceId}:${userId}`;
 
@@ -61,7 +64,7 @@ export class SourceRevalidator {
   constructor(
     private readonly source: SourceLookup,
     private readonly users: UserService,
-    private readonly store: Store,
+    private readonly store: RevalidatorStore,
     private readonly clock: Clock,
     readonly intervalMs: number,
     private readonly log: Logger,
@@ -132,7 +135,7 @@ export class SourceRevalidator {
       // Disable first, mark second: a crash in between leaves a disabled user an admin must
       // re-enable, never an enabled one.
       await this.users.update(user.username, { enabled: false }, undefined, 'ldap-revalidation');
-      await this.store.hitCounter(key, MARK_TTL_MS, this.clock());
+      await this.store.setMarker(key, MARK_TTL_MS, this.clock());
       result.disabled.push(user.username);
       return;
     }
@@ -141,13 +144,13 @@ export class SourceRevalidator {
       await this.users.upsertExternal(identity);
       result.refreshed.push(user.username);
     }
-    if ((await this.store.getCounter(key, this.clock())).count === 0) return;
+    if (!(await this.store.hasMarker(key, this.clock()))) return;
     // Marked and enabled: an admin re-enabled them meanwhile; the marker must not outlive that,
     // or a later disable by the admin would be undone here.
     if (!user.enabled) {
       await this.users.update(user.username, { enabled: true });
       result.enabled.push(user.username);
     }
-    await this.store.deleteCounter(key);
+    await this.store.clearMarker(key);
   }
 }

@@ -26,6 +26,9 @@ import { TooManyConcurrentAttempts, TooManyRequests } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { usernameKey } from '../store/usernames.js';
 
+/** The part of the store this uses: the login failure and in-flight counters. */
+export type ThrottleStore = Pick<Store, 'deleteCounter' | 'getCounter' | 'hitCounter'>;
+
 /**
  * In-flight attempts are counted in one-minute buckets (`login:inflight:<c>:<minute>`), each kept
  * for two minutes; the in-flight count is the current bucket plus the one before. An attempt
@@ -62,7 +65,7 @@ interface Limit {
 
 export class LoginThrottle {
   constructor(
-    private readonly store: Store,
+    private readonly store: ThrottleStore,
     private readonly limits: TesseraConfig['auth']['lockout'],
     private readonly clock: Clock,
   ) {}

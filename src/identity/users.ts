@@ -20,6 +20,9 @@ import { hashPassword } from './passwords.js';
 import type { Identity } from './source.js';
 import { inAnyGroup } from './role-mapping.js';
 
+/** The part of the store this uses: user records. */
+export type UserStore = Pick<Store, 'createUser' | 'deleteUser' | 'findUserByName' | 'listUserPage' | 'putUser'>;
+
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 
 /**
@@ -60,7 +63,7 @@ export function validUsername(username: unknown): username is string {
 
 export class UserService {
   constructor(
-    private readonly store: Store,
+    private readonly store: UserStore,
     private readonly config: TesseraConfig,
     private readonly clock: Clock,
     private readonly audit: AuditTrail,

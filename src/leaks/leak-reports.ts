@@ -16,6 +16,9 @@ import type { PatService } from '../tokens/pat-service.js';
 import type { SessionService } from '../tokens/sessions.js';
 import type { LeakReportsConfig } from './config.js';
 
+/** The part of the store this uses: the reported token's record or login. */
+export type LeakReportStore = Pick<Store, 'findSessionByRefresh' | 'findTokenIdByHash' | 'getToken' | 'listTokenPage'>;
+
 export interface LeakReport {
   token: string;
   /** Where it was found (a URL), shown in the revocation. */
@@ -45,7 +48,7 @@ export class LeakReports {
 
   constructor(
     config: LeakReportsConfig,
-    private readonly deps: { store: Store; pats: PatService; sessions: SessionService; clock: Clock; audit: AuditTrail; log: (line: string) => void },
+    private readonly deps: { store: LeakReportStore; pats: PatService; sessions: SessionService; clock: Clock; audit: AuditTrail; log: (line: string) => void },
   ) {
     this.githubKeys = new Map(config.github.keys.map((k) => [k.id, createPublicKey(k.key)]));
   }
@@ -74,8 +77,10 @@ export class LeakReports {
 
   private async one(report: LeakReport, reporter: string): Promise<LeakOutcome> {
     const parsed = parseSecret(report.token);
-    const verdict = (label: LeakVerdict['label']): LeakVerdict => ({ token_hash: parsed?.hash ?? '', token_type: parsed ? `tessera_${parsed.kind}` : 'unknown', label });
-    if (!parsed) return { verdict: { ...verdict('false_positive'), token_hash: hashOf(report.token) } };
+    if (parsed.kind === 'jwt' || parsed.kind === 'unknown') {
+      return { verdict: { token_hash: hashOf(report.token), token_type: 'unknown', label: 'false_positive' } };
+    }
+    const verdict = (label: LeakVerdict['label']): LeakVerdict => ({ token_hash: parsed.hash, token_type: `tessera_${parsed.kind}`, label });
     const { store, pats, sessions, clock, log } = this.deps;
     const now = clock();
     const where = `${clean(report.url, 300) || 'an unnamed place'}${report.source ? ` (${clean(report.source, 40)})` : ''}`;
@@ -110,7 +115,7 @@ export class LeakReports {
  * report of a dead one (revoked or expired, which the index no longer holds) walks the owner's
  * retained records, a page at a time, so a report never reads every record in one call.
  */
-async function findByHash(store: Store, userId: string, hash: string, now: number): Promise<TokenRecord | undefined> {
+async function findByHash(store: LeakReportStore, userId: string, hash: string, now: number): Promise<TokenRecord | undefined> {
   const id = await store.findTokenIdByHash(userId, hash);
   if (id !== null) return (await store.getToken(userId, id)) ?? undefined;
   for await (const token of eachToken(store, userId, now, { revoked: true, expired: true })) {

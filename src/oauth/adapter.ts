@@ -6,10 +6,13 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { ProviderPayload, Store } from '../store/store.js';
 
+/** The part of the store this uses: oidc-provider's records. */
+export type ProviderRecordStore = Pick<Store, 'providerConsume' | 'providerDestroy' | 'providerFind' | 'providerFindBy' | 'providerRevokeByGrantId' | 'providerUpsert'>;
+
 /** How long an expired device code is still recognised (seconds). */
 const DEVICE_CODE_GRACE_S = 600;
 
-export function storeAdapter(store: Store) {
+export function storeAdapter(store: ProviderRecordStore) {
   return class StoreAdapter implements Adapter {
     constructor(private readonly model: string) {}
 

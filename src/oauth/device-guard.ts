@@ -9,13 +9,16 @@
  * - Polling faster than the interval (§3.5): while the user has not decided yet, a poll within
  *   `interval` seconds of the previous one answers `slow_down` instead of looking again.
  *
- * Counters live in the store, so limits hold across gateway instances.
+ * Counters and poll claims live in the store, so limits hold across gateway instances.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import { TesseraError, TooManyRequests } from '../errors.js';
 import type { Store } from '../store/store.js';
+
+/** The part of the store the device flow's guards use: miss counters, the poll claim, the code. */
+export type DeviceGuardStore = Pick<Store, 'getCounter' | 'hitCounter' | 'claimOnce' | 'providerFind'>;
 
 export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -30,7 +33,7 @@ const digest = (value: string) => createHash('sha256').update(value).digest('bas
 
 export class DeviceGuard {
   constructor(
-    private readonly store: Store,
+    private readonly store: DeviceGuardStore,
     private readonly clock: Clock,
     private readonly limits: TesseraConfig['oidc']['deviceCodeGuesses'],
     /** The polling interval announced to devices (oidc-provider's: 5 s). */
@@ -64,8 +67,8 @@ export class DeviceGuard {
   /** Before a device-code token request: `slow_down` when polled again too soon while pending. */
   async poll(deviceCode: string): Promise<void> {
     if (deviceCode.length > 512) return;
-    const { count } = await this.store.hitCounter(`device-poll:${digest(deviceCode)}`, this.pollIntervalMs, this.clock());
-    if (count <= 1) return;
+    // The first poll of each interval looks; any other within it is "too soon".
+    if (await this.store.claimOnce(`device-poll:${digest(deviceCode)}`, this.pollIntervalMs, this.clock())) return;
     const code = await this.store.providerFind('DeviceCode', deviceCode);
     const pending = code && !code.accountId && !code.error && typeof code.exp === 'number' && code.exp * 1000 > Date.now();
     if (pending) throw new SlowDown();

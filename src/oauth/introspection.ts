@@ -6,6 +6,7 @@
  */
 import type { ClientConfig } from '../config/schema.js';
 import { UnsupportedTokenType } from '../errors.js';
+import { parseSecret, type ParsedSecret } from '../tokens/format.js';
 import type { PatService } from '../tokens/pat-service.js';
 import type { SessionService } from '../tokens/sessions.js';
 
@@ -23,57 +24,70 @@ export class Introspection {
   async introspect(client: ClientConfig, token: string, ip: string): Promise<IntrospectionAnswer> {
     // Only resource servers may learn about users' tokens.
     if (!client.resourceServer) return INACTIVE;
-    if (token.startsWith('tsr_')) {
-      const use = await this.pats.verify(token, ip);
-      if (!use) return INACTIVE;
-      const { token: record, user } = use;
-      return {
-        active: true,
-        scope: record.scope,
-        token_type: 'Bearer',
-        exp: Math.floor(record.expiresAt / 1000),
-        iat: Math.floor(record.createdAt / 1000),
-        iss: this.issuer,
-        sub: user.id,
-        username: user.username,
-        jti: record.id,
-        token_use: 'personal_access_token',
-        token_name: record.name,
-        user_source: user.source,
-      };
+    const parsed = parseSecret(token);
+    switch (parsed.kind) {
+      case 'pat':
+        return this.introspectPat(token, ip, parsed);
+      case 'access':
+        return this.introspectAccess(token, parsed);
+      case 'refresh':
+        return this.introspectRefresh(token);
+      default:
+        return INACTIVE;
     }
-    if (token.startsWith('tsa_')) {
-      const use = await this.sessions.verifyAccess(token);
-      if (!use) return INACTIVE;
-      return {
-        active: true,
-        scope: '',
-        token_type: 'Bearer',
-        iat: Math.floor(use.session.createdAt / 1000),
-        exp: Math.floor(use.accessExpiresAt / 1000),
-        iss: this.issuer,
-        sub: use.user.id,
-        username: use.user.username,
-        token_use: 'login',
-        user_source: use.user.source,
-      };
-    }
-    if (token.startsWith('tsrt_')) {
-      const use = await this.sessions.inspectRefresh(token);
-      if (!use) return INACTIVE;
-      return {
-        active: true,
-        scope: '',
-        iat: Math.floor(use.session.createdAt / 1000),
-        exp: Math.floor(use.session.expiresAt / 1000),
-        iss: this.issuer,
-        sub: use.user.id,
-        username: use.user.username,
-        token_use: 'refresh',
-        user_source: use.user.source,
-      };
-    }
-    return INACTIVE;
+  }
+
+  private async introspectPat(token: string, ip: string, parsed: ParsedSecret): Promise<IntrospectionAnswer> {
+    const use = await this.pats.verify(token, ip, parsed);
+    if (!use) return INACTIVE;
+    const { token: record, user } = use;
+    return {
+      active: true,
+      scope: record.scope,
+      token_type: 'Bearer',
+      exp: Math.floor(record.expiresAt / 1000),
+      iat: Math.floor(record.createdAt / 1000),
+      iss: this.issuer,
+      sub: user.id,
+      username: user.username,
+      jti: record.id,
+      token_use: 'personal_access_token',
+      token_name: record.name,
+      user_source: user.source,
+    };
+  }
+
+  private async introspectAccess(token: string, parsed: ParsedSecret): Promise<IntrospectionAnswer> {
+    const use = await this.sessions.verifyAccess(token, parsed);
+    if (!use) return INACTIVE;
+    return {
+      active: true,
+      scope: '',
+      token_type: 'Bearer',
+      iat: Math.floor(use.session.createdAt / 1000),
+      exp: Math.floor(use.accessExpiresAt / 1000),
+      iss: this.issuer,
+      sub: use.user.id,
+      username: use.user.username,
+      token_use: 'login',
+      user_source: use.user.source,
+    };
+  }
+
+  private async introspectRefresh(token: string): Promise<IntrospectionAnswer> {
+    const use = await this.sessions.inspectRefresh(token);
+    if (!use) return INACTIVE;
+    return {
+      active: true,
+      scope: '',
+      iat: Math.floor(use.session.createdAt / 1000),
+      exp: Math.floor(use.session.expiresAt / 1000),
+      iss: this.issuer,
+      sub: use.user.id,
+      username: use.user.username,
+      token_use: 'refresh',
+      user_source: use.user.source,
+    };
   }
 
   /** RFC 7009: always "done" for unknown tokens; a login's access or refresh token ends the login. */
@@ -81,11 +95,18 @@ export class Introspection {
     // Users' credentials are for the APIs that serve them to revoke (say, on seeing one leak);
     // any other client is refused whether or not the token exists (no oracle), RFC 7009 §2.2.1.
     if (!client.resourceServer) throw new UnsupportedTokenType('only resource servers may revoke users\' tokens');
-    if (token.startsWith('tsr_')) return this.pats.revokeBySecret(token, `client:${client.id}`);
-    if (token.startsWith('tsrt_')) return this.sessions.revokeByRefresh(token);
-    if (token.startsWith('tsa_')) {
-      const use = await this.sessions.verifyAccess(token);
-      if (use) await this.sessions.revoke(use.user.id, use.session.id);
+    switch (parseSecret(token).kind) {
+      case 'pat':
+        return this.pats.revokeBySecret(token, `client:${client.id}`);
+      case 'refresh':
+        return this.sessions.revokeByRefresh(token);
+      case 'access': {
+        const use = await this.sessions.verifyAccess(token);
+        if (use) await this.sessions.revoke(use.user.id, use.session.id);
+        return;
+      }
+      default:
+        return;
     }
   }
 }

@@ -13,13 +13,13 @@ import type { Store } from '../store/store.js';
 import type { CredentialsNotBefore } from '../tokens/not-before.js';
 import type { IntrospectionAnswer } from './introspection.js';
 
+/** The part of the store this uses: the token owner's stamps. */
+export type JwtIntrospectionStore = Pick<Store, 'getUser'>;
+
 const INACTIVE = { active: false } as const;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Private members of an RSA/EC JWK: never part of a verification key set. */
 const PRIVATE = ['d', 'p', 'q', 'dp', 'dq', 'qi'] as const;
-
-export const looksLikeJwt = (token: string): boolean => token.length <= 8192 && JWT_SHAPE.test(token);
 
 export function publicKeySet(jwks: { keys: JWK[] }): ReturnType<typeof createLocalJWKSet> {
   return createLocalJWKSet({ keys: jwks.keys.map((key) => Object.fromEntries(Object.entries(key).filter(([k]) => !(PRIVATE as readonly string[]).includes(k)))) });
@@ -28,7 +28,7 @@ export function publicKeySet(jwks: { keys: JWK[] }): ReturnType<typeof createLoc
 export class JwtIntrospection {
   constructor(
     private readonly issuer: string,
-    private readonly store: Store,
+    private readonly store: JwtIntrospectionStore,
     private readonly notBefore: CredentialsNotBefore,
     /** The provider's current verification keys (they change on rotation). */
     private readonly keys: () => ReturnType<typeof createLocalJWKSet>,

@@ -21,6 +21,9 @@ import type { Store } from '../store/store.js';
 import { isWrapped, KeyEncryptionError, type KeyEncryption } from './key-encryption.js';
 import { keyPhases, keptKeys, nextPhaseChange, publishedOrder, type KeyEntry } from './key-set.js';
 
+/** The part of the store this uses: the shared key sets and their change notifications. */
+export type KeyStore = Pick<Store, 'compareAndSetSetting' | 'getSetting' | 'watchSettings'>;
+
 const SIGNING_KEYS_SETTING = 'oidc:signing-keys';
 const COOKIE_KEYS_SETTING = 'oidc:cookie-keys';
 /** Every setting that holds key material, for start-up wrapping and for backups. */
@@ -83,7 +86,7 @@ export class ProviderKeys {
   private readonly lastSeen = new Map<string, string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: KeyStore,
     private readonly options: ProviderKeysOptions,
   ) {}
 

@@ -11,7 +11,10 @@ import { InvalidTarget } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { ClientPolicy, requestedScopes } from './client-policy.js';
 
-export async function checkRefreshTarget(store: Store, config: TesseraConfig, form: URLSearchParams): Promise<void> {
+/** The part of the store this uses: the refresh token and grant being checked. */
+export type RefreshCheckStore = Pick<Store, 'providerFind'>;
+
+export async function checkRefreshTarget(store: RefreshCheckStore, config: TesseraConfig, form: URLSearchParams): Promise<void> {
   const wanted = form.getAll('resource');
   if (form.get('grant_type') !== 'refresh_token' || wanted.length === 0) return;
   const known = new Set(config.resources.map((r) => r.indicator));

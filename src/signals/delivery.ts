@@ -24,8 +24,11 @@ import { webhookHeaders, webhookQueue } from './webhooks.js';
 import { MAIL_QUEUE, type QueuedMail } from './expiry-notices.js';
 import type { SendMail } from './mailer.js';
 
+/** The part of the store this uses: the outbox queues and delivery logs. */
+export type DeliveryStore = Pick<Store, 'deliveryLogPush' | 'outboxClaim' | 'outboxDefer' | 'outboxRemove'>;
+
 export interface DeliveryDeps {
-  store: Store;
+  store: DeliveryStore;
   clock: Clock;
   issuer: string;
   signals: SignalsConfig;

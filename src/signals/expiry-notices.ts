@@ -15,6 +15,9 @@ import { eachToken, eachUser } from '../store/walks.js';
 import type { NotificationsConfig, SignalsConfig } from './config.js';
 import type { SignalPublisher } from './publisher.js';
 
+/** The part of the store this uses: every user's tokens, one claim per notice, the mail queue. */
+export type ExpiryNoticeStore = Pick<Store, 'claimOnce' | 'listTokenPage' | 'listUserPage' | 'outboxAdd'>;
+
 const DAY = 24 * 60 * 60 * 1000;
 export const MAIL_QUEUE = 'mail';
 
@@ -40,7 +43,7 @@ export function expiringSoon(tokens: TokenRecord[], days: number[], now: number)
 }
 
 export interface ExpiryNoticeDeps {
-  store: Store;
+  store: ExpiryNoticeStore;
   clock: Clock;
   issuer: string;
   notifications: NotificationsConfig;
@@ -85,8 +88,7 @@ export class ExpiryNotices {
         const claimed: number[] = [];
         for (const days of notifications.expiryDays.filter((d) => left <= d * DAY)) {
           // The claim lives until a day after the deadline: no second notice for this threshold.
-          const { count } = await store.hitCounter(`notice:${token.id}:${days}`, left + DAY, now);
-          if (count === 1) claimed.push(days);
+          if (await store.claimOnce(`notice:${token.id}:${days}`, left + DAY, now)) claimed.push(days);
         }
         if (!claimed.length) continue;
         // Thresholds crossed together (a check missed, a short-lived token) make one notice, the most urgent.

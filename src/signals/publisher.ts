@@ -15,10 +15,13 @@ import { setClaims } from './set.js';
 import { streamQueue, type StreamRegistry } from './streams.js';
 import { wants, webhookBody, webhookQueue } from './webhooks.js';
 
+/** The part of the store this uses: users, the outbox queues and delivery logs. */
+export type PublisherStore = Pick<Store, 'deliveryLogPush' | 'getUser' | 'outboxAdd'>;
+
 export type QueuedDelivery = { kind: 'set'; streamId: string; claims: ReturnType<typeof setClaims> } | { kind: 'webhook'; endpoint: string; body: string };
 
 export interface PublisherDeps {
-  store: Store;
+  store: PublisherStore;
   clock: Clock;
   issuer: string;
   signals: SignalsConfig;

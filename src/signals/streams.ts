@@ -13,6 +13,9 @@ import type { Store } from '../store/store.js';
 import { SIGNAL_NAMES, type SignalName } from './config.js';
 import { EVENT_URIS } from './events.js';
 
+/** The part of the store this uses: the stream registry, one shared setting. */
+export type StreamStore = Pick<Store, 'compareAndSetSetting' | 'getSetting'>;
+
 export const PUSH = 'urn:ietf:rfc:8935';
 export const POLL = 'urn:ietf:rfc:8936';
 const SETTING = 'ssf.streams';
@@ -66,7 +69,7 @@ function checkEvents(requested: unknown): { events: SignalName[]; events_request
 }
 
 export class StreamRegistry {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: StreamStore) {}
 
   async all(): Promise<Stream[]> {
     const raw = await this.store.getSetting(SETTING);

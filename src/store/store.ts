@@ -22,6 +22,8 @@ import type { OutboxAddResult, OutboxItem } from './outbox.js';
 export type { OutboxAddResult, OutboxItem } from './outbox.js';
 import type { UserPage, UserPageQuery } from './user-pages.js';
 export type { UserPage, UserPageQuery } from './user-pages.js';
+import type { TransientValue } from './short-lived.js';
+export type { TransientValue } from './short-lived.js';
 
 export interface TokenLimit {
   /** Active (not revoked, not expired) tokens a user may hold after the insert. */
@@ -242,6 +244,34 @@ export interface Store {
   deliveryLogPush(log: string, entry: string, max: number): Promise<void>;
   /** Newest first. */
   deliveryLogRead(log: string, count: number): Promise<string[]>;
+
+  // ---- short-lived state with a meaning of its own (short-lived.ts) ----------------------------
+  // Each operation touches one key, so it works unchanged on Redis Cluster. Every write is
+  // acknowledged once replicated: a lost claim would let a replay through, a lost marker or
+  // value would forget what a later decision depends on. `ttlMs` is a positive integer; a
+  // malformed key, kind or ttl throws `RangeError` and stores nothing.
+  /**
+   * "Used once": true for the first caller only; every later call until `now + ttlMs`, even a
+   * concurrent one, gets false. For replay caches (SAML assertion IDs, workload `jti`),
+   * one-time steps (a pending sign-in answered once) and "at most once per period" (a poll
+   * within the interval, one expiry notice per threshold).
+   */
+  claimOnce(key: string, ttlMs: number, now: number): Promise<boolean>;
+  /** A flag that holds until `now + ttlMs` or `clearMarker` (setting it again restarts the time). */
+  setMarker(key: string, ttlMs: number, now: number): Promise<void>;
+  hasMarker(key: string, now: number): Promise<boolean>;
+  clearMarker(key: string): Promise<void>;
+  /**
+   * A JSON value of `kind` under `id`, kept until `now + ttlMs` (replaced when put again):
+   * state of a step in progress that any gateway instance may finish (a pending sign-in), or a
+   * value kept for a bounded time (an upstream refresh token). Read back as JSON, so only
+   * JSON-able fields survive. `kind` is lower-case letters, digits and dashes.
+   */
+  putTransient(kind: string, id: string, value: TransientValue, ttlMs: number, now: number): Promise<void>;
+  /** The value, left in place; null when absent or expired. */
+  peekTransient(kind: string, id: string, now: number): Promise<TransientValue | null>;
+  /** The value, removed in the same atomic step: of concurrent takers only one gets it. */
+  takeTransient(kind: string, id: string, now: number): Promise<TransientValue | null>;
 
   // ---- lifecycle ------------------------------------------------------------------------------
   /** Throws `TemporarilyUnavailable` when the store cannot be reached. */

@@ -4,6 +4,7 @@
  * (`username:<token>`, for WebDAV-style clients; the username must be the token's owner).
  */
 import type { UserRecord } from '../store/records.js';
+import { isTesseraSecret, parseSecret, type ParsedSecret } from './format.js';
 import { splitScopes } from './scopes.js';
 import type { PatService } from './pat-service.js';
 import type { Principal } from './principal.js';
@@ -19,9 +20,6 @@ export interface ProviderLogins {
   /** Ends the grant of a refresh (or access) token issued to the CLI. */
   revoke(token: string): Promise<void>;
 }
-
-/** Tessera's own secrets; anything else may be an access token from the OpenID Provider. */
-export const TESSERA_SECRET = /^ts(r|a|rt)_/;
 
 export class BearerAuthenticator {
   private providerLogins: ProviderLogins | undefined;
@@ -41,15 +39,27 @@ export class BearerAuthenticator {
   }
 
   async authenticate(secret: string, ip: string): Promise<Principal | null> {
-    if (!TESSERA_SECRET.test(secret)) {
+    const parsed = parseSecret(secret);
+    // Tessera's own secrets (and strings that claim to be) are Tessera's to check; anything else
+    // may be an access token from the OpenID Provider.
+    if (!isTesseraSecret(parsed)) {
       const login = await this.providerLogins?.verify(secret);
       return login ? { user: login.user, via: 'oidc', scopes: null, issuedAt: login.issuedAt } : null;
     }
-    if (secret.startsWith('tsa_')) {
-      const use = await this.sessions.verifyAccess(secret);
-      return use && { user: use.user, via: 'session', scopes: null, sessionId: use.session.id, issuedAt: use.session.createdAt };
+    switch (parsed.kind) {
+      case 'access': {
+        const use = await this.sessions.verifyAccess(secret, parsed);
+        return use && { user: use.user, via: 'session', scopes: null, sessionId: use.session.id, issuedAt: use.session.createdAt };
+      }
+      case 'pat':
+        return this.verifyPat(secret, ip, parsed);
+      default:
+        return null;
     }
-    const use = await this.pats.verify(secret, ip);
+  }
+
+  private async verifyPat(secret: string, ip: string, parsed: ParsedSecret): Promise<Principal | null> {
+    const use = await this.pats.verify(secret, ip, parsed);
     if (!use) return null;
     const { token, user } = use;
     return {

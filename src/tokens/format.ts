@@ -41,27 +41,64 @@ export function newSecret(kind: SecretKind, userId: string): string {
   return body + checksum(body);
 }
 
-export interface ParsedSecret {
-  kind: SecretKind;
-  userId: string;
-  hash: string;
-}
+/**
+ * What a presented string is, decided once: the one place that tells token kinds apart.
+ *
+ * - `pat` / `access` / `refresh`: a well-formed Tessera secret whose checksum holds, with the
+ *   owner id that routes the lookup and the SHA-256 it is stored under.
+ * - `jwt`: three base64url parts (header.payload.signature): the OpenID Provider's RFC 9068
+ *   access tokens, checked by signature, never by a store lookup.
+ * - `unknown`: anything else. `claimed` is the kind its prefix claims when it starts like a
+ *   Tessera secret (a typo, a truncation, a forgery): Tessera's to refuse, never handed on to the
+ *   OpenID Provider as one of its opaque tokens; null otherwise.
+ */
+export type ParsedSecret =
+  | TesseraSecret
+  | { kind: 'jwt' }
+  | { kind: 'unknown'; claimed: SecretKind | null };
+
+/** A well-formed Tessera secret of one kind. */
+export type TesseraSecret = { [K in SecretKind]: { kind: K; userId: string; hash: string } }[SecretKind];
 
 const SHAPE = /^(tsr|tsa|tsrt)_([0-9A-Za-z]{50})$/;
+const PREFIXED = /^(tsr|tsa|tsrt)_/;
 const KIND_OF: Record<string, SecretKind> = { tsr: 'pat', tsa: 'access', tsrt: 'refresh' };
+/** Longest JWT worth a signature check; longer ones are `unknown`. */
+const MAX_JWT_LENGTH = 8192;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
- * Recognises a Tessera secret and checks its checksum. Returns null for anything else, so
- * garbage never reaches the store.
+ * Recognises a presented secret. A Tessera secret's checksum is checked here, so garbage and
+ * typos never reach the store. Cheap on any input: a string longer than any token is looked at
+ * only by its prefix.
  */
-export function parseSecret(secret: string): ParsedSecret | null {
-  if (secret.length > 64) return null;
-  const match = SHAPE.exec(secret);
-  if (!match) return null;
-  const rest = match[2]!;
-  const body = secret.slice(0, secret.length - CHECKSUM_LENGTH);
-  if (checksum(body) !== rest.slice(-CHECKSUM_LENGTH)) return null;
-  return { kind: KIND_OF[match[1]!]!, userId: rest.slice(0, USER_ID_LENGTH), hash: hashSecret(secret) };
+export function parseSecret(secret: string): ParsedSecret {
+  const prefix = PREFIXED.exec(secret);
+  if (prefix) {
+    const claimed = KIND_OF[prefix[1]!]!;
+    const match = secret.length <= 64 ? SHAPE.exec(secret) : null;
+    if (!match) return { kind: 'unknown', claimed };
+    const rest = match[2]!;
+    const body = secret.slice(0, secret.length - CHECKSUM_LENGTH);
+    if (checksum(body) !== rest.slice(-CHECKSUM_LENGTH)) return { kind: 'unknown', claimed };
+    return { kind: claimed, userId: rest.slice(0, USER_ID_LENGTH), hash: hashSecret(secret) };
+  }
+  if (secret.length <= MAX_JWT_LENGTH && JWT_SHAPE.test(secret)) return { kind: 'jwt' };
+  return { kind: 'unknown', claimed: null };
+}
+
+/** Whether Tessera answers for this secret itself: one of its own, or one that claims to be. */
+export function isTesseraSecret(parsed: ParsedSecret): boolean {
+  switch (parsed.kind) {
+    case 'pat':
+    case 'access':
+    case 'refresh':
+      return true;
+    case 'jwt':
+      return false;
+    case 'unknown':
+      return parsed.claimed !== null;
+  }
 }
 
 /**

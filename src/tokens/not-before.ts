@@ -9,6 +9,9 @@
 import type { UserRecord } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
+/** The part of the store this uses: the emergency switch's shared setting. */
+export type NotBeforeStore = Pick<Store, 'getSetting' | 'setSetting'>;
+
 const SETTING = 'credentialsNotBefore';
 
 export class CredentialsNotBefore {
@@ -17,7 +20,7 @@ export class CredentialsNotBefore {
   private reading: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: NotBeforeStore,
     private readonly refreshMs = 5_000,
   ) {}
 

@@ -21,12 +21,15 @@ import type { Expiration, TokenRecord, UserRecord } from '../store/records.js';
 import type { Store, TokenPage, TokenUse } from '../store/store.js';
 import { checkPageLimit } from '../store/token-cursor.js';
 import { allTokensPage, type AllTokensPage } from './all-tokens.js';
-import { newSecret, parseSecret } from './format.js';
+import { hashSecret, newSecret, parseSecret, type ParsedSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
 import { assertGrantable, joinScopes, parseScopes } from './scopes.js';
 import { ScopeVocabulary } from './scope-vocabulary.js';
 import { renewalOf } from './rotation.js';
+
+/** The part of the store this uses: personal access tokens and their owners. */
+export type PatStore = Pick<Store, 'findTokenIdByHash' | 'getToken' | 'getUser' | 'insertToken' | 'listTokenPage' | 'listTokens' | 'listUserPage' | 'revokeToken' | 'revokeTokenByHash' | 'updateToken' | 'useToken'>;
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
@@ -85,7 +88,7 @@ function durationField(value: unknown, field: string): number | undefined {
 
 export class PatService {
   constructor(
-    private readonly store: Store,
+    private readonly store: PatStore,
     private readonly users: UserService,
     private readonly config: TesseraConfig['tokens'],
     private readonly clock: Clock,
@@ -171,7 +174,7 @@ export class PatService {
       scope: joinScopes(scopes),
       createdAt: now,
       createdBy: caller.user.username,
-      hash: parseSecret(secret)!.hash,
+      hash: hashSecret(secret),
       // Made with a PAT: revoking that PAT revokes this one too (see revokeDescendants).
       ...(caller.via === 'pat' && caller.tokenId && !link ? { parentId: caller.tokenId } : {}),
       ...(link ? { rotatedFrom: link.rotatedFrom, ...(link.parentId ? { parentId: link.parentId } : {}) } : {}),
@@ -363,7 +366,7 @@ export class PatService {
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */
   async revokeBySecret(secret: string, by: string): Promise<void> {
     const parsed = parseSecret(secret);
-    if (parsed?.kind !== 'pat') return;
+    if (parsed.kind !== 'pat') return;
     const now = this.clock();
     // By id, found first through the hash: never a walk over the records kept for audit.
     const revokeIt = async () => {
@@ -381,11 +384,11 @@ export class PatService {
   /**
    * The hot path: one store round trip, SHA-256 of the presented secret, no other hashing.
    * The store finds the record by hash; the constant-time compare below is defence in depth
-   * against a store that matched loosely.
+   * against a store that matched loosely. `parsed`: the caller's `parseSecret(secret)`, when it
+   * already has it (the secret is hashed once per check).
    */
-  async verify(secret: string, ip: string): Promise<TokenUse | null> {
-    const parsed = parseSecret(secret);
-    if (!parsed || parsed.kind !== 'pat') return null;
+  async verify(secret: string, ip: string, parsed: ParsedSecret = parseSecret(secret)): Promise<TokenUse | null> {
+    if (parsed.kind !== 'pat') return null;
     const use = await this.store.useToken(parsed.userId, parsed.hash, this.clock(), ip);
     if (!use || !timingSafeEqual(Buffer.from(use.token.hash, 'hex'), Buffer.from(parsed.hash, 'hex'))) return null;
     // The store checked the user's own stamp; the emergency switch's is held in memory.

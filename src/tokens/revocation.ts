@@ -26,6 +26,9 @@ import type { Store } from '../store/store.js';
 import type { CredentialsNotBefore } from './not-before.js';
 import { isAdmin, type Principal } from './principal.js';
 
+/** The part of the store this uses: everything a user holds: tokens, sessions, provider grants, the user's stamps. */
+export type RevocationStore = Pick<Store, 'getUser' | 'providerRevokeByAccountId' | 'putUser' | 'revokeUserSessions' | 'revokeUserTokens'>;
+
 /** Users ended concurrently by the emergency switch. */
 const WALK_BATCH = 16;
 
@@ -40,7 +43,7 @@ export interface RevokedCredentials {
 
 export class CredentialRevocation {
   constructor(
-    private readonly store: Store,
+    private readonly store: RevocationStore,
     private readonly users: UserService,
     private readonly notBefore: CredentialsNotBefore,
     private readonly clock: Clock,

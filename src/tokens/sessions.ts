@@ -11,8 +11,11 @@ import { InvalidGrant, NotFound } from '../errors.js';
 import { newSessionId } from '../ids.js';
 import type { UserRecord } from '../store/records.js';
 import type { SessionRecord, SessionUse, Store } from '../store/store.js';
-import { newSecret, parseSecret } from './format.js';
+import { hashSecret, newSecret, parseSecret, type ParsedSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
+
+/** The part of the store this uses: login sessions and their owners. */
+export type SessionStore = Pick<Store, 'createSession' | 'findSessionByRefresh' | 'getUser' | 'listUserSessions' | 'revokeSession' | 'rotateRefreshToken' | 'useAccessToken'>;
 
 const REFRESH_REFUSED = 'refresh token is invalid, expired or revoked';
 
@@ -27,7 +30,7 @@ export interface LoginTokens {
 
 export class SessionService {
   constructor(
-    private readonly store: Store,
+    private readonly store: SessionStore,
     private readonly config: TesseraConfig['auth'],
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
@@ -67,13 +70,13 @@ export class SessionService {
         userId: user.id,
         createdAt: now,
         expiresAt,
-        refreshHash: parseSecret(refresh)!.hash,
+        refreshHash: hashSecret(refresh),
         ip,
         kind: lifetime === undefined ? 'api' : 'browser',
         // Shown to the user to recognise their devices; control characters never reach a page or a terminal.
         ...(userAgent ? { userAgent: userAgent.replace(/[^\x20-\x7e]/g, '?').slice(0, 300) } : {}),
       },
-      parseSecret(access)!.hash,
+      hashSecret(access),
       accessExpiresAt,
     );
     return this.answer(access, refresh, now, accessExpiresAt, expiresAt);
@@ -81,11 +84,11 @@ export class SessionService {
 
   async refresh(refreshToken: unknown): Promise<LoginTokens> {
     const parsed = typeof refreshToken === 'string' ? parseSecret(refreshToken) : null;
-    if (!parsed || parsed.kind !== 'refresh') throw new InvalidGrant(REFRESH_REFUSED);
+    if (parsed?.kind !== 'refresh') throw new InvalidGrant(REFRESH_REFUSED);
     const now = this.clock();
     const access = newSecret('access', parsed.userId);
     const refresh = newSecret('refresh', parsed.userId);
-    const next = { refreshHash: parseSecret(refresh)!.hash, accessHash: parseSecret(access)!.hash, accessExpiresAt: now + this.config.accessTokenTtl };
+    const next = { refreshHash: hashSecret(refresh), accessHash: hashSecret(access), accessExpiresAt: now + this.config.accessTokenTtl };
     const rotate = () => this.store.rotateRefreshToken(parsed.userId, parsed.hash, next, now);
     // Reuse revokes the whole login: a change, so its event is written ahead when the reuse is
     // visible beforehand (a session whose current refresh token is another one). Only a reuse
@@ -101,9 +104,9 @@ export class SessionService {
     return this.answer(access, refresh, now, Math.min(next.accessExpiresAt, result.session.expiresAt), result.session.expiresAt);
   }
 
-  async verifyAccess(secret: string): Promise<SessionUse | null> {
-    const parsed = parseSecret(secret);
-    if (!parsed || parsed.kind !== 'access') return null;
+  /** `parsed`: the caller's `parseSecret(secret)`, when it already has it. */
+  async verifyAccess(secret: string, parsed: ParsedSecret = parseSecret(secret)): Promise<SessionUse | null> {
+    if (parsed.kind !== 'access') return null;
     const use = await this.store.useAccessToken(parsed.userId, parsed.hash, this.clock());
     return use && !this.beforeSwitch(use.session) ? use : null;
   }
@@ -115,7 +118,7 @@ export class SessionService {
    */
   async inspectRefresh(secret: string): Promise<SessionUse | null> {
     const parsed = parseSecret(secret);
-    if (parsed?.kind !== 'refresh') return null;
+    if (parsed.kind !== 'refresh') return null;
     const session = await this.store.findSessionByRefresh(parsed.userId, parsed.hash);
     if (!session || session.refreshHash !== parsed.hash || session.revokedAt || session.expiresAt <= this.clock() || this.beforeSwitch(session)) return null;
     const user = await this.store.getUser(parsed.userId);
@@ -142,7 +145,7 @@ export class SessionService {
   /** Logout or RFC 7009 with a refresh token: ends the login it belongs to. */
   async revokeByRefresh(secret: string): Promise<void> {
     const parsed = parseSecret(secret);
-    if (parsed?.kind !== 'refresh') return;
+    if (parsed.kind !== 'refresh') return;
     const session = await this.store.findSessionByRefresh(parsed.userId, parsed.hash);
     if (session) await this.revoke(parsed.userId, session.id);
   }

@@ -14,6 +14,7 @@ import { setRequestActor } from '../audit/context.js';
 import { Forbidden } from '../errors.js';
 import type { Services } from '../gateway.js';
 import type { UserRecord } from '../store/records.js';
+import { parseSecret } from '../tokens/format.js';
 import type { Principal } from '../tokens/principal.js';
 
 /** `__Host-` cookies must be Secure, host-only and Path=/: used whenever we are on HTTPS. */
@@ -36,7 +37,7 @@ export async function startWebSession(ctx: Context, services: Services, user: Us
 export async function webPrincipal(ctx: Context, services: Services): Promise<Principal | null> {
   if (ctx.state.webPrincipal !== undefined) return ctx.state.webPrincipal as Principal | null;
   const value = ctx.cookies.get(cookieName(ctx));
-  const principal = value?.startsWith('tsa_') ? await services.bearer.authenticate(value, ctx.ip) : null;
+  const principal = value && parseSecret(value).kind === 'access' ? await services.bearer.authenticate(value, ctx.ip) : null;
   ctx.state.webPrincipal = principal;
   if (principal) setRequestActor(actorOf(principal));
   return principal;

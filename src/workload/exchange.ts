@@ -17,6 +17,9 @@ import type { WorkloadIdentityConfig } from './config.js';
 import type { VerifiedWorkload, WorkloadIssuers } from './issuers.js';
 import { matchRule } from './rules.js';
 
+/** The part of the store this uses: the rule's user and the one-time `jti` claim. */
+export type WorkloadExchangeStore = Pick<Store, 'claimOnce' | 'findUserByName'>;
+
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const SUBJECT_TYPES = new Set(['urn:ietf:params:oauth:token-type:id_token', 'urn:ietf:params:oauth:token-type:jwt']);
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
@@ -53,7 +56,7 @@ export class WorkloadExchange {
     private readonly config: WorkloadIdentityConfig,
     private readonly issuers: WorkloadIssuers,
     private readonly pats: PatService,
-    private readonly store: Store,
+    private readonly store: WorkloadExchangeStore,
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
     private readonly log: (line: string) => void = () => {},
@@ -63,8 +66,7 @@ export class WorkloadExchange {
   private async firstUse({ issuer, claims }: VerifiedWorkload): Promise<boolean> {
     const key = createHash('sha256').update(`${issuer.issuer}\n${claims.jti}`).digest('base64url');
     const until = claims.exp * 1000 + this.config.clockSkew;
-    const { count } = await this.store.hitCounter(`workload:jti:${key}`, Math.max(1, until - this.clock()), this.clock());
-    return count === 1;
+    return this.store.claimOnce(`workload:jti:${key}`, Math.max(1, until - this.clock()), this.clock());
   }
 
   async exchange(request: ExchangeRequest): Promise<ExchangeResponse> {

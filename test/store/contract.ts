@@ -15,6 +15,7 @@ import { auditContract } from './audit-contract.js';
 import { revocationContract } from './revocation-contract.js';
 import { tokenPageContract } from './token-page-contract.js';
 import { userPageContract } from './user-page-contract.js';
+import { shortLivedContract } from './short-lived-contract.js';
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
@@ -1003,6 +1004,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
     revocationContract(makeStore);
     tokenPageContract(makeStore);
     userPageContract(makeStore);
+    shortLivedContract(makeStore);
   });
   auditContract(name, makeStore);
 }

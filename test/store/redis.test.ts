@@ -455,3 +455,46 @@ snapshotContract('RedisStore', async () => {
     },
   };
 });
+
+describe('RedisStore claims, markers and transient values', () => {
+  let prefix: string;
+  let store: RedisStore;
+  let now: number;
+
+  beforeEach(() => {
+    prefix = newPrefix();
+    store = RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix, auditRetentionMs: AUDIT_RETENTION_MS, commandTimeoutMs: 2000 });
+    now = Date.now();
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await deleteByPrefix(admin, prefix);
+  });
+
+  it('keeps each under one key of its own, with the documented names, expiring when it lapses', async () => {
+    await store.claimOnce('workload:jti:abc', MINUTE, now);
+    await store.setMarker('ldap-revalidator:disabled:corp:u1', DAY, now);
+    await store.putTransient('sign-in-request', 'relay', { source: 'okta' }, 10 * MINUTE, now);
+    expect(await keysUnder(prefix)).toEqual([`${prefix}claim:workload:jti:abc`, `${prefix}mark:ldap-revalidator:disabled:corp:u1`, `${prefix}tr:sign-in-request:relay`]);
+    expect(Number(await admin.pexpiretime(`${prefix}claim:workload:jti:abc`))).toBe(now + MINUTE);
+    expect(Number(await admin.pexpiretime(`${prefix}mark:ldap-revalidator:disabled:corp:u1`))).toBe(now + DAY);
+    expect(Number(await admin.pexpiretime(`${prefix}tr:sign-in-request:relay`))).toBe(now + 10 * MINUTE);
+  });
+
+  // Before claims and markers had keys of their own they were windowed counters under the same
+  // names; a live one must still count after an upgrade (a replay cache, a 400-day marker).
+  it('a live counter of the same name, as written before the upgrade, still counts as claimed and as marked', async () => {
+    await store.hitCounter('saml:assertion:okta:_a1', MINUTE, now);
+    expect(await store.claimOnce('saml:assertion:okta:_a1', MINUTE, now)).toBe(false);
+    expect(await store.claimOnce('saml:assertion:okta:_a1', MINUTE, now + MINUTE)).toBe(true);
+
+    const marker = 'ldap-revalidator:disabled:corp:u2';
+    await store.hitCounter(marker, 400 * DAY, now);
+    expect(await store.hasMarker(marker, now + 399 * DAY)).toBe(true);
+    expect(await store.hasMarker(marker, now + 400 * DAY)).toBe(false);
+    await store.clearMarker(marker);
+    expect(await store.hasMarker(marker, now)).toBe(false);
+    expect(await store.getCounter(marker, now)).toEqual({ count: 0, ttlMs: 0 });
+  });
+});

@@ -6,9 +6,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ClientConfig } from '../../config/schema.js';
 import type { Services } from '../../gateway.js';
-import { looksLikeJwt } from '../../oauth/jwt-introspection.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
-import { TESSERA_SECRET } from '../../tokens/bearer.js';
+import { isTesseraSecret, parseSecret } from '../../tokens/format.js';
 import { readForm, readProviderForm, stringField, type Fields } from '../body.js';
 import { authenticateClient } from '../client-auth.js';
 import { inRequest } from '../request-context.js';
@@ -16,7 +15,7 @@ import { sendJson } from '../json-response.js';
 import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introspection.js';
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
-const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
+const isTesseraToken = (token: string) => isTesseraSecret(parseSecret(token));
 
 /** Clients with a plain secret are oidc-provider's too (clients-metadata.ts); `secretHash` ones are Tessera's only. */
 const hasProviderRegistration = (client: ClientConfig) => Boolean(client.secret);
@@ -41,8 +40,9 @@ export function introspectionEndpoint(services: Services, oidc: OpenIdProvider):
     const token = stringField(body, 'token', true);
     const caller = await authenticateClient(services, ctx, body);
     // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
-    const jwt = looksLikeJwt(token);
-    if (!jwt && !isTesseraToken(token) && token.length <= 4096) {
+    const parsed = parseSecret(token);
+    const jwt = parsed.kind === 'jwt';
+    if (!jwt && !isTesseraSecret(parsed) && token.length <= 4096) {
       if (hasProviderRegistration(caller)) return inRequest(ctx, () => delegate(oidc, ctx, limit));
       // A `secretHash` client is not the provider's: no provider token was issued to it (and the
       // config refuses `resources` on it), so none is active for it.

@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import { Forbidden, InvalidRequest } from '../../errors.js';
 import type { Services } from '../../gateway.js';
-import { TESSERA_SECRET } from '../../tokens/bearer.js';
+import { isTesseraSecret, parseSecret } from '../../tokens/format.js';
 import type { Principal } from '../../tokens/principal.js';
 import { principalOf, requirePrincipal } from '../authenticate.js';
 import { readJson, stringField } from '../body.js';
@@ -45,7 +45,7 @@ export function sessionRoutes(services: Services): Router {
     const principal = refresh ? await principalOf(services, ctx).catch(() => null) : await principalOf(services, ctx);
     if (!principal && !refresh) throw new InvalidRequest('send the access token as Bearer or a refresh_token in the body');
     if (principal?.sessionId) await sessions.revoke(principal.user.id, principal.sessionId);
-    if (refresh && TESSERA_SECRET.test(refresh)) await sessions.revokeByRefresh(refresh);
+    if (refresh && isTesseraSecret(parseSecret(refresh))) await sessions.revokeByRefresh(refresh);
     else if (refresh) await services.bearer.revokeProviderLogin(refresh);
     ctx.status = 204;
   });

@@ -6,13 +6,16 @@ import type { Store } from '../../store/store.js';
 import { dummyHash, verifyPassword } from '../passwords.js';
 import type { Identity, PasswordSource } from '../source.js';
 
+/** The part of the store this uses: local accounts, looked up by name. */
+export type LocalSourceStore = Pick<Store, 'findUserByName'>;
+
 export class LocalSource implements PasswordSource {
   readonly id = 'local';
   readonly displayName = 'Built-in account';
   private dummy: Promise<string> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: LocalSourceStore,
     private readonly scryptCost: number,
   ) {}
 

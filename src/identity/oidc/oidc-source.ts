@@ -71,7 +71,7 @@ export class OidcSource implements RedirectSource, RevalidatingSource, SourceLif
     this.redirectUri = `${deps.issuer.replace(/\/+$/, '')}/sso/${config.id}/callback`;
     this.revalidateIntervalMs = config.revalidateInterval;
     this.log = (deps.logger ?? silentLogger).child({ component: 'oidc-upstream', source: config.id });
-    this.grants = new RefreshGrants(deps.store, config.id);
+    this.grants = new RefreshGrants(deps.store, config.id, deps.clock);
     this.revalidator = new SourceRevalidator(this, deps.users, deps.store, deps.clock, config.revalidateInterval, this.log);
   }
 

@@ -17,6 +17,9 @@ import type { SamlSourceConfig } from './config.js';
 import { rejectDtd } from './xml-schema.js';
 import type { Logger } from '../../observability/logger.js';
 
+/** The part of the store this uses: the last good IdP metadata, shared by every instance. */
+export type IdpMetadataStore = Pick<Store, 'getSetting' | 'setSetting'>;
+
 export type IdentityProvider = ReturnType<typeof samlify.IdentityProvider>;
 
 const MAX_METADATA_BYTES = 1024 * 1024;
@@ -65,7 +68,7 @@ export class IdpMetadataSource {
 
   constructor(
     private readonly config: SamlSourceConfig,
-    private readonly store: Store,
+    private readonly store: IdpMetadataStore,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {

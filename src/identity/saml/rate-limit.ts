@@ -11,11 +11,14 @@ import type { Clock } from '../../clock.js';
 import { TooManyRequests } from '../../errors.js';
 import type { Store } from '../../store/store.js';
 
+/** The part of the store this uses: the per-address request counters. */
+export type SamlRateLimitStore = Pick<Store, 'hitCounter'>;
+
 const WINDOW_MS = 60_000;
 
 export class SamlRateLimit {
   constructor(
-    private readonly store: Store,
+    private readonly store: SamlRateLimitStore,
     private readonly clock: Clock,
     private readonly perMinute: number,
   ) {}

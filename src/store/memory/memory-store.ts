@@ -15,6 +15,8 @@ import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { MemoryAuditLog } from './memory-audit.js';
 import { MemoryOutbox } from './memory-outbox.js';
 import type { OutboxAddResult, OutboxItem } from '../outbox.js';
+import { MemoryShortLived } from './memory-short-lived.js';
+import type { TransientValue } from '../short-lived.js';
 
 interface AccessEntry {
   sessionId: string;
@@ -512,6 +514,37 @@ export class MemoryStore implements Store {
   async watchSettings(listener: (name: string) => void): Promise<() => Promise<void>> {
     this.settingWatchers.on('changed', listener);
     return async () => void this.settingWatchers.off('changed', listener);
+  }
+
+  // ---- claims, markers, transient values (memory-short-lived.ts) -------------------------------
+  private readonly shortLived = new MemoryShortLived();
+
+  async claimOnce(key: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.shortLived.claimOnce(key, ttlMs, now);
+  }
+
+  async setMarker(key: string, ttlMs: number, now: number): Promise<void> {
+    this.shortLived.setMarker(key, ttlMs, now);
+  }
+
+  async hasMarker(key: string, now: number): Promise<boolean> {
+    return this.shortLived.hasMarker(key, now);
+  }
+
+  async clearMarker(key: string): Promise<void> {
+    this.shortLived.clearMarker(key);
+  }
+
+  async putTransient(kind: string, id: string, value: TransientValue, ttlMs: number, now: number): Promise<void> {
+    this.shortLived.put(kind, id, value, ttlMs, now);
+  }
+
+  async peekTransient(kind: string, id: string, now: number): Promise<TransientValue | null> {
+    return this.shortLived.peek(kind, id, now);
+  }
+
+  async takeTransient(kind: string, id: string, now: number): Promise<TransientValue | null> {
+    return this.shortLived.take(kind, id, now);
   }
 
   async ping(): Promise<void> {}

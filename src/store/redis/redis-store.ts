@@ -35,6 +35,7 @@
  *   Po:<Model>:userCode:<code>, Po:<Model>:uid:<uid>  → id    EX the record's TTL
  *   Po:a:<accountId> set of `Grant:<id>` / `Session:<id>` of one account   EX the longest member's TTL
  *   Pset:<name>      shared settings (signing keys, cookie keys)          no expiry
+ *   Pclaim:<key>, Pmark:<key>, Ptr:<kind>:<id>   claims, markers, transient values (short-lived.ts)
  *   Paudit           Stream of audit events (audit-stream.ts)             trimmed by MINID on append
  *   P{ob:<q>}:z/p/a, Pdl:<log>   outbox queues and delivery logs (outbox.ts)
  *   Psettings        pub/sub channel: name of a setting just changed (settings-channel.ts)
@@ -84,6 +85,8 @@ import { RedisAuditStream } from './audit-stream.js';
 import { RedisOutbox } from './outbox.js';
 import type { OutboxAddResult, OutboxItem } from '../outbox.js';
 import * as settingsChannel from './settings-channel.js';
+import { RedisShortLived } from './short-lived.js';
+import type { TransientValue } from '../short-lived.js';
 
 export type { RedisConnectOptions } from './redis-client.js';
 
@@ -868,6 +871,43 @@ export class RedisStore implements Store, DurabilityChecks {
       unavailable.cause = error;
       throw unavailable;
     }
+  }
+
+  // ---- claims, markers, transient values (short-lived.ts) --------------------------------------
+  private shortLivedState?: RedisShortLived;
+  private get shortLived(): RedisShortLived {
+    return (this.shortLivedState ??= new RedisShortLived(this.redis, this.prefix, (what, run) => this.call(what, run), (what, build) => this.replicated(what, build)));
+  }
+
+  claimOnce(key: string, ttlMs: number, now: number): Promise<boolean> {
+    checkTime('now', now);
+    return this.shortLived.claimOnce(key, ttlMs, now);
+  }
+
+  setMarker(key: string, ttlMs: number, now: number): Promise<void> {
+    checkTime('now', now);
+    return this.shortLived.setMarker(key, ttlMs, now);
+  }
+
+  hasMarker(key: string, now: number): Promise<boolean> {
+    return this.shortLived.hasMarker(key, now);
+  }
+
+  clearMarker(key: string): Promise<void> {
+    return this.shortLived.clearMarker(key);
+  }
+
+  putTransient(kind: string, id: string, value: TransientValue, ttlMs: number, now: number): Promise<void> {
+    checkTime('now', now);
+    return this.shortLived.put(kind, id, value, ttlMs, now);
+  }
+
+  peekTransient(kind: string, id: string, now: number): Promise<TransientValue | null> {
+    return this.shortLived.peek(kind, id, now);
+  }
+
+  takeTransient(kind: string, id: string, now: number): Promise<TransientValue | null> {
+    return this.shortLived.take(kind, id, now);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

@@ -10,6 +10,10 @@ import { LdapRevalidator, type DirectoryLookup } from '../../../src/identity/lda
 import type { Identity } from '../../../src/identity/source.js';
 import { UserService } from '../../../src/identity/users.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
+import { RedisStore } from '../../../src/store/redis/redis-store.js';
+import type { Store } from '../../../src/store/store.js';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { captureLog } from '../../helpers/log-capture.js';
 
 /** A directory the test edits: username → identity; `down` makes every call fail like a dead server. */
@@ -36,8 +40,7 @@ class ScriptedDirectory implements DirectoryLookup {
   }
 }
 
-function setup(intervalMs = 0) {
-  const store = new MemoryStore({ auditRetentionMs: 86_400_000 });
+function setup(intervalMs = 0, store: Store = new MemoryStore({ auditRetentionMs: 86_400_000 })) {
   const users = new UserService(store, parseConfig({}), () => Date.now(), new AuditTrail({ store, clock: () => Date.now(), retentionMs: 86_400_000, sinks: [] }));
   const directory = new ScriptedDirectory();
   const log = captureLog();
@@ -108,6 +111,30 @@ describe('LdapRevalidator', () => {
     await users.update('dave', { enabled: false });
     expect(await revalidator.runOnce()).toMatchObject({ enabled: [] });
     expect((await users.get('dave')).enabled).toBe(false);
+  });
+
+  // Markers were windowed counters under the same key before the store had markers; on Redis
+  // (the only store that outlives an upgrade) one set then must still let the user back in.
+  it('a disable marked before the upgrade (as a counter, on Redis) is still undone when the user returns', async () => {
+    const prefix = `tessera-test:revalidator:${randomUUID()}:`;
+    const store = RedisStore.connect({ url: 'redis://127.0.0.1:6379', keyPrefix: prefix, auditRetentionMs: 86_400_000, commandTimeoutMs: 2000 });
+    const admin = new Redis('redis://127.0.0.1:6379');
+    try {
+      const { users, revalidator, signIn } = setup(0, store);
+      const erin = await signIn('erin');
+      await users.update('erin', { enabled: false }, undefined, 'ldap-revalidation');
+      const key = `ldap-revalidator:disabled:corp:${erin.id}`;
+      await store.hitCounter(key, 400 * 86_400_000, Date.now());
+      expect(await revalidator.runOnce()).toMatchObject({ enabled: ['erin'] });
+      expect((await users.get('erin')).enabled).toBe(true);
+      expect(await store.hasMarker(key, Date.now())).toBe(false);
+      expect((await store.getCounter(key, Date.now())).count).toBe(0);
+    } finally {
+      await store.close();
+      const keys = await admin.keys(`${prefix}*`);
+      if (keys.length) await admin.del(...keys);
+      await admin.quit();
+    }
   });
 
   it('refreshes groups and role from the directory', async () => {
