@@ -1,5 +1,5 @@
 /**
- * The user's own tokens (/manage_tokens, the seeds' Substra page of that name): list, generate,
+ * The user's own tokens (/manage_tokens): list, generate,
  * describe, revoke, revoke all. Every rule is PatService's; these routes read the form, call it,
  * and show the answer. A refused form comes back with its error and what was typed.
  */
