@@ -1,23 +1,16 @@
 /**
  * The Koa application: the request observer first (access line and metrics, once the response
  * is done, whatever answered it), then the shutdown drain, then the error mapper (it wraps
- * everything below it), then each area's router, then oidc-provider for the protocol paths it
- * owns. Unknown routes end in a 404 error.
+ * everything below it), then each area's router (the API's, then the pages' that the composition
+ * root hands in), then oidc-provider for the protocol paths it owns. Unknown routes end in a 404
+ * error. Nothing here imports the web layer: pages and their error frame arrive as `PageArea`.
  */
 import Koa from 'koa';
+import type Router from '@koa/router';
 import type { Services } from '../gateway.js';
 import { isProviderPath, type OpenIdProvider } from '../oauth/provider.js';
-import { interactionRoutes } from '../web/interactions.js';
-import { samlRoutes } from '../web/saml-routes.js';
-import { redirectRoutes } from '../web/redirect-routes.js';
-import { accountPages } from '../web/pages/account.js';
-import { notFoundForBrowsers } from '../web/pages/error-pages.js';
-import { adminPages } from '../web/pages/admin.js';
-import { signInPages } from '../web/pages/sign-in.js';
-import { tokenPages } from '../web/pages/tokens.js';
-import { staticRoutes } from '../web/static.js';
 import { readProviderForm } from './body.js';
-import { errorHandler } from './errors.js';
+import { respondToErrors, type ErrorPageRenderer } from './errors.js';
 import { requestContext } from './request-context.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -40,11 +33,17 @@ import { flatLineRedaction } from '../observability/logger.js';
 import { metricsRoutes } from '../observability/metrics-routes.js';
 import { corsPolicy } from './cors.js';
 
-export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
+/** What the web layer mounts: its routers, after the API's, and the frame of error pages. */
+export interface PageArea {
+  routers: Router[];
+  renderErrorPage: ErrorPageRenderer;
+}
+
+export function createApp(services: Services, oidc: OpenIdProvider, pages: PageArea, drain = new Drain()): Koa {
   const { trustProxy, proxyHops } = services.config.server;
   // maxIpsCount: only the entries our own proxies appended count; the client writes the rest.
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
-  // Koa prints every error itself unless told not to; errorHandler decides what is logged.
+  // Koa prints every error itself unless told not to; respondToErrors decides what is logged.
   app.silent = true;
   app.use(requestContext);
   const logger = services.logger.child({ component: 'http' });
@@ -54,13 +53,12 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
   });
   app.use(observeRequests(services.metrics, logger.child({}, flatLineRedaction)));
   app.use(drain.middleware());
-  app.use(errorHandler);
+  app.use(respondToErrors(pages.renderErrorPage));
   app.use(async (ctx, next) => {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     await next();
   });
-  app.use(notFoundForBrowsers);
   app.use(corsPolicy(services.config.server.cors.origins));
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
@@ -81,14 +79,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     leakReportRoutes(services, services.leaks),
     ssfRoutes(services, oidc),
     webhookRoutes(services),
-    interactionRoutes(services, oidc),
-    samlRoutes(services, oidc),
-    redirectRoutes(services, oidc),
-    signInPages(services),
-    tokenPages(services),
-    adminPages(services),
-    accountPages(services),
-    staticRoutes(),
+    ...pages.routers,
   ];
   for (const router of routers) {
     app.use(router.routes());
