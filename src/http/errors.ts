@@ -15,7 +15,7 @@
  * from `web/`.
  */
 import type { Context, Middleware, Next } from 'koa';
-import { NotFound, TemporarilyUnavailable, TesseraError } from '../errors.js';
+import { NotFound, TemporarilyUnavailable, TesseraError, oauthErrorBody } from '../errors.js';
 
 /** Where a request is: the API (JSON) unless a page router marked it with `errorsAsPages`. */
 export type ErrorArea = 'api' | 'pages' | 'sign-in' | 'interaction';
@@ -117,7 +117,7 @@ export function sentence(message: string): string {
 }
 
 /** The title for a status (pages and forms that show an error in place). */
-export function errorTitle(status: number): string {
+function errorTitle(status: number): string {
   const known = PAGE_MESSAGES[status as keyof typeof PAGE_MESSAGES] as PageMessage | undefined;
   return known?.title ?? (status >= 500 ? PAGE_MESSAGES[500].title : PAGE_MESSAGES[400].title);
 }
@@ -182,7 +182,7 @@ export function respondToErrors(renderPage: ErrorPageRenderer): Middleware {
       if (err.status === 401 && BEARER_CODES.has(err.code) && !ctx.state.noBearerChallenge) {
         ctx.set('WWW-Authenticate', bearerChallenge(err));
       }
-      ctx.body = { error: err.code, error_description: err.expose ? err.message : 'the server could not complete the request' };
+      ctx.body = oauthErrorBody(err);
     }
   };
 }

@@ -9,7 +9,7 @@
 import type { Context } from 'koa';
 import type { JWK } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { TemporarilyUnavailable, TooManyRequests } from '../errors.js';
+import { TemporarilyUnavailable, TooManyRequests, oauthErrorBody } from '../errors.js';
 import type { TesseraConfig } from '../config/schema.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
@@ -311,12 +311,15 @@ export class OpenIdProvider {
       this.services.audit.record(event).catch((err: Error) => console.error(`[tessera] audit event oidc.grant_revoked not stored: ${err.message}`));
     });
     for (const name of CLIENT_AUTH_EVENTS) provider.on(name as 'grant.error', (ctx: KoaContextWithOIDC, err: { error?: string }) => this.auditClientAuth(ctx, err));
+    // oidc-provider writes its responses itself, past the app's error mapper: the same 503, the
+    // same headers and the same body are applied here.
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.state.storeDown) return;
-      ctx.status = 503;
-      ctx.set('Retry-After', '1');
-      if (ctx.response.is('json')) ctx.body = { error: 'temporarily_unavailable', error_description: 'the server could not complete the request' };
+      const unavailable = new TemporarilyUnavailable();
+      ctx.status = unavailable.status;
+      ctx.set(unavailable.headers);
+      if (ctx.response.is('json')) ctx.body = oauthErrorBody(unavailable);
     });
     meterProviderIntrospection(provider, this.services.metrics);
     if (config.workloadIdentity.issuers.length) provider.use(advertiseTokenExchange);
