@@ -155,3 +155,11 @@ export class InvalidTarget extends TesseraError {
 export class UpstreamUnavailable extends TemporarilyUnavailable {
   override readonly expose = true;
 }
+
+/**
+ * The RFC 6749 §5.2 body of an error, wherever it is written (the app's error mapper, the 503 the
+ * OpenID Provider answers during a store outage): server errors carry no detail.
+ */
+export function oauthErrorBody(err: TesseraError): { error: string; error_description: string } {
+  return { error: err.code, error_description: err.expose ? err.message : 'the server could not complete the request' };
+}

@@ -1,6 +1,9 @@
 /**
  * Starting and stopping a gateway: config → services → bootstrap admin → HTTP server. Used by
  * `npm start` (src/main.ts), `tessera serve` and the tests, which start real servers on loopback.
+ * This is where the layers meet: the OpenID Provider gets its pages here, and the app gets the
+ * REST routes (http/), the pages (web/area.ts) and the provider, so no layer imports the one
+ * above it (docs/architecture.md).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +11,8 @@ import type { TesseraConfig } from './config/schema.js';
 import { createServices, redisConfigured, type Services } from './gateway.js';
 import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
+import { providerPages } from './web/provider-pages.js';
+import { pageArea } from './web/area.js';
 import { BootstrapAdmin } from './identity/admin-bootstrap.js';
 import { KEK_ENV, KeyEncryption } from './oauth/key-encryption.js';
 import type { Clock } from './clock.js';
@@ -96,13 +101,13 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
   // that cannot get it logs and answers 503 until it can).
   await Promise.all(services.sources.map((source) => source.load?.()));
 
-  const oidc = new OpenIdProvider(services);
+  const oidc = new OpenIdProvider(services, providerPages);
   await oidc.load();
   await oidc.watch();
   services.bearer.useProviderLogins(oidc.cliLogins());
   services.signals.start(() => oidc.currentSigningKey());
   const drain = new Drain();
-  const app = createApp(services, oidc, drain);
+  const app = createApp(services, oidc, pageArea(services, oidc), drain);
   // 16 KiB of headers at most: a larger request gets 431 from Node before any of our code runs.
   const server = createServer({ maxHeaderSize: 16 * 1024 }, app.callback());
   server.keepAliveTimeout = 65_000;

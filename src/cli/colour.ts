@@ -4,11 +4,10 @@
  * measure cells with string-width, which skips these escape codes.
  */
 import { inspect } from 'node:util';
-import type { Env } from './context.js';
 
 export type Paint = (style: 'red' | 'green' | 'yellow' | 'dim' | 'bold', text: string) => string;
 
-export function colourEnabled(stream: { isTTY?: boolean }, env: Env): boolean {
+export function colourEnabled(stream: { isTTY?: boolean }, env: Record<string, string | undefined>): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.TERM === 'dumb') return false;
   return stream.isTTY === true;

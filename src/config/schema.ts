@@ -132,8 +132,8 @@ const lockout = z.strictObject({
 
 const auth = z.strictObject({
   /**
-   * Allow `POST /api/v1/login` with a password. Off: the API takes PATs only (the seeds'
-   * "disable implicit login"); web sign-in is unaffected.
+   * Allow `POST /api/v1/login` with a password. Off: the API takes PATs only, so a
+   * stolen password alone opens no API session; web sign-in is unaffected.
    */
   passwordApiLogin: z.boolean().default(true),
   /** Lifetime of the access token `POST /api/v1/login` returns. Short: it cannot be narrowed. */
@@ -171,7 +171,7 @@ const tokens = z.strictObject({
   defaultMaxLifetime: duration('90d'),
   /** Active tokens one user may hold. */
   maxPerUser: z.number().int().min(1).max(10_000).default(50),
-  /** At the limit: `evict` revokes the oldest active token (the seeds' OpCenter rule), `refuse` answers 409. */
+  /** At the limit: `evict` revokes the oldest active token (a script that mints a token per run keeps working), `refuse` answers 409. */
   onLimit: z.enum(['evict', 'refuse']).default('evict'),
   /** How long revoked and expired token records stay listable for audit before Redis drops them. */
   auditRetention: duration('30d'),
@@ -181,7 +181,7 @@ const tokens = z.strictObject({
    * per check). A new IP is always recorded. `0s` records every check.
    */
   lastUsedPrecision: duration('60s'),
-  /** Who may create tokens for themselves (the seeds' TokenCreator permission). */
+  /** Who may create tokens for themselves, besides admins: by role or by directory group. */
   creators: creators.default(creators.parse({})),
   /**
    * Accept personal-access-token scopes that are not in the top-level `scopes:` list. Unset: true
@@ -377,7 +377,7 @@ export const configSchema = z.strictObject({
   samlLimits: samlLimitsSchema.default(samlLimitsSchema.parse({})),
   /** The web pages (sign-in, tokens, admin). */
   web: web.default(web.parse({})),
-  /** Text shown above the web sign-in form (the seeds' login banner). */
+  /** Text shown above the web sign-in form (a legal notice or usage policy). */
   loginBanner: z.string().optional(),
   /** The audit trail: who did what, from where (README: Audit trail). */
   audit: audit.default(audit.parse({})),

@@ -2,23 +2,16 @@
  * The Koa application: the two hot routes on their own short stack first (hot-routes.ts); then,
  * for everything else, the request context, the request observer (access line and metrics, once
  * the response is done, whatever answered it), the shutdown drain, the error mapper (it wraps
- * everything below it), each area's router, and oidc-provider for the protocol paths it owns.
- * Unknown routes end in a 404 error.
+ * everything below it), each area's router (the API's, then the pages' that the composition root
+ * hands in), and oidc-provider for the protocol paths it owns. Unknown routes end in a 404 error.
+ * Nothing here imports the web layer: pages and their error frame arrive as `PageArea`.
  */
 import Koa from 'koa';
+import type Router from '@koa/router';
 import type { Services } from '../gateway.js';
 import { isProviderPath, type OpenIdProvider } from '../oauth/provider.js';
-import { interactionRoutes } from '../web/interactions.js';
-import { samlRoutes } from '../web/saml-routes.js';
-import { redirectRoutes } from '../web/redirect-routes.js';
-import { accountPages } from '../web/pages/account.js';
-import { notFoundForBrowsers } from '../web/pages/error-pages.js';
-import { adminPages } from '../web/pages/admin.js';
-import { signInPages } from '../web/pages/sign-in.js';
-import { tokenPages } from '../web/pages/tokens.js';
-import { staticRoutes } from '../web/static.js';
 import { readProviderForm } from './body.js';
-import { errorHandler } from './errors.js';
+import { respondToErrors, type ErrorPageRenderer } from './errors.js';
 import { hotRoutes } from './hot-routes.js';
 import { requestContext } from './request-context.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -48,11 +41,17 @@ function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   return next();
 }
 
-export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
+/** What the web layer mounts: its routers, after the API's, and the frame of error pages. */
+export interface PageArea {
+  routers: Router[];
+  renderErrorPage: ErrorPageRenderer;
+}
+
+export function createApp(services: Services, oidc: OpenIdProvider, pages: PageArea, drain = new Drain()): Koa {
   const { trustProxy, proxyHops } = services.config.server;
   // maxIpsCount: only the entries our own proxies appended count; the client writes the rest.
   const app = new Koa({ proxy: trustProxy, maxIpsCount: proxyHops });
-  // Koa prints every error itself unless told not to; errorHandler decides what is logged.
+  // Koa prints every error itself unless told not to; respondToErrors decides what is logged.
   app.silent = true;
   const logger = services.logger.child({ component: 'http' });
   // The failure only, never the request: bodies and headers may carry secrets.
@@ -60,13 +59,17 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     logger.error({ err, method: ctx?.method, route: ctx ? routeOf(ctx) : undefined }, 'request failed');
   });
   // What every route passes, the hot ones included.
-  const common = [observeRequests(services.metrics, logger.child({}, flatLineRedaction)), drain.middleware(), errorHandler, securityHeaders];
+  const common = [
+    observeRequests(services.metrics, logger.child({}, flatLineRedaction)),
+    drain.middleware(),
+    respondToErrors(pages.renderErrorPage),
+    securityHeaders,
+  ];
   const cors = corsPolicy(services.config.server.cors.origins);
   // Introspection and forward auth first, on their own short stack (see hot-routes.ts).
   app.use(hotRoutes(services, oidc, { common, cors }));
   app.use(requestContext);
   for (const layer of common) app.use(layer);
-  app.use(notFoundForBrowsers);
   app.use(cors);
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
@@ -87,14 +90,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     leakReportRoutes(services, services.leaks),
     ssfRoutes(services, oidc),
     webhookRoutes(services),
-    interactionRoutes(services, oidc),
-    samlRoutes(services, oidc),
-    redirectRoutes(services, oidc),
-    signInPages(services),
-    tokenPages(services),
-    adminPages(services),
-    accountPages(services),
-    staticRoutes(),
+    ...pages.routers,
   ];
   for (const router of routers) {
     app.use(router.routes());

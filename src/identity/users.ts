@@ -222,7 +222,7 @@ export class UserService {
     return user;
   }
 
-  /** The seeds' TokenCreator permission: may this user create tokens for themselves? */
+  /** May this user create tokens for themselves? Admins always; others by role or group (`tokens.creators`). */
   mayCreateTokens(user: UserRecord): boolean {
     const { roles, groups } = this.config.tokens.creators;
     return user.role === 'admin' || roles.includes(user.role) || inAnyGroup(user.groups, groups);

@@ -3,23 +3,21 @@
  * app. oidc-provider does the protocol (discovery, JWKS, authorization code + PKCE, refresh
  * rotation, client credentials, device flow, userinfo, end-session); Tessera supplies accounts
  * (its users), storage (its store), keys (generated and shared through the store), the login
- * pages (src/web/interactions.ts) and the introspection policy.
+ * pages (handed in as `ProviderPages`: the web layer renders them, this service does not import
+ * it) and the introspection policy.
  */
 import type { Context } from 'koa';
 import type { JWK } from 'jose';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { TemporarilyUnavailable, TooManyRequests } from '../errors.js';
-import type { Services } from '../gateway.js';
-import {
-  renderDeviceConfirm,
-  renderDeviceInput,
-  renderDeviceStartAgain,
-  renderDeviceSuccess,
-  renderDeviceThrottled,
-  renderLoggedOut,
-  renderLogout,
-  renderProviderError,
-} from '../web/provider-pages.js';
+import { TemporarilyUnavailable, TooManyRequests, oauthErrorBody } from '../errors.js';
+import type { TesseraConfig } from '../config/schema.js';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+import type { AuditTrail } from '../audit/trail.js';
+import type { CredentialsNotBefore } from '../tokens/not-before.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { ProviderKeys } from './keys.js';
 import { DEVICE_GRANT, DeviceGuard } from './device-guard.js';
 import { checkRefreshTarget } from './refresh-checks.js';
 import { ClientPolicy } from './client-policy.js';
@@ -30,6 +28,38 @@ import type { UserRecord } from '../store/records.js';
 import { JwtIntrospection, publicKeySet } from './jwt-introspection.js';
 import { KEY_SETTINGS } from './keys.js';
 import { meterProviderIntrospection } from '../observability/provider-metrics.js';
+
+/** What the provider needs from the rest of Tessera: the composition root's services fit it. */
+export interface ProviderServices {
+  config: TesseraConfig;
+  clock: Clock;
+  store: Store;
+  notBefore: CredentialsNotBefore;
+  keys: ProviderKeys;
+  audit: AuditTrail;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+type OidcPage = (ctx: KoaContextWithOIDC, ...args: never[]) => Promise<void>;
+
+/**
+ * The pages oidc-provider shows itself (device code entry and confirmation, logout, errors) and
+ * the two the device-flow guard shows; their signatures are oidc-provider's `features.*Source`
+ * and `renderError` hooks. Injected so the protocol layer does not depend on the web layer.
+ */
+export interface ProviderPages {
+  deviceInput: (ctx: KoaContextWithOIDC, form: string, out: unknown, err: (Error & { userCode?: string }) | undefined) => Promise<void>;
+  deviceConfirm: (ctx: KoaContextWithOIDC, form: string, client: unknown, info: unknown, userCode: string) => Promise<void>;
+  deviceSuccess: OidcPage;
+  logout: (ctx: KoaContextWithOIDC, form: string) => Promise<void>;
+  loggedOut: OidcPage;
+  error: (ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }, err: unknown) => Promise<void>;
+  /** A device code posted without the page's session cookie. */
+  deviceStartAgain: (ctx: Context) => void;
+  /** Too many wrong device codes; `retryAfterSeconds` as in the Retry-After header. */
+  deviceThrottled: (ctx: Context, retryAfterSeconds: string) => void;
+}
 
 const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'groups'];
 
@@ -62,7 +92,7 @@ const ROUTES = {
  * (`iat`, s): a password reset, "revoke all of a user's tokens" or the emergency switch. `iat`
  * has whole seconds, so a token from the same second as the stamp counts as earlier (fail closed).
  */
-async function userStillValid(services: Services, accountId: string, iat: number | undefined): Promise<UserRecord | null> {
+async function userStillValid(services: Pick<ProviderServices, 'store' | 'notBefore'>, accountId: string, iat: number | undefined): Promise<UserRecord | null> {
   const user = await services.store.getUser(accountId);
   if (!user?.enabled) return null;
   if (iat !== undefined && (iat * 1000 < user.sessionsNotBefore || !services.notBefore.allows(user, iat * 1000))) return null;
@@ -78,12 +108,12 @@ export function isProviderPath(path: string): boolean {
 const SESSION_COOKIE = '_session';
 
 /** `oidc.cliClient: { admins: false }`: the CLI's SSO login is not for admins. */
-export function cliRefuses(services: Services, clientId: string | undefined, user: UserRecord): boolean {
+export function cliRefuses(services: { config: TesseraConfig }, clientId: string | undefined, user: UserRecord): boolean {
   const policy = services.config.oidc.cliClient;
   return clientId === CLI_CLIENT_ID && typeof policy === 'object' && !policy.admins && user.role === 'admin';
 }
 
-function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: string[], guard: DeviceGuard): Configuration {
+function buildConfiguration(services: ProviderServices, pages: ProviderPages, jwks: { keys: object[] }, keys: string[], guard: DeviceGuard): Configuration {
   const { config, store } = services;
   const accountStillValid = (accountId: string, iat: number | undefined) => userStillValid(services, accountId, iat);
   const resources = new Map(config.resources.map((r) => [r.indicator, r]));
@@ -164,12 +194,12 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
         // A code that matched nothing counts toward the guessing limits (DeviceGuard).
         userCodeInputSource: async (ctx, form, out, err) => {
           if ((err as Error | undefined)?.name === 'NotFoundError') await guard.miss(ctx.ip, ctx.cookies.get(SESSION_COOKIE));
-          return renderDeviceInput(ctx, form, out, err as Error & { userCode?: string });
+          return pages.deviceInput(ctx, form, out, err as (Error & { userCode?: string }) | undefined);
         },
-        userCodeConfirmSource: renderDeviceConfirm,
-        successSource: renderDeviceSuccess,
+        userCodeConfirmSource: pages.deviceConfirm,
+        successSource: pages.deviceSuccess,
       },
-      rpInitiatedLogout: { enabled: true, logoutSource: renderLogout, postLogoutSuccessSource: renderLoggedOut },
+      rpInitiatedLogout: { enabled: true, logoutSource: pages.logout, postLogoutSuccessSource: pages.loggedOut },
       introspection: {
         enabled: true,
         // Replaces the default that lets any confidential client introspect any token: a client
@@ -213,7 +243,7 @@ function buildConfiguration(services: Services, jwks: { keys: object[] }, keys: 
         },
       },
     },
-    renderError: renderProviderError,
+    renderError: pages.error,
   } satisfies Configuration;
 }
 
@@ -247,7 +277,10 @@ export class OpenIdProvider {
   private reloads: Promise<unknown> = Promise.resolve();
   private unsubscribe: (() => Promise<void>) | undefined;
 
-  constructor(private readonly services: Services) {
+  constructor(
+    private readonly services: ProviderServices,
+    private readonly pages: ProviderPages,
+  ) {
     this.guard = new DeviceGuard(services.store, services.clock, services.config.oidc.deviceCodeGuesses);
     this.jwts = new JwtIntrospection(services.config.server.issuer!, services.store, services.notBefore, () => this.verificationKeys);
   }
@@ -261,7 +294,7 @@ export class OpenIdProvider {
     const snapshot = await keys.snapshot();
     this.version = snapshot.version;
     this.schedulePhaseChange(snapshot.nextChangeAt);
-    const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, snapshot.jwks, snapshot.cookieKeys, this.guard));
+    const provider = new Provider(config.server.issuer!, buildConfiguration(this.services, this.pages, snapshot.jwks, snapshot.cookieKeys, this.guard));
     this.verificationKeys = publicKeySet(snapshot.jwks);
     this.jwks = snapshot.jwks;
     provider.proxy = config.server.trustProxy;
@@ -278,12 +311,15 @@ export class OpenIdProvider {
       this.services.audit.record(event).catch((err: Error) => console.error(`[tessera] audit event oidc.grant_revoked not stored: ${err.message}`));
     });
     for (const name of CLIENT_AUTH_EVENTS) provider.on(name as 'grant.error', (ctx: KoaContextWithOIDC, err: { error?: string }) => this.auditClientAuth(ctx, err));
+    // oidc-provider writes its responses itself, past the app's error mapper: the same 503, the
+    // same headers and the same body are applied here.
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.state.storeDown) return;
-      ctx.status = 503;
-      ctx.set('Retry-After', '1');
-      if (ctx.response.is('json')) ctx.body = { error: 'temporarily_unavailable', error_description: 'the server could not complete the request' };
+      const unavailable = new TemporarilyUnavailable();
+      ctx.status = unavailable.status;
+      ctx.set(unavailable.headers);
+      if (ctx.response.is('json')) ctx.body = oauthErrorBody(unavailable);
     });
     meterProviderIntrospection(provider, this.services.metrics);
     if (config.workloadIdentity.issuers.length) provider.use(advertiseTokenExchange);
@@ -391,14 +427,14 @@ export class OpenIdProvider {
     if (form && ctx.method === 'POST' && ctx.path === ROUTES.code_verification) {
       // Without the page's session there is nothing to check the form against (oidc-provider
       // would fail with a 500): send the person back to the page.
-      if (!ctx.cookies.get(SESSION_COOKIE)) return renderDeviceStartAgain(ctx);
+      if (!ctx.cookies.get(SESSION_COOKIE)) return this.pages.deviceStartAgain(ctx);
       if (form.get('user_code') && !form.get('confirm') && !form.get('abort')) {
         try {
           await this.guard.checkAttempt(ctx.ip, ctx.cookies.get(SESSION_COOKIE));
         } catch (err) {
           if (!(err instanceof TooManyRequests)) throw err;
           ctx.set(err.headers);
-          return renderDeviceThrottled(ctx, err.headers['Retry-After']!);
+          return this.pages.deviceThrottled(ctx, err.headers['Retry-After']!);
         }
       }
     }

@@ -6,11 +6,19 @@
  * making the request) rather than refused: rotating must not fail because a cap shrank.
  */
 import type { TokenRecord } from '../store/records.js';
-import type { CreateTokenInput } from './pat-service.js';
 
 const seconds = (ms: number) => Math.max(1, Math.floor(ms / 1000));
 
-export function renewalOf(old: TokenRecord, now: number, maxTtl: number, ceiling: number | undefined): CreateTokenInput {
+/**
+ * What `PatService.create` is asked for, in its input's field names (it checks the shape where it
+ * calls this; no import back, so the two modules form no cycle).
+ */
+export type Renewal = { name: string; description: string | undefined; scopes: string[] } & (
+  | { expiration: 'sliding'; sliding_window: number; max_lifetime: number }
+  | { expiration: 'hard'; expires_in: number }
+);
+
+export function renewalOf(old: TokenRecord, now: number, maxTtl: number, ceiling: number | undefined): Renewal {
   const room = Math.min(maxTtl, ceiling === undefined ? Infinity : ceiling - now);
   const base = { name: old.name, description: old.description, scopes: old.scope.split(' ').filter(Boolean) };
   if (old.expiration === 'sliding') {

@@ -1,7 +1,7 @@
 /**
  * Token scopes: free-form OAuth scope strings (RFC 6749 §3.3) plus resource scopes
- * `resource:<id>:r|w|rw` that restrict a token to one resource and permission (the seeds' Pydio
- * Cells model). An empty scope means "everything the owner may do".
+ * `resource:<id>:r|w|rw` that restrict a token to one resource and permission (read, write or
+ * both). An empty scope means "everything the owner may do".
  *
  * The one rule that matters: nobody grants more than they hold. A full-rights caller may grant
  * anything; a scoped caller may grant only scopes its own scopes cover, and never a full token.

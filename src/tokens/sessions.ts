@@ -1,6 +1,6 @@
 /**
  * Login sessions behind `POST /api/v1/login`: a short-lived access token and a refresh token
- * (the seeds' WEKA pair: 5 minutes and 30 days by default). Each refresh rotates the refresh
+ * (5 minutes and 30 days by default: a leaked access token is short-lived). Each refresh rotates the refresh
  * token; presenting an already-rotated one revokes the whole login (RFC 9700 §4.14.2), because
  * then either the user or a thief holds a copy.
  */

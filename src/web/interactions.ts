@@ -12,6 +12,7 @@ import type { Context } from 'koa';
 import { TesseraError, TooManyConcurrentAttempts } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { readForm, stringField } from '../http/body.js';
+import { errorsAsPages, PAGE_MESSAGES } from '../http/errors.js';
 import { cliRefuses, type OpenIdProvider } from '../oauth/provider.js';
 import { signInWithDevice } from './device-cookie.js';
 import { html } from './html.js';
@@ -63,10 +64,10 @@ export function signInForm(view: SignInView) {
  */
 export function signInFailure(err: unknown): { message: string; status: number } | null {
   if (!(err instanceof TesseraError) || (err.status >= 500 && err.status !== 503)) return null;
-  if (err instanceof TooManyConcurrentAttempts) return { message: 'Too many sign-in attempts are running at the same time. Please try again in a moment.', status: 429 };
-  if (err.status === 429) return { message: 'Too many failed attempts. Please wait a few minutes and try again.', status: 429 };
-  if (err.status === 503) return { message: 'Signing in is not possible right now because a directory is not answering. Please try again shortly.', status: 503 };
-  return { message: 'Sign-in failed: the username or password is not right, or the account cannot sign in.', status: 401 };
+  if (err instanceof TooManyConcurrentAttempts) return { message: PAGE_MESSAGES.sign_in_busy.sentence, status: 429 };
+  if (err.status === 429) return { message: PAGE_MESSAGES.sign_in_throttled.sentence, status: 429 };
+  if (err.status === 503) return { message: PAGE_MESSAGES.sign_in_unavailable.sentence, status: 503 };
+  return { message: PAGE_MESSAGES.sign_in_refused.sentence, status: 401 };
 }
 
 export function interactionRoutes(services: Services, oidc: OpenIdProvider): Router {
@@ -76,20 +77,7 @@ export function interactionRoutes(services: Services, oidc: OpenIdProvider): Rou
 
   // People see these pages: errors (an expired interaction, a cross-site post without the
   // interaction cookie) become a page, not JSON.
-  router.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode ?? 500;
-      if (status >= 500) throw err;
-      renderPage(ctx, {
-        title: 'Sign-in expired',
-        status,
-        body: html`<section class="card narrow"><h1>This sign-in request has expired or is not yours</h1>
-<p class="error" role="alert">Go back to the application and start signing in again.</p></section>`,
-      });
-    }
-  });
+  router.use(errorsAsPages('interaction'));
 
   const showSignIn = async (ctx: Context, uid: string, clientName: string, error?: string, username?: string) =>
     renderPage(ctx, {
@@ -150,6 +138,8 @@ export function interactionRoutes(services: Services, oidc: OpenIdProvider): Rou
     } catch (err) {
       const failure = signInFailure(err);
       if (!failure) throw err;
+      // Retry-After of a throttled or unavailable sign-in, as on every other 429/503.
+      ctx.set((err as TesseraError).headers);
       await showSignIn(ctx, details.uid, client?.clientName ?? String(details.params.client_id), failure.message, username);
       ctx.status = failure.status;
     }

@@ -5,7 +5,9 @@
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { html, raw } from './html.js';
+import { PAGE_MESSAGES } from '../http/errors.js';
 import { CLI_CLIENT_ID } from '../oauth/clients-metadata.js';
+import type { ProviderPages } from '../oauth/provider.js';
 import { renderPage } from './layout.js';
 import { formatInstant, relativeTo } from './views/time-format.js';
 
@@ -120,13 +122,26 @@ export async function renderLoggedOut(ctx: KoaContextWithOIDC): Promise<void> {
 
 /** Protocol errors shown to a person: the error code and description, never a stack. */
 export async function renderProviderError(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }): Promise<void> {
+  const { title, heading, sentence } = PAGE_MESSAGES.provider_error;
   renderPage(ctx, {
-    title: 'Sign-in problem',
+    title,
     status: ctx.status >= 400 ? ctx.status : 400,
     body: html`<section class="card narrow">
-  <h1>Something is wrong with this sign-in request</h1>
+  <h1>${heading}</h1>
   <p class="error" role="alert"><strong>${out.error ?? 'error'}</strong>: ${out.error_description ?? 'the request could not be completed'}</p>
-  <p>Go back to the application and start again. If this keeps happening, tell the application's administrator.</p>
+  <p>${sentence}</p>
 </section>`,
   });
 }
+
+/** Everything above, as the OpenID Provider takes it (the composition root hands it over). */
+export const providerPages: ProviderPages = {
+  deviceInput: renderDeviceInput,
+  deviceConfirm: renderDeviceConfirm,
+  deviceSuccess: renderDeviceSuccess,
+  logout: renderLogout,
+  loggedOut: renderLoggedOut,
+  error: renderProviderError,
+  deviceStartAgain: renderDeviceStartAgain,
+  deviceThrottled: renderDeviceThrottled,
+};

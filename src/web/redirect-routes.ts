@@ -15,11 +15,12 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { Forbidden, NotFound, TesseraError } from '../errors.js';
 import type { Services } from '../gateway.js';
+import { errorsAsPages } from '../http/errors.js';
 import { readForm } from '../http/body.js';
 import { SamlRateLimit } from '../identity/saml/rate-limit.js';
 import type { RedirectSource } from '../identity/source.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
-import { finishInteractionSignIn, finishWebSignIn, handOffTo, signInErrorPage, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
+import { finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
 
 /** The callback's parameters, from the query or a `form_post`: only strings count. */
 async function callbackParams(ctx: Context, bodyLimit: number): Promise<Record<string, string>> {
@@ -34,7 +35,7 @@ export function redirectRoutes(services: Services, oidc: OpenIdProvider): Router
   // callback costs a request to the provider.
   const rateLimit = new SamlRateLimit(store, clock, config.samlLimits.perIpPerMinute);
   const router = new Router();
-  router.use(signInErrorPage);
+  router.use(errorsAsPages('sign-in'));
 
   const sourceOf = (ctx: Context): RedirectSource => {
     const source = sources.find((s) => s.id === ctx.params.id);

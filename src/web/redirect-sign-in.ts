@@ -10,48 +10,19 @@
  *             web session, or finishes the OIDC login interaction.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Context, Next } from 'koa';
-import { Forbidden, InvalidRequest, TesseraError } from '../errors.js';
+import type { Context } from 'koa';
+import { Forbidden, InvalidRequest } from '../errors.js';
 import type { Services } from '../gateway.js';
 import type { SignInHandoff } from '../identity/redirect-sign-ins.js';
 import type { Identity, RedirectSource } from '../identity/source.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
 import type { UserRecord } from '../store/records.js';
-import { html } from './html.js';
-import { renderPage } from './layout.js';
 import { safeReturnPath } from './return-path.js';
 import { startWebSession } from './session.js';
 
 /** The name predates other redirect kinds; kept so a sign-in in flight during an upgrade finishes. */
 export const BROWSER_COOKIE = 'tessera_saml_browser';
 export const DEFAULT_RETURN = '/manage_tokens';
-
-/** People see these endpoints: a refusal is a page saying why, not JSON. */
-export async function signInErrorPage(ctx: Context, next: Next): Promise<void> {
-  try {
-    await next();
-  } catch (err) {
-    const status = (err as { status?: number }).status ?? 500;
-    if (status >= 500 && status !== 503) throw err;
-    // Errors of ours say which rule failed, or for a 503 what is unavailable (the IdP, the
-    // response workers), with no detail; oidc-provider's (no `_interaction` cookie, an expired
-    // interaction) mean the login is not this browser's or is over.
-    const message =
-      err instanceof TesseraError
-        ? err.message
-        : status === 503
-          ? 'The identity provider cannot be reached right now. Try again in a minute.'
-          : 'This application login has expired or was started in another browser: go back to the application and start again.';
-    if (err instanceof TesseraError) ctx.set(err.headers);
-    renderPage(ctx, {
-      title: 'Sign-in failed',
-      status,
-      body: html`<section class="card narrow"><h1>Sign-in failed</h1>
-<p class="error" role="alert" id="sign-in-error">${message}</p>
-<p><a href="/">Start again</a></p></section>`,
-    });
-  }
-}
 
 function sameSecret(given: string | undefined, expected: string): boolean {
   return given !== undefined && given.length === expected.length && timingSafeEqual(Buffer.from(given), Buffer.from(expected));

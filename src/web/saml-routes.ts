@@ -17,12 +17,13 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { Forbidden, NotFound } from '../errors.js';
 import type { Services } from '../gateway.js';
+import { errorsAsPages } from '../http/errors.js';
 import { readForm, stringField } from '../http/body.js';
 import { RedirectSignIns } from '../identity/redirect-sign-ins.js';
 import { SamlRateLimit } from '../identity/saml/rate-limit.js';
 import type { SamlSource } from '../identity/saml/saml-source.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
-import { DEFAULT_RETURN, finishInteractionSignIn, finishWebSignIn, handOffTo, signInErrorPage, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
+import { DEFAULT_RETURN, finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
 import { safeReturnPath } from './return-path.js';
 import { auditSamlRejections } from './saml-audit.js';
 
@@ -30,7 +31,7 @@ export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
   const { samlSources, signIns, store, config, clock } = services;
   const rateLimit = new SamlRateLimit(store, clock, config.samlLimits.perIpPerMinute);
   const router = new Router();
-  router.use(signInErrorPage);
+  router.use(errorsAsPages('sign-in'));
 
   const sourceOf = (ctx: Context): SamlSource => {
     const source = samlSources.find((s) => s.id === ctx.params.id);

@@ -11,7 +11,7 @@ import { freePort, startRedisServer, type RedisServer } from '../helpers/redis-s
 import { DAY, base62, hex64, sampleUser } from './contract.js';
 
 const COMMAND_TIMEOUT_MS = 300;
-/** The bound the brief sets for one failing call. */
+/** One failing call must answer within this bound: a dead store never stalls a request for long. */
 const FAST_MS = 2000;
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,5 +1,5 @@
 /**
- * Login for API clients (the seeds' WEKA `POST /login`): password → short-lived access token and
+ * Login for API clients (`POST /api/v1/login`): password → short-lived access token and
  * rotating refresh token. `auth.passwordApiLogin: false` turns the password step off, leaving PATs.
  */
 import Router from '@koa/router';

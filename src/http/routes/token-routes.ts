@@ -1,5 +1,5 @@
 /**
- * Personal access tokens over REST (the seeds' Determined `/api/v1/tokens`). All rules live in
+ * Personal access tokens over REST (`/api/v1/tokens`). All rules live in
  * `PatService`; these handlers only read the request and present the answer.
  */
 import Router from '@koa/router';

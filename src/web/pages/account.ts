@@ -11,7 +11,7 @@ import { accountPage } from '../views/account-page.js';
 import { securityLog } from '../views/audit-events.js';
 import { html } from '../html.js';
 import { seeOther, showPage } from '../views/page.js';
-import { showErrorsAsPages } from './error-pages.js';
+import { errorsAsPages } from '../../http/errors.js';
 import { checkedForm, principalOf, signedIn } from './guards.js';
 import { presentSession } from '../../http/session-presenter.js';
 import { sessionList } from '../views/session-list.js';
@@ -19,7 +19,7 @@ import { sessionList } from '../views/session-list.js';
 export function accountPages(services: Services): Router {
   const { users, login, sessions, clock } = services;
   const router = new Router();
-  router.use(showErrorsAsPages, signedIn(services));
+  router.use(errorsAsPages('pages'), signedIn(services));
   const form = checkedForm(services);
 
   router.get('/account', async (ctx) => {

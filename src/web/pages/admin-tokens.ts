@@ -8,14 +8,13 @@ import type { Services } from '../../gateway.js';
 import { presentToken } from '../../http/presenters.js';
 import { csrfToken, startWebSession } from '../session.js';
 import { createdTokenCard } from '../views/created-token.js';
-import { sentence } from '../views/error-page.js';
 import { doneNotice } from '../views/notices.js';
 import { seeOther, showPage } from '../views/page.js';
 import { REVOKE_ALL_PHRASE, revokeAllPage } from '../views/revoke-all-page.js';
 import { tokenFormValues, tokenInputFromForm } from '../views/token-form.js';
 import { userHref } from '../views/users-page.js';
 import { showUser } from './admin-users.js';
-import { isFormProblem } from './error-pages.js';
+import { isFormProblem, sentence } from '../../http/errors.js';
 import { checkedForm, field, formOf, principalOf } from './guards.js';
 
 export function tokenAdminRoutes(router: Router, services: Services): void {

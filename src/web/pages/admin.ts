@@ -8,12 +8,12 @@ import { tokenAdminRoutes } from './admin-tokens.js';
 import { auditAdminRoutes } from './audit.js';
 import { webhookAdminRoutes } from './admin-webhooks.js';
 import { userAdminRoutes } from './admin-users.js';
-import { notFoundPage, showErrorsAsPages } from './error-pages.js';
+import { errorsAsPages, notFoundPage } from '../../http/errors.js';
 import { adminOnly, signedIn } from './guards.js';
 
 export function adminPages(services: Services): Router {
   const router = new Router();
-  router.use(showErrorsAsPages, signedIn(services), adminOnly);
+  router.use(errorsAsPages('pages'), signedIn(services), adminOnly);
   userAdminRoutes(router, services);
   tokenAdminRoutes(router, services);
   auditAdminRoutes(router, services);

@@ -8,7 +8,7 @@ import { readAuditPage } from '../../audit/query.js';
 import { TesseraError } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { auditPage, type AuditFilterValues } from '../views/audit-events.js';
-import { sentence } from '../views/error-page.js';
+import { sentence } from '../../http/errors.js';
 import { showPage } from '../views/page.js';
 
 export function auditAdminRoutes(router: Router, services: Services): void {

@@ -17,7 +17,7 @@ import { renderPage } from '../layout.js';
 import { safeReturnPath } from '../return-path.js';
 import { assertSameOrigin, checkCsrf, endWebSession, startWebSession, webPrincipal } from '../session.js';
 import { seeOther } from '../views/page.js';
-import { showErrorsAsPages } from './error-pages.js';
+import { errorsAsPages } from '../../http/errors.js';
 import { signInButtons } from '../sign-in-buttons.js';
 
 const HOME = '/manage_tokens';
@@ -87,7 +87,7 @@ function showSignIn(ctx: Context, services: Services, state: SignInState): void 
 
 export function signInPages(services: Services): Router {
   const router = new Router();
-  router.use(showErrorsAsPages);
+  router.use(errorsAsPages('pages'));
 
   router.get('/', async (ctx) => {
     seeOther(ctx, (await webPrincipal(ctx, services)) ? HOME : '/login');

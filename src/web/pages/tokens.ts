@@ -1,5 +1,5 @@
 /**
- * The user's own tokens (/manage_tokens, the seeds' Substra page of that name): list, generate,
+ * The user's own tokens (/manage_tokens): list, generate,
  * describe, revoke, revoke all. Every rule is PatService's; these routes read the form, call it,
  * and show the answer. A refused form comes back with its error and what was typed.
  */
@@ -10,7 +10,6 @@ import type { Services } from '../../gateway.js';
 import { presentToken } from '../../http/presenters.js';
 import { csrfToken, startWebSession } from '../session.js';
 import { createdTokenCard } from '../views/created-token.js';
-import { sentence } from '../views/error-page.js';
 import { doneNotice } from '../views/notices.js';
 import { seeOther, showPage } from '../views/page.js';
 import { normaliseLines, tokenFormValues, tokenInputFromForm } from '../views/token-form.js';
@@ -19,7 +18,7 @@ import { tokensPage, type TokensPageView } from '../views/tokens-page.js';
 import { expiryBanner } from '../views/expiry-banner.js';
 import { expiringSoon } from '../../signals/expiry-notices.js';
 import { html } from '../html.js';
-import { isFormProblem, notFoundPage, showErrorsAsPages } from './error-pages.js';
+import { errorsAsPages, isFormProblem, notFoundPage, sentence } from '../../http/errors.js';
 import { checkedForm, field, formOf, principalOf, signedIn } from './guards.js';
 
 /** Tokens per page of /manage_tokens. */
@@ -29,7 +28,7 @@ export function tokenPages(services: Services): Router {
   const { pats, users, clock, config } = services;
   const vocabulary = new ScopeVocabulary(config);
   const router = new Router();
-  router.use(showErrorsAsPages, signedIn(services));
+  router.use(errorsAsPages('pages'), signedIn(services));
   const form = checkedForm(services);
 
   async function showTokens(ctx: Context, extra: Partial<TokensPageView> = {}, status = 200) {

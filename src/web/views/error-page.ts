@@ -1,33 +1,20 @@
 /**
- * Errors on the web pages, as pages. Client errors show their message (it is written for the
- * person who caused it); the store being down says so without detail.
+ * An error page in Tessera's frame. What it says comes from the one error mapper
+ * (`http/errors.ts`, its `PAGE_MESSAGES` table); this only lays it out.
  */
-import { html, type SafeHtml } from '../html.js';
+import type { Context } from 'koa';
+import type { ErrorPage } from '../../http/errors.js';
+import { html } from '../html.js';
+import { showPage } from './page.js';
 
-const HEADINGS: Record<number, string> = {
-  400: 'That did not work',
-  403: 'Not allowed',
-  404: 'Not found',
-  409: 'That already exists',
-  413: 'That was too large',
-  429: 'Too many attempts',
-  503: 'Temporarily unavailable',
-};
-
-/** Service messages are written for the API ("name is required"); on a page they read as sentences. */
-export function sentence(message: string): string {
-  const text = message.charAt(0).toUpperCase() + message.slice(1);
-  return /[.!?]$/.test(text) ? text : `${text}.`;
-}
-
-export function errorHeading(status: number): string {
-  return HEADINGS[status] ?? (status >= 500 ? 'Something went wrong' : 'That did not work');
-}
-
-export function errorPage(status: number, message: string, signedIn: boolean): SafeHtml {
-  return html`<section class="card narrow">
-  <h1>${errorHeading(status)}</h1>
-  <p class="error" role="alert">${sentence(message)}</p>
-  <p>${signedIn ? html`<a href="/manage_tokens">Go to your tokens</a>` : html`<a href="/login">Sign in</a>`}</p>
-</section>`;
+export function renderErrorPage(ctx: Context, page: ErrorPage): void {
+  showPage(ctx, {
+    title: page.title,
+    status: page.status,
+    body: html`<section class="card narrow">
+  <h1>${page.heading}</h1>
+  <p class="error" role="alert"${page.alertId ? html` id="${page.alertId}"` : ''}>${page.sentence}</p>
+  ${page.link ? html`<p><a href="${page.link.href}">${page.link.text}</a></p>` : ''}
+</section>`,
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * Admin: the list of users from every source, with search, and the form that creates a
- * built-in user (the seeds' OpCenter "Users and Groups" page).
+ * built-in user.
  */
 import type { presentUser } from '../../http/presenters.js';
 import { html, type SafeHtml } from '../html.js';
