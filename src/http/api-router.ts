@@ -107,6 +107,16 @@ export class ApiRouter extends Router {
     this.register(koaPath(spec.path), [spec.method.toUpperCase()], [...steps, validate, answer] as never);
     return this;
   }
+
+
+  /**
+   * Documents a route this router registers by hand, for a route the table cannot express
+   * (forward auth answers every method) or a hot path that reads its input itself.
+   */
+  describe(spec: RouteSpec): this {
+    this.operations.push({ ...spec, path: (this.pathPrefix + spec.path).replace(/(.)\/$/, '$1') });
+    return this;
+  }
 }
 
 function readBody(ctx: Context, request: RequestSchemas, limit: number) {

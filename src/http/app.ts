@@ -39,6 +39,12 @@ import { observeRequests, routeOf } from '../observability/http-observer.js';
 import { flatLineRedaction } from '../observability/logger.js';
 import { metricsRoutes } from '../observability/metrics-routes.js';
 import { corsPolicy } from './cors.js';
+import { ApiRouter, type Operation } from './api-router.js';
+import { buildOpenApiDocument, type OpenApiDocument } from './openapi.js';
+import { openApiRoutes } from './routes/openapi-routes.js';
+import { apiReferencePages } from '../web/pages/api-reference.js';
+import { tokenExchangeOperation } from './routes/token-exchange.js';
+import { packageVersion } from '../version.js';
 
 export function createApp(services: Services, oidc: OpenIdProvider, drain = new Drain()): Koa {
   const { trustProxy, proxyHops } = services.config.server;
@@ -55,7 +61,7 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
   app.use(observeRequests(services.metrics, logger.child({}, flatLineRedaction)));
   app.use(drain.middleware());
   app.use(errorHandler);
-  app.use(async (ctx, next) => {
+  app.use(async function securityHeaders(ctx, next) {
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.set('Referrer-Policy', 'no-referrer');
     await next();
@@ -64,6 +70,10 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
   app.use(corsPolicy(services.config.server.cors.origins));
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
+  // The OpenAPI document describes every ApiRouter's operations (and the token exchange, which
+  // is middleware above); built on first request, when every router below has registered.
+  let document: OpenApiDocument | undefined;
+  const openApi = () => (document ??= buildOpenApiDocument(operations, { version: packageVersion(), issuer: services.config.server.issuer! }));
   // The hot paths (introspection, forward auth) come first so they pass the fewest routers.
   const routers = [
     oauthRoutes(services, oidc),
@@ -88,13 +98,16 @@ export function createApp(services: Services, oidc: OpenIdProvider, drain = new 
     tokenPages(services),
     adminPages(services),
     accountPages(services),
+    openApiRoutes(openApi, services.config.server.bodyLimitBytes),
+    apiReferencePages(openApi),
     staticRoutes(),
   ];
+  const operations: Operation[] = [tokenExchangeOperation, ...routers.flatMap((router) => (router instanceof ApiRouter ? router.operations : []))];
   for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }
-  app.use(async (ctx, next) => {
+  app.use(async function openIdProvider(ctx, next) {
     if (isProviderPath(ctx.path)) return oidc.handle(ctx, await readProviderForm(ctx, services.config.server.bodyLimitBytes));
     await next();
   });

@@ -2,16 +2,30 @@
  * RFC 7662 introspection and RFC 7009 revocation for downstream APIs. Clients authenticate with
  * `client_secret_basic` or `client_secret_post`; the body is form-encoded (RFC 7662 §2.1).
  */
-import Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import type { ClientConfig } from '../../config/schema.js';
 import type { Services } from '../../gateway.js';
 import { looksLikeJwt } from '../../oauth/jwt-introspection.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TESSERA_SECRET } from '../../tokens/bearer.js';
-import { readForm, readProviderForm, stringField, type Fields } from '../body.js';
+import { ApiRouter } from '../api-router.js';
+import { readProviderForm, type Fields } from '../body.js';
 import { authenticateClient } from '../client-auth.js';
 import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introspection.js';
+import { Introspection } from '../wire-schemas.js';
+
+/**
+ * RFC 7662 §2.1 / RFC 7009 §2.1. Loose: other parameters are passed on to oidc-provider as sent
+ * (the body is handed over whole). Parsing it costs about 0.6 µs, measured against ~100 µs for
+ * the whole introspection of a personal access token.
+ */
+const TokenForm = z.looseObject({
+  token: z.string().min(1, { error: 'is required' }).describe('the token to check'),
+  token_type_hint: z.string().optional().describe('access_token or refresh_token; a hint only'),
+  client_id: z.string().optional().describe('client_secret_post'),
+  client_secret: z.string().optional().describe('client_secret_post'),
+});
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
 const isTesseraToken = (token: string) => TESSERA_SECRET.test(token);
@@ -24,10 +38,11 @@ export async function delegate(oidc: OpenIdProvider, ctx: Context, limit: number
   await oidc.handle(ctx, await readProviderForm(ctx, limit));
 }
 
-export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
-  const { config, clients, introspection } = services;
+export function oauthRoutes(services: Services, oidc: OpenIdProvider): ApiRouter {
+  const { config, introspection } = services;
   const limit = config.server.bodyLimitBytes;
-  const router = new Router({ prefix: '/oauth2' });
+  const router = new ApiRouter({ prefix: '/oauth2', bodyLimit: limit });
+  const tag = 'OAuth for downstream APIs';
 
   const client = (ctx: Context, body: Fields) => authenticateClient(services, ctx, body);
 
@@ -35,9 +50,17 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
   // authentication gets the same 401 invalid_client (with WWW-Authenticate: Basic) for every kind.
   // Personal access tokens then take Tessera's one-round-trip path; provider tokens go to
   // oidc-provider's introspection with Tessera's policy.
-  router.post('/introspect', async (ctx) => {
-    const body = await readForm(ctx, limit);
-    const token = stringField(body, 'token', true);
+  router.define(
+    {
+      method: 'post', path: '/introspect', tag, auth: 'client',
+      summary: 'Introspect a token (RFC 7662)',
+      description: 'Any token Tessera issues: personal access tokens, login tokens, and the OpenID Provider\'s tokens. Inactive, unknown, expired or revoked tokens all answer exactly {"active": false}. With Accept: application/token-introspection+jwt the answer is a signed JWT (RFC 9701).',
+      request: { body: TokenForm, contentType: 'form' },
+      responses: { 200: { description: 'the token\'s state', schema: Introspection } },
+    },
+    [],
+    async (ctx, { body }) => {
+    const token = body.token;
     const caller = await client(ctx, body);
     // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
     const jwt = looksLikeJwt(token);
@@ -59,11 +82,20 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
       return;
     }
     ctx.body = answer;
-  });
+    },
+  );
 
-  router.post('/revoke', async (ctx) => {
-    const body = await readForm(ctx, limit);
-    const token = stringField(body, 'token', true);
+  router.define(
+    {
+      method: 'post', path: '/revoke', tag, auth: 'client',
+      summary: 'Revoke a token (RFC 7009)',
+      description: 'Resource servers may revoke users\' personal access tokens. An unknown token is 200 too (RFC 7009 §2.2).',
+      request: { body: TokenForm, contentType: 'form' },
+      responses: { 200: { description: 'revoked, or nothing to revoke' } },
+    },
+    [],
+    async (ctx, { body }) => {
+    const token = body.token;
     const caller = await client(ctx, body);
     if (!isTesseraToken(token) && token.length <= 4096) {
       if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
@@ -77,7 +109,8 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 200;
     ctx.body = '';
-  });
+    },
+  );
 
   return router;
 }
