@@ -37,18 +37,18 @@ export function healthRoutes(services: Services): ApiRouter {
     },
     [],
     async (ctx) => {
-    const { store, storeMonitor } = services;
-    await store.ping();
-    const problems = [...new Set(storeMonitor.fatal().map((f) => f.setting))];
-    if (hasDurabilityChecks(store)) {
-      await store.probeWrite().catch((error: unknown) => {
-        if (!(error instanceof TemporarilyUnavailable)) throw error;
-        problems.push('writes refused');
-      });
-    }
-    ctx.set('Cache-Control', 'no-store');
-    ctx.status = problems.length > 0 ? 503 : 200;
-    ctx.body = { status: problems.length > 0 ? 'unavailable' : 'ok', store: store instanceof MemoryStore ? 'memory' : 'redis', ...(problems.length > 0 ? { problems } : {}) };
+      const { store, storeMonitor } = services;
+      await store.ping();
+      const problems = [...new Set(storeMonitor.fatal().map((f) => f.setting))];
+      if (hasDurabilityChecks(store)) {
+        await store.probeWrite().catch((error: unknown) => {
+          if (!(error instanceof TemporarilyUnavailable)) throw error;
+          problems.push('writes refused');
+        });
+      }
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = problems.length > 0 ? 503 : 200;
+      ctx.body = { status: problems.length > 0 ? 'unavailable' : 'ok', store: store instanceof MemoryStore ? 'memory' : 'redis', ...(problems.length > 0 ? { problems } : {}) };
     },
   );
   return router;

@@ -17,11 +17,11 @@ import { Introspection } from '../wire-schemas.js';
 
 /**
  * RFC 7662 §2.1 / RFC 7009 §2.1. Loose: other parameters are passed on to oidc-provider as sent
- * (the body is handed over whole). Parsing it costs about 0.6 µs, measured against ~100 µs for
- * the whole introspection of a personal access token.
+ * (the body is handed over whole). Parsing it costs about 1 µs (measured on a loaded 2-core
+ * machine), against ~100 µs for the whole introspection of a personal access token.
  */
 const TokenForm = z.looseObject({
-  token: z.string().min(1, { error: 'is required' }).describe('the token to check'),
+  token: z.string().min(1, { error: 'is required' }).describe('the token'),
   token_type_hint: z.string().optional().describe('access_token or refresh_token; a hint only'),
   client_id: z.string().optional().describe('client_secret_post'),
   client_secret: z.string().optional().describe('client_secret_post'),
@@ -60,28 +60,28 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): ApiRouter
     },
     [],
     async (ctx, { body }) => {
-    const token = body.token;
-    const caller = await client(ctx, body);
-    // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
-    const jwt = looksLikeJwt(token);
-    if (!jwt && !isTesseraToken(token) && token.length <= 4096) {
-      if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
-      // A `secretHash` client is not the provider's: no provider token was issued to it (and the
-      // config refuses `resources` on it), so none is active for it.
+      const token = body.token;
+      const caller = await client(ctx, body);
+      // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
+      const jwt = looksLikeJwt(token);
+      if (!jwt && !isTesseraToken(token) && token.length <= 4096) {
+        if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
+        // A `secretHash` client is not the provider's: no provider token was issued to it (and the
+        // config refuses `resources` on it), so none is active for it.
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { active: false };
+        return;
+      }
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { active: false };
-      return;
-    }
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Pragma', 'no-cache');
-    const answer = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
-    // RFC 9701: a signed answer when the resource server asks for one.
-    if (ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
-      ctx.type = INTROSPECTION_JWT;
-      ctx.body = await signIntrospection(oidc.currentSigningKey(), config.server.issuer!, caller.id, answer, services.clock());
-      return;
-    }
-    ctx.body = answer;
+      ctx.set('Pragma', 'no-cache');
+      const answer = jwt ? await oidc.jwts.introspect(caller, token) : await introspection.introspect(caller, token, ctx.ip);
+      // RFC 9701: a signed answer when the resource server asks for one.
+      if (ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
+        ctx.type = INTROSPECTION_JWT;
+        ctx.body = await signIntrospection(oidc.currentSigningKey(), config.server.issuer!, caller.id, answer, services.clock());
+        return;
+      }
+      ctx.body = answer;
     },
   );
 
@@ -95,20 +95,20 @@ export function oauthRoutes(services: Services, oidc: OpenIdProvider): ApiRouter
     },
     [],
     async (ctx, { body }) => {
-    const token = body.token;
-    const caller = await client(ctx, body);
-    if (!isTesseraToken(token) && token.length <= 4096) {
-      if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
-      // Nothing the provider issued belongs to a `secretHash` client: RFC 7009 §2.2 says 200.
+      const token = body.token;
+      const caller = await client(ctx, body);
+      if (!isTesseraToken(token) && token.length <= 4096) {
+        if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
+        // Nothing the provider issued belongs to a `secretHash` client: RFC 7009 §2.2 says 200.
+        ctx.set('Cache-Control', 'no-store');
+        ctx.status = 200;
+        ctx.body = '';
+        return;
+      }
+      await introspection.revoke(caller, token);
       ctx.set('Cache-Control', 'no-store');
       ctx.status = 200;
       ctx.body = '';
-      return;
-    }
-    await introspection.revoke(caller, token);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.status = 200;
-    ctx.body = '';
     },
   );
 

@@ -63,17 +63,17 @@ export function ssfRoutes(services: Services, oidc: OpenIdProvider): ApiRouter {
     { method: 'get', path: '/.well-known/ssf-configuration', tag, auth: 'none', summary: 'The transmitter\'s configuration metadata (SSF §7.1)', responses: { 200: { description: 'the metadata', schema: z.looseObject({ issuer: z.string(), spec_version: z.string() }) } } },
     [],
     (ctx) => {
-    ctx.body = {
-      spec_version: '1_0',
-      issuer,
-      jwks_uri: `${issuer}/oauth2/jwks`,
-      delivery_methods_supported: [PUSH, POLL],
-      configuration_endpoint: `${issuer}/ssf/streams`,
-      status_endpoint: `${issuer}/ssf/status`,
-      verification_endpoint: `${issuer}/ssf/verify`,
-      authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6749' }],
-      default_subjects: 'ALL',
-    };
+      ctx.body = {
+        spec_version: '1_0',
+        issuer,
+        jwks_uri: `${issuer}/oauth2/jwks`,
+        delivery_methods_supported: [PUSH, POLL],
+        configuration_endpoint: `${issuer}/ssf/streams`,
+        status_endpoint: `${issuer}/ssf/status`,
+        verification_endpoint: `${issuer}/ssf/verify`,
+        authorization_schemes: [{ spec_urn: 'urn:ietf:rfc:6749' }],
+        default_subjects: 'ALL',
+      };
     },
   );
 
@@ -165,15 +165,15 @@ export function ssfRoutes(services: Services, oidc: OpenIdProvider): ApiRouter {
     { method: 'delete', path: '/ssf/streams', tag, auth: 'receiver', summary: 'Delete a stream and its undelivered events (SSF §8.1.1.5)', request: { query: ByStream }, responses: { 204: { description: 'deleted' } } },
     [asReceiver],
     async (ctx, { query }) => {
-    const client = receiverOf(ctx);
-    const id = query.stream_id;
-    const stream = await audited(client.id, 'delete', id, () => signals.streams.remove(client.id, id));
-    // Its undelivered events go with it: nobody can receive them any more.
-    const queue = streamQueue(stream.stream_id);
-    for (let items = await store.outboxPeek(queue, 500); items.length; items = await store.outboxPeek(queue, 500)) {
-      await store.outboxRemove(queue, items.map((i) => i.id));
-    }
-    ctx.status = 204;
+      const client = receiverOf(ctx);
+      const id = query.stream_id;
+      const stream = await audited(client.id, 'delete', id, () => signals.streams.remove(client.id, id));
+      // Its undelivered events go with it: nobody can receive them any more.
+      const queue = streamQueue(stream.stream_id);
+      for (let items = await store.outboxPeek(queue, 500); items.length; items = await store.outboxPeek(queue, 500)) {
+        await store.outboxRemove(queue, items.map((i) => i.id));
+      }
+      ctx.status = 204;
     },
   );
 
@@ -241,28 +241,28 @@ export function ssfRoutes(services: Services, oidc: OpenIdProvider): ApiRouter {
     },
     [asReceiver],
     async (ctx, { params, body }) => {
-    const client = receiverOf(ctx);
-    const stream = await signals.streams.get(client.id, params.streamId);
-    if (stream.delivery.method !== POLL) throw new InvalidRequest('this stream delivers by push');
-    const queue = streamQueue(stream.stream_id);
-    const acks = [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})];
-    if (acks.length) await store.outboxRemove(queue, acks.slice(0, 1000));
-    const max = Math.min(MAX_EVENTS, Math.max(0, body.maxEvents === undefined ? MAX_EVENTS : Math.floor(body.maxEvents)));
-    const deadline = Date.now() + (body.returnImmediately === true || max === 0 ? 0 : LONG_POLL_MS);
-    let items = max ? await store.outboxPeek(queue, max + 1) : [];
-    while (!items.length && max && Date.now() < deadline && stream.status === 'enabled') {
-      await new Promise((resolve) => setTimeout(resolve, config.signals.pollInterval));
-      items = await store.outboxPeek(queue, max + 1);
-    }
-    const sets: Record<string, string> = {};
-    // A paused stream holds its events (SSF §8.1.2.1): they are answered once it is enabled again.
-    if (stream.status === 'enabled') {
-      for (const item of items.slice(0, max)) {
-        const queued = JSON.parse(item.payload) as QueuedDelivery;
-        if (queued.kind === 'set') sets[item.id] = await signSet(oidc.currentSigningKey(), issuer, queued.claims, clock());
+      const client = receiverOf(ctx);
+      const stream = await signals.streams.get(client.id, params.streamId);
+      if (stream.delivery.method !== POLL) throw new InvalidRequest('this stream delivers by push');
+      const queue = streamQueue(stream.stream_id);
+      const acks = [...(body.ack ?? []), ...Object.keys(body.setErrs ?? {})];
+      if (acks.length) await store.outboxRemove(queue, acks.slice(0, 1000));
+      const max = Math.min(MAX_EVENTS, Math.max(0, body.maxEvents === undefined ? MAX_EVENTS : Math.floor(body.maxEvents)));
+      const deadline = Date.now() + (body.returnImmediately === true || max === 0 ? 0 : LONG_POLL_MS);
+      let items = max ? await store.outboxPeek(queue, max + 1) : [];
+      while (!items.length && max && Date.now() < deadline && stream.status === 'enabled') {
+        await new Promise((resolve) => setTimeout(resolve, config.signals.pollInterval));
+        items = await store.outboxPeek(queue, max + 1);
       }
-    }
-    ctx.body = { sets, moreAvailable: stream.status === 'enabled' && items.length > max };
+      const sets: Record<string, string> = {};
+      // A paused stream holds its events (SSF §8.1.2.1): they are answered once it is enabled again.
+      if (stream.status === 'enabled') {
+        for (const item of items.slice(0, max)) {
+          const queued = JSON.parse(item.payload) as QueuedDelivery;
+          if (queued.kind === 'set') sets[item.id] = await signSet(oidc.currentSigningKey(), issuer, queued.claims, clock());
+        }
+      }
+      ctx.body = { sets, moreAvailable: stream.status === 'enabled' && items.length > max };
     },
   );
 

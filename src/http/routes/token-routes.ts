@@ -14,16 +14,17 @@ import { CreatedToken, RevokedCounts, Token, TokenList } from '../wire-schemas.j
 
 const duration = z.union([z.number(), z.string()]).describe('seconds, or a duration such as "30d"');
 
+/** `null` means "not given" in the optional fields the service has always read that way. */
 const CreateToken = z.object({
   name: z.string().min(1).max(100),
-  description: z.string().max(1000).optional(),
+  description: z.string().max(1000).nullish(),
   user: z.string().optional().describe('admins: create the token for this user'),
-  scopes: z.union([z.string(), z.array(z.string())]).optional().describe('space-separated or a list; none: the owner\'s full rights'),
+  scopes: z.union([z.string(), z.array(z.string())]).nullish().describe('space-separated or a list; none: the owner\'s full rights'),
   expiration: z.enum(['hard', 'sliding']).optional().describe('default hard'),
-  expires_in: duration.optional().describe('hard tokens: lifetime (default tokens.defaultTtl)'),
+  expires_in: duration.nullish().describe('hard tokens: lifetime (default tokens.defaultTtl)'),
   expires_at: z.string().optional().describe('hard tokens: ISO 8601 end, instead of expires_in'),
-  sliding_window: duration.optional().describe('sliding tokens: idle time that ends the token'),
-  max_lifetime: duration.optional().describe('sliding tokens: the absolute cap'),
+  sliding_window: duration.nullish().describe('sliding tokens: idle time that ends the token'),
+  max_lifetime: duration.nullish().describe('sliding tokens: the absolute cap'),
 });
 
 const UpdateToken = z.strictObject(

@@ -88,7 +88,7 @@ ${body ? html`<h4>Body <span class="hint">${bodyType}</span></h4>${fieldTable(pr
     return html`<li><strong>${status}</strong> ${r.description}${schema ? html` — ${typeOf(schema)}` : ''}</li>`;
   })}</ul>
 <h4>Example</h4>
-<pre class="secret">${curlExample(method, path, operation, document)}</pre>
+<pre class="example">${curlExample(method, path, operation, document)}</pre>
 </section>`;
 }
 
