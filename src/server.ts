@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TesseraConfig } from './config/schema.js';
 import { createServices, redisConfigured, type Services } from './gateway.js';
+import type Koa from 'koa';
 import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
 import { providerPages } from './web/provider-pages.js';
@@ -28,6 +29,8 @@ export interface RunningGateway {
   services: Services;
   oidc: OpenIdProvider;
   server: Server;
+  /** The Koa application the server runs (its routers are what the OpenAPI check walks). */
+  app: Koa;
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   /** The `metrics.listen` listener, when configured. */
@@ -127,6 +130,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     services,
     oidc,
     server,
+    app,
     url,
     metricsServer,
     async close() {

@@ -1,19 +1,2 @@
-/**
- * `tessera --version`: the version in the package's package.json. The compiled CLI may sit at
- * different depths below it (dist/cli/ in a checkout or the image, a test build elsewhere), so
- * it walks up to the nearest package.json named `tessera`.
- */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export function cliVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'tessera' && pkg.version) return pkg.version;
-    }
-    if (dirname(dir) === dir) return 'unknown';
-  }
-}
+/** `tessera --version`: the package's version, as the gateway reports it too. */
+export { packageVersion as cliVersion } from '../version.js';

@@ -34,6 +34,11 @@ import { observeRequests, routeOf } from '../observability/http-observer.js';
 import { flatLineRedaction } from '../observability/logger.js';
 import { metricsRoutes } from '../observability/metrics-routes.js';
 import { corsPolicy } from './cors.js';
+import { ApiRouter, type Operation } from './api-router.js';
+import { buildOpenApiDocument, type OpenApiDocument } from './openapi.js';
+import { openApiRoutes } from './routes/openapi-routes.js';
+import { tokenExchangeOperation } from './routes/token-exchange.js';
+import { packageVersion } from '../version.js';
 
 function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   ctx.set('X-Content-Type-Options', 'nosniff');
@@ -45,6 +50,8 @@ function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
 export interface PageArea {
   routers: Router[];
   renderErrorPage: ErrorPageRenderer;
+  /** `/docs/api`: the reference page for people, rendered from the OpenAPI document. */
+  apiReference(document: () => OpenApiDocument): Router;
 }
 
 export function createApp(services: Services, oidc: OpenIdProvider, pages: PageArea, drain = new Drain()): Koa {
@@ -73,6 +80,10 @@ export function createApp(services: Services, oidc: OpenIdProvider, pages: PageA
   app.use(cors);
   // RFC 8693 workload token exchange; every other grant at /oauth2/token goes on to the provider.
   app.use(tokenExchangeEndpoint(services, oidc, services.workload));
+  // The OpenAPI document describes every ApiRouter's operations (and the token exchange, which
+  // is middleware above); built on first request, when every router below has registered.
+  let document: OpenApiDocument | undefined;
+  const openApi = () => (document ??= buildOpenApiDocument(operations, { version: packageVersion(), issuer: services.config.server.issuer! }));
   // The routers still answer the hot paths' other methods and spellings (`/auth/verify/`).
   const routers = [
     oauthRoutes(services, oidc),
@@ -91,12 +102,15 @@ export function createApp(services: Services, oidc: OpenIdProvider, pages: PageA
     ssfRoutes(services, oidc),
     webhookRoutes(services),
     ...pages.routers,
+    openApiRoutes(openApi, services.config.server.bodyLimitBytes),
+    pages.apiReference(openApi),
   ];
+  const operations: Operation[] = [tokenExchangeOperation, ...routers.flatMap((router) => (router instanceof ApiRouter ? router.operations : []))];
   for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));
   }
-  app.use(async (ctx, next) => {
+  app.use(async function openIdProvider(ctx, next) {
     if (isProviderPath(ctx.path)) return oidc.handle(ctx, await readProviderForm(ctx, services.config.server.bodyLimitBytes));
     await next();
   });

@@ -1,17 +1,20 @@
 /**
- * The query parameters of every paged listing: `?limit=` (records per page, default 100; the
- * store refuses anything outside 1..1000) and `?cursor=` (the `next` of the previous page).
+ * The query parameters of every paged listing, as schema fields for the route table:
+ * `?limit=` (records per page, default 100; the store refuses anything outside 1..1000) and
+ * `?cursor=` (the `next` of the previous page; empty means the first page).
  */
-import { InvalidRequest } from '../errors.js';
+import { z } from 'zod';
 
-export function pageLimit(value: unknown): number {
-  if (value === undefined) return 100;
-  if (typeof value !== 'string' || !/^\d{1,7}$/.test(value)) throw new InvalidRequest('limit must be an integer from 1 to 1000');
-  return Number(value);
-}
-
-export function pageCursor(value: unknown): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new InvalidRequest('cursor must be given once');
-  return value;
-}
+export const pageQuery = {
+  limit: z
+    .string()
+    .regex(/^\d{1,7}$/, { error: 'must be an integer from 1 to 1000' })
+    .transform(Number)
+    .optional()
+    .describe('records per page, 1 to 1000 (default 100)'),
+  cursor: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined)
+    .describe('the previous page\'s next'),
+};

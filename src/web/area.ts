@@ -14,10 +14,11 @@ import { tokenPages } from './pages/tokens.js';
 import { redirectRoutes } from './redirect-routes.js';
 import { samlRoutes } from './saml-routes.js';
 import { staticRoutes } from './static.js';
+import { apiReferencePages } from './pages/api-reference.js';
 import { renderErrorPage } from './views/error-page.js';
 
 /** Matches `PageArea` in http/app.ts by shape: the pages do not import the app that mounts them. */
-export function pageArea(services: Services, oidc: OpenIdProvider): { routers: Router[]; renderErrorPage: typeof renderErrorPage } {
+export function pageArea(services: Services, oidc: OpenIdProvider): { routers: Router[]; renderErrorPage: typeof renderErrorPage; apiReference: typeof apiReferencePages } {
   return {
     routers: [
       interactionRoutes(services, oidc),
@@ -30,5 +31,6 @@ export function pageArea(services: Services, oidc: OpenIdProvider): { routers: R
       staticRoutes(),
     ],
     renderErrorPage,
+    apiReference: apiReferencePages,
   };
 }

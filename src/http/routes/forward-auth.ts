@@ -3,12 +3,23 @@
  * proxy sends the client's Authorization header here; 200 lets the request through with the
  * identity in `X-Tessera-*` headers, 401/403 stops it. `?scope=a,b` demands scopes.
  */
-import Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import { InsufficientScope, InvalidRequest, InvalidToken, Unauthorized } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import { holdsAll } from '../../tokens/scopes.js';
+import { ApiRouter } from '../api-router.js';
 import { principalOf } from '../authenticate.js';
+import { ErrorBody } from '../wire-schemas.js';
+
+const IDENTITY_HEADERS = {
+  'X-Tessera-User': 'the username',
+  'X-Tessera-User-Id': 'the user id',
+  'X-Tessera-Source': 'the identity source (local, or an LDAP or SAML source id)',
+  'X-Tessera-Role': 'admin or normal',
+  'X-Tessera-Scopes': 'the token\'s scopes, space-separated (empty: full rights)',
+  'X-Tessera-Token-Id': 'the personal access token\'s id (empty for other credentials)',
+};
 
 /** The check itself; served on the hot stack (http/hot-routes.ts) and by the router below. */
 export function forwardAuthCheck(services: Services): (ctx: Context) => Promise<void> {
@@ -37,9 +48,20 @@ export function forwardAuthCheck(services: Services): (ctx: Context) => Promise<
   };
 }
 
-/** The same check for the spellings the hot stack leaves to the routers (`/auth/verify/`). */
-export function forwardAuthRoutes(services: Services): Router {
-  const router = new Router();
+/**
+ * The same check for the spellings the hot stack leaves to the routers (`/auth/verify/`), and the
+ * route's description. Any method (the proxy forwards the client's), so registered by hand; the
+ * check reads its one parameter itself.
+ */
+export function forwardAuthRoutes(services: Services): ApiRouter {
+  const router = new ApiRouter({ bodyLimit: services.config.server.bodyLimitBytes });
+  router.describe({
+    method: 'get', path: '/auth/verify', tag: 'Forward authentication', auth: 'bearer',
+    summary: 'Check the request\'s credentials for a proxy (nginx auth_request, Traefik ForwardAuth)',
+    description: 'Answers every method alike. 200 lets the request through, with the identity in X-Tessera-* headers; 401 and 403 stop it. Malformed credentials are 401 invalid_token, never 400: a proxy passes on only 2xx, 401 and 403.',
+    request: { query: z.object({ scope: z.string().optional().describe('scopes the token must hold, comma- or space-separated') }) },
+    responses: { 200: { description: 'allowed; empty body', headers: IDENTITY_HEADERS }, 403: { description: 'insufficient_scope: the token lacks a scope asked for', schema: ErrorBody } },
+  });
   router.all('/auth/verify', forwardAuthCheck(services));
   return router;
 }

@@ -5,7 +5,6 @@
  * Both take GitHub's JSON list of `{token, type, url, source}` and answer its list of
  * `{token_hash, token_type, label}`; the admin API also says which tokens it revoked.
  */
-import Router from '@koa/router';
 import coBody from 'co-body';
 import type { Context } from 'koa';
 import { z } from 'zod';
@@ -13,19 +12,26 @@ import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../../err
 import type { Services } from '../../gateway.js';
 import type { LeakReports } from '../../leaks/leak-reports.js';
 import type { Principal } from '../../tokens/principal.js';
+import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
+import { parseInput } from '../validate.js';
 
 const reports = z
   .array(
     z.object({
-      token: z.string().min(1).max(4096),
+      token: z.string().min(1).max(4096).describe('the leaked secret'),
       type: z.string().max(100).optional(),
-      url: z.string().max(2000).optional(),
+      url: z.string().max(2000).optional().describe('where it was found'),
       source: z.string().max(100).optional(),
     }),
   )
   .min(1)
   .max(1000);
+
+const AdminReport = z.object({ tokens: reports });
+
+/** GitHub's answer format: one entry per reported token, never the token itself. */
+const Verdict = z.object({ token_hash: z.string(), token_type: z.string(), label: z.enum(['true_positive', 'false_positive']) });
 
 /** The raw body: the GitHub signature covers exactly these bytes, so it is checked before parsing. */
 async function readRaw(ctx: Context, limit: number): Promise<string> {
@@ -46,31 +52,49 @@ function parseReports(raw: string, wrapped: boolean): z.output<typeof reports> {
   } catch {
     throw new InvalidRequest('the body is not valid JSON');
   }
-  const result = reports.safeParse(wrapped && parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { tokens?: unknown }).tokens : parsed);
-  if (!result.success) throw new InvalidRequest(`the report must be a list of 1 to 1000 {token, type?, url?, source?}: ${result.error.issues[0]?.message ?? ''}`);
-  return result.data;
+  return wrapped ? parseInput(AdminReport, parsed, 'body').tokens : parseInput(reports, parsed, 'body');
 }
 
-export function leakReportRoutes(services: Services, leaks: LeakReports): Router {
+export function leakReportRoutes(services: Services, leaks: LeakReports): ApiRouter {
   const limit = Math.max(services.config.server.bodyLimitBytes, 1024 * 1024);
-  const router = new Router({ prefix: '/api/v1' });
+  const router = new ApiRouter({ prefix: '/api/v1', bodyLimit: limit });
+  const tag = 'Leaked tokens';
 
-  router.post('/leaked-tokens/github', async (ctx) => {
-    const raw = await readRaw(ctx, limit);
-    leaks.verifyGithub(raw, ctx.get('Github-Public-Key-Identifier') || undefined, ctx.get('Github-Public-Key-Signature') || undefined);
-    const outcomes = await leaks.report(parseReports(raw, false), 'GitHub secret scanning');
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = outcomes.map((o) => o.verdict);
-  });
+  router.define(
+    {
+      method: 'post', path: '/leaked-tokens/github', tag, auth: 'none',
+      summary: 'GitHub secret scanning partner endpoint',
+      description: 'Signed by GitHub (Github-Public-Key-Identifier and Github-Public-Key-Signature headers, checked against GitHub\'s published keys before the report is acted on). Active tokens reported are revoked.',
+      request: { body: reports, rawBody: true },
+      responses: { 200: { description: 'one verdict per reported token', schema: z.array(Verdict) } },
+    },
+    [],
+    async (ctx) => {
+      const raw = await readRaw(ctx, limit);
+      leaks.verifyGithub(raw, ctx.get('Github-Public-Key-Identifier') || undefined, ctx.get('Github-Public-Key-Signature') || undefined);
+      const outcomes = await leaks.report(parseReports(raw, false), 'GitHub secret scanning');
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = outcomes.map((o) => o.verdict);
+    },
+  );
 
-  // Body: {"tokens": [{token, url?, source?}, ...]}
-  router.post('/admin/leaked-tokens', requirePrincipal(services), requireAdmin, async (ctx) => {
-    const list = parseReports(await readRaw(ctx, limit), true);
-    const admin = (ctx.state.principal as Principal).user.username;
-    const outcomes = await leaks.report(list, `admin ${admin}`);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = { results: outcomes.map((o) => ({ ...o.verdict, revoked_token_id: o.revoked ?? null })) };
-  });
+  router.define(
+    {
+      method: 'post', path: '/admin/leaked-tokens', tag, auth: 'admin',
+      summary: 'Report leaked tokens found anywhere else',
+      description: 'Active tokens reported are revoked, and their owners told.',
+      request: { body: AdminReport, rawBody: true },
+      responses: { 200: { description: 'one result per reported token', schema: z.object({ results: z.array(Verdict.extend({ revoked_token_id: z.string().nullable() })) }) } },
+    },
+    [requirePrincipal(services), requireAdmin],
+    async (ctx) => {
+      const list = parseReports(await readRaw(ctx, limit), true);
+      const admin = (ctx.state.principal as Principal).user.username;
+      const outcomes = await leaks.report(list, `admin ${admin}`);
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { results: outcomes.map((o) => ({ ...o.verdict, revoked_token_id: o.revoked ?? null })) };
+    },
+  );
 
   return router;
 }

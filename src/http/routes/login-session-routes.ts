@@ -3,18 +3,22 @@
  * at /api/v1/me/sessions, admins anyone's at /api/v1/users/{u}/sessions. Signing a session out
  * needs an unscoped credential: a scoped token must not end its owner's other sign-ins.
  */
-import Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import { InsufficientScope } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import type { Principal } from '../../tokens/principal.js';
+import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
 import { presentSession } from '../session-presenter.js';
 import type { UserRecord } from '../../store/records.js';
+import { Session } from '../wire-schemas.js';
 
-export function loginSessionRoutes(services: Services): Router {
+const SessionList = z.object({ sessions: z.array(Session) });
+
+export function loginSessionRoutes(services: Services): ApiRouter {
   const { sessions, users } = services;
-  const router = new Router({ prefix: '/api/v1' });
+  const router = new ApiRouter({ prefix: '/api/v1', bodyLimit: services.config.server.bodyLimitBytes });
   const principal = (ctx: Context) => ctx.state.principal as Principal;
   const list = async (ctx: Context, user: UserRecord) => {
     const current = principal(ctx).sessionId;
@@ -24,17 +28,50 @@ export function loginSessionRoutes(services: Services): Router {
     if (principal(ctx).scopes !== null) throw new InsufficientScope('signing sessions out needs an unscoped credential');
     await next();
   };
-
   const auth = requirePrincipal(services);
-  router.get('/me/sessions', auth, (ctx) => list(ctx, principal(ctx).user));
-  router.delete('/me/sessions/:id', auth, unscoped, async (ctx) => {
-    await sessions.revokeRunning(principal(ctx).user.id, ctx.params.id!);
-    ctx.status = 204;
-  });
-  router.get('/users/:username/sessions', auth, requireAdmin, async (ctx) => list(ctx, await users.get(ctx.params.username!)));
-  router.delete('/users/:username/sessions/:id', auth, requireAdmin, unscoped, async (ctx) => {
-    await sessions.revokeRunning((await users.get(ctx.params.username!)).id, ctx.params.id!);
-    ctx.status = 204;
-  });
+  const tag = 'Login sessions';
+
+  router.define(
+    { method: 'get', path: '/me/sessions', tag, auth: 'bearer', summary: 'The caller\'s running sign-ins (API logins and browser sessions)', responses: { 200: { description: 'the sessions', schema: SessionList } } },
+    [auth],
+    (ctx) => list(ctx, principal(ctx).user),
+  );
+  router.define(
+    {
+      method: 'delete', path: '/me/sessions/{id}', tag, auth: 'bearer',
+      summary: 'Sign one of the caller\'s sessions out',
+      description: 'Needs an unscoped credential.',
+      request: { params: z.object({ id: z.string() }) },
+      responses: { 204: { description: 'signed out' } },
+    },
+    [auth, unscoped],
+    async (ctx, { params }) => {
+      await sessions.revokeRunning(principal(ctx).user.id, params.id);
+      ctx.status = 204;
+    },
+  );
+  router.define(
+    {
+      method: 'get', path: '/users/{username}/sessions', tag, auth: 'admin',
+      summary: 'A user\'s running sign-ins',
+      request: { params: z.object({ username: z.string() }) },
+      responses: { 200: { description: 'the sessions', schema: SessionList } },
+    },
+    [auth, requireAdmin],
+    async (ctx, { params }) => list(ctx, await users.get(params.username)),
+  );
+  router.define(
+    {
+      method: 'delete', path: '/users/{username}/sessions/{id}', tag, auth: 'admin',
+      summary: 'Sign one of a user\'s sessions out',
+      request: { params: z.object({ username: z.string(), id: z.string() }) },
+      responses: { 204: { description: 'signed out' } },
+    },
+    [auth, requireAdmin, unscoped],
+    async (ctx, { params }) => {
+      await sessions.revokeRunning((await users.get(params.username)).id, params.id);
+      ctx.status = 204;
+    },
+  );
   return router;
 }

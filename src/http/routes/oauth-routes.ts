@@ -2,17 +2,31 @@
  * RFC 7662 introspection and RFC 7009 revocation for downstream APIs. Clients authenticate with
  * `client_secret_basic` or `client_secret_post`; the body is form-encoded (RFC 7662 §2.1).
  */
-import Router from '@koa/router';
 import type { Context } from 'koa';
+import { z } from 'zod';
 import type { ClientConfig } from '../../config/schema.js';
 import type { Services } from '../../gateway.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { isTesseraSecret, parseSecret } from '../../tokens/format.js';
+import { ApiRouter } from '../api-router.js';
 import { readForm, readProviderForm, stringField, type Fields } from '../body.js';
 import { authenticateClient } from '../client-auth.js';
 import { inRequest } from '../request-context.js';
 import { sendJson } from '../json-response.js';
 import { INTROSPECTION_JWT, signIntrospection } from '../../oauth/signed-introspection.js';
+import { Introspection } from '../wire-schemas.js';
+
+/**
+ * RFC 7662 §2.1 / RFC 7009 §2.1. Loose: other parameters are passed on to oidc-provider as sent
+ * (the body is handed over whole). Parsing it costs about 1 µs (measured on a loaded 2-core
+ * machine), against ~100 µs for the whole introspection of a personal access token.
+ */
+const TokenForm = z.looseObject({
+  token: z.string().min(1, { error: 'is required' }).describe('the token'),
+  token_type_hint: z.string().optional().describe('access_token or refresh_token; a hint only'),
+  client_id: z.string().optional().describe('client_secret_post'),
+  client_secret: z.string().optional().describe('client_secret_post'),
+});
 
 /** Tokens Tessera issues itself; everything else at these endpoints is oidc-provider's. */
 const isTesseraToken = (token: string) => isTesseraSecret(parseSecret(token));
@@ -63,32 +77,51 @@ export function introspectionEndpoint(services: Services, oidc: OpenIdProvider):
   };
 }
 
-export function oauthRoutes(services: Services, oidc: OpenIdProvider): Router {
-  const { config, clients, introspection } = services;
+export function oauthRoutes(services: Services, oidc: OpenIdProvider): ApiRouter {
+  const { config, introspection } = services;
   const limit = config.server.bodyLimitBytes;
-  const router = new Router({ prefix: '/oauth2' });
+  const router = new ApiRouter({ prefix: '/oauth2', bodyLimit: limit });
+  const tag = 'OAuth for downstream APIs';
 
   const client = (ctx: Context, body: Fields) => authenticateClient(services, ctx, body);
 
+  // Served on the hot stack (http/hot-routes.ts); its form is read without zod there, so it is
+  // described here and registered with the same endpoint for the requests the hot stack passes on.
+  router.describe({
+    method: 'post', path: '/introspect', tag, auth: 'client',
+    summary: 'Introspect a token (RFC 7662)',
+    description: 'Any token Tessera issues: personal access tokens, login tokens, and the OpenID Provider\'s tokens. Inactive, unknown, expired or revoked tokens all answer exactly {"active": false}. With Accept: application/token-introspection+jwt the answer is a signed JWT (RFC 9701).',
+    request: { body: TokenForm, contentType: 'form' },
+    responses: { 200: { description: 'the token\'s state', schema: Introspection } },
+  });
   router.post('/introspect', introspectionEndpoint(services, oidc));
 
-  router.post('/revoke', async (ctx) => {
-    const body = await readForm(ctx, limit);
-    const token = stringField(body, 'token', true);
-    const caller = await client(ctx, body);
-    if (!isTesseraToken(token) && token.length <= 4096) {
-      if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
-      // Nothing the provider issued belongs to a `secretHash` client: RFC 7009 §2.2 says 200.
+  router.define(
+    {
+      method: 'post', path: '/revoke', tag, auth: 'client',
+      summary: 'Revoke a token (RFC 7009)',
+      description: 'Resource servers may revoke users\' personal access tokens. An unknown token is 200 too (RFC 7009 §2.2).',
+      request: { body: TokenForm, contentType: 'form' },
+      responses: { 200: { description: 'revoked, or nothing to revoke' } },
+    },
+    [],
+    async (ctx, { body }) => {
+      const token = body.token;
+      const caller = await client(ctx, body);
+      if (!isTesseraToken(token) && token.length <= 4096) {
+        if (hasProviderRegistration(caller)) return delegate(oidc, ctx, limit);
+        // Nothing the provider issued belongs to a `secretHash` client: RFC 7009 §2.2 says 200.
+        ctx.set('Cache-Control', 'no-store');
+        ctx.status = 200;
+        ctx.body = '';
+        return;
+      }
+      await introspection.revoke(caller, token);
       ctx.set('Cache-Control', 'no-store');
       ctx.status = 200;
       ctx.body = '';
-      return;
-    }
-    await introspection.revoke(caller, token);
-    ctx.set('Cache-Control', 'no-store');
-    ctx.status = 200;
-    ctx.body = '';
-  });
+    },
+  );
 
   return router;
 }

@@ -2,88 +2,142 @@
  * Admin user management: built-in users (create, change role, reset password, disable, delete)
  * and a view of users from every source.
  */
-import Router from '@koa/router';
+import { z } from 'zod';
 import { Forbidden, InvalidRequest } from '../../errors.js';
 import type { Services } from '../../gateway.js';
 import type { UserPatch } from '../../identity/users.js';
-import type { Role } from '../../store/records.js';
 import { isAdmin, type Principal } from '../../tokens/principal.js';
+import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
-import { readJson, stringField, type Fields } from '../body.js';
-import { pageCursor, pageLimit } from '../page-query.js';
+import { pageQuery } from '../page-query.js';
 import { presentUser } from '../presenters.js';
+import { RevokedCounts, User } from '../wire-schemas.js';
 
-function role(body: Fields): Role | undefined {
-  const value = body.role;
-  if (value === undefined) return undefined;
-  if (value !== 'admin' && value !== 'normal') throw new InvalidRequest('role must be "admin" or "normal"');
-  return value;
-}
+/** Absent, null and empty mean "not given" for these fields, as they always have. */
+const optional = z.string().nullish().transform((value) => value || undefined);
+const role = z.enum(['admin', 'normal'], { error: 'must be "admin" or "normal"' }).optional();
+const enabled = z.boolean({ error: 'must be true or false' }).optional();
 
-function enabled(body: Fields): boolean | undefined {
-  if (body.enabled !== undefined && typeof body.enabled !== 'boolean') throw new InvalidRequest('enabled must be true or false');
-  return body.enabled as boolean | undefined;
-}
+const CreateUser = z.object({
+  username: z.string().min(1, { error: 'is required' }),
+  password: z.string().min(1, { error: 'is required' }),
+  display_name: optional,
+  email: optional,
+  role: role.describe('default normal'),
+  enabled: enabled.describe('default true'),
+});
 
-export function userRoutes(services: Services): Router {
+const UpdateUser = z.object({
+  display_name: optional,
+  email: optional,
+  password: optional.describe('a new password (built-in users)'),
+  role,
+  enabled,
+});
+
+const ByName = z.object({ username: z.string() });
+
+export function userRoutes(services: Services): ApiRouter {
   const { config, users } = services;
-  const limit = config.server.bodyLimitBytes;
-  const router = new Router({ prefix: '/api/v1/users' });
+  const router = new ApiRouter({ prefix: '/api/v1/users', bodyLimit: config.server.bodyLimitBytes });
   const present = (user: Parameters<typeof presentUser>[0]) => presentUser(user, { token_creator: users.mayCreateTokens(user) });
-  router.use(requirePrincipal(services));
+  const auth = requirePrincipal(services);
+  const tag = 'Users';
 
   // ?q=TEXT (in username, display name or e-mail), ?limit=N&cursor=C: one page, `next` while more.
-  router.get('/', requireAdmin, async (ctx) => {
-    const search = typeof ctx.query.q === 'string' ? ctx.query.q : undefined;
-    const page = await users.page({ limit: pageLimit(ctx.query.limit), cursor: pageCursor(ctx.query.cursor), search });
-    ctx.body = { users: page.users.map(present), ...(page.next ? { next: page.next } : {}) };
-  });
+  router.define(
+    {
+      method: 'get', path: '/', tag, auth: 'admin',
+      summary: 'List users of every source, by page',
+      description: 'In username order. A search reads at most 1,000 users per request, so a page of matches may be short and still have next.',
+      request: { query: z.object({ q: z.string().optional().describe('only users whose username, display name or email contains this'), ...pageQuery }) },
+      responses: { 200: { description: 'a page of users', schema: z.object({ users: z.array(User), next: z.string().optional() }) } },
+    },
+    [auth, requireAdmin],
+    async (ctx, { query }) => {
+      const page = await users.page({ limit: query.limit ?? 100, cursor: query.cursor, search: query.q });
+      ctx.body = { users: page.users.map(present), ...(page.next ? { next: page.next } : {}) };
+    },
+  );
 
-  router.post('/', requireAdmin, async (ctx) => {
-    const body = await readJson(ctx, limit);
-    const user = await users.create({
-      username: stringField(body, 'username', true),
-      password: stringField(body, 'password', true),
-      displayName: stringField(body, 'display_name'),
-      email: stringField(body, 'email'),
-      role: role(body),
-      enabled: enabled(body),
-    });
-    ctx.status = 201;
-    ctx.body = present(user);
-  });
+  router.define(
+    {
+      method: 'post', path: '/', tag, auth: 'admin',
+      summary: 'Create a built-in user',
+      request: { body: CreateUser },
+      responses: { 201: { description: 'the user', schema: User } },
+    },
+    [auth, requireAdmin],
+    async (ctx, { body }) => {
+      const user = await users.create({ username: body.username, password: body.password, displayName: body.display_name, email: body.email, role: body.role, enabled: body.enabled });
+      ctx.status = 201;
+      ctx.body = present(user);
+    },
+  );
 
   // A user may read their own record; everything else is for admins.
-  router.get('/:username', async (ctx) => {
-    const principal = ctx.state.principal as Principal;
-    if (ctx.params.username !== principal.user.username && !isAdmin(principal)) throw new Forbidden('admins only');
-    ctx.body = present(await users.get(ctx.params.username!));
-  });
+  router.define(
+    {
+      method: 'get', path: '/{username}', tag, auth: 'bearer',
+      summary: 'Describe a user',
+      description: 'Users may read their own record; admins anyone\'s.',
+      request: { params: ByName },
+      responses: { 200: { description: 'the user', schema: User } },
+    },
+    [auth],
+    async (ctx, { params }) => {
+      const principal = ctx.state.principal as Principal;
+      if (params.username !== principal.user.username && !isAdmin(principal)) throw new Forbidden('admins only');
+      ctx.body = present(await users.get(params.username));
+    },
+  );
 
-  router.patch('/:username', requireAdmin, async (ctx) => {
-    const body = await readJson(ctx, limit);
-    const patch: UserPatch = {
-      displayName: stringField(body, 'display_name'),
-      email: stringField(body, 'email'),
-      password: stringField(body, 'password'),
-      role: role(body),
-      enabled: enabled(body),
-    };
-    if (Object.values(patch).every((v) => v === undefined)) throw new InvalidRequest('nothing to change');
-    ctx.body = present(await users.update(ctx.params.username!, patch, (ctx.state.principal as Principal).user.username));
-  });
+  router.define(
+    {
+      method: 'patch', path: '/{username}', tag, auth: 'admin',
+      summary: 'Change a user: role, enabled, display name, email, password',
+      description: 'Admins cannot demote or disable themselves.',
+      request: { params: ByName, body: UpdateUser },
+      responses: { 200: { description: 'the user', schema: User } },
+    },
+    [auth, requireAdmin],
+    async (ctx, { params, body }) => {
+      const patch: UserPatch = { displayName: body.display_name, email: body.email, password: body.password, role: body.role, enabled: body.enabled };
+      if (Object.values(patch).every((v) => v === undefined)) throw new InvalidRequest('nothing to change');
+      ctx.body = present(await users.update(params.username, patch, (ctx.state.principal as Principal).user.username));
+    },
+  );
 
-  router.delete('/:username', requireAdmin, async (ctx) => {
-    await users.delete(ctx.params.username!, (ctx.state.principal as Principal).user.username);
-    ctx.status = 204;
-  });
+  router.define(
+    {
+      method: 'delete', path: '/{username}', tag, auth: 'admin',
+      summary: 'Delete a user',
+      request: { params: ByName },
+      responses: { 204: { description: 'deleted' } },
+    },
+    [auth, requireAdmin],
+    async (ctx, { params }) => {
+      await users.delete(params.username, (ctx.state.principal as Principal).user.username);
+      ctx.status = 204;
+    },
+  );
 
-  // Revoke all of a user's tokens — every credential: PATs, login and browser sessions, provider
-  // grants and SSO logins. The user themselves (unscoped), or an admin. `revoked` = PATs, as before.
-  router.delete('/:username/tokens', async (ctx) => {
-    const ended = await services.revocation.revokeUser(ctx.state.principal as Principal, ctx.params.username!);
-    ctx.body = { revoked: ended.tokens, ...ended };
-  });
+  // Every credential of the user: PATs, login and browser sessions, provider grants and SSO
+  // logins. The user themselves (unscoped), or an admin. `revoked` = PATs, as before.
+  router.define(
+    {
+      method: 'delete', path: '/{username}/tokens', tag: 'Personal access tokens', auth: 'bearer',
+      summary: 'Revoke every credential of a user',
+      description: 'Personal access tokens, login and browser sessions, provider grants and single sign-on sessions. The user themselves with an unscoped credential, or an admin.',
+      request: { params: ByName },
+      responses: { 200: { description: 'what was ended', schema: RevokedCounts.extend({ revoked: z.number().describe('personal access tokens, as tokens') }) } },
+    },
+    [auth],
+    async (ctx, { params }) => {
+      const ended = await services.revocation.revokeUser(ctx.state.principal as Principal, params.username);
+      ctx.body = { revoked: ended.tokens, ...ended };
+    },
+  );
 
   return router;
 }
