@@ -29,6 +29,7 @@ import { CredentialsNotBefore } from './tokens/not-before.js';
 import { CredentialRevocation } from './tokens/revocation.js';
 import { ScopeVocabulary } from './tokens/scope-vocabulary.js';
 import { PatService } from './tokens/pat-service.js';
+import { ProviderSignIns } from './tokens/provider-sign-ins.js';
 import { SessionService } from './tokens/sessions.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -161,7 +162,7 @@ export function createServices(
   const devices = new DeviceTrust(sharedCookieKeys(keys, clock), config.auth.lockout.deviceTtl, clock);
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...sources.password], users, throttle, devices, audit);
   const notBefore = new CredentialsNotBefore(store);
-  const sessions = new SessionService(store, config.auth, clock, audit, notBefore);
+  const sessions = new SessionService(store, config.auth, clock, audit, notBefore, new ProviderSignIns(store, config.clients, audit));
   const pats = new PatService(store, users, config.tokens, clock, audit, notBefore, new ScopeVocabulary(config));
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);

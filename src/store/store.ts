@@ -66,6 +66,14 @@ export type RefreshOutcome =
 /** An oidc-provider model instance, as the provider hands it over (JSON-able). */
 export type ProviderPayload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: number };
 
+/** A provider Grant of one account with the records issued under it (tokens, codes), as stored. */
+export interface ProviderGrantRecords {
+  id: string;
+  grant: ProviderPayload;
+  /** The grant's live tokens and codes (each payload carries its `kind`, e.g. `RefreshToken`). */
+  members: ProviderPayload[];
+}
+
 export interface Counter {
   count: number;
   /** Time left in the window, ms (0 when the counter does not exist). */
@@ -182,6 +190,11 @@ export interface Store {
    * Returns how many grants and sessions existed.
    */
   providerRevokeByAccountId(accountId: string): Promise<{ grants: number; sessions: number }>;
+  /**
+   * The account's live Grants, each with its live tokens and codes, read only: what the user's
+   * list of sign-ins shows for relying parties and the CLI's SSO login.
+   */
+  providerGrantsOfAccount(accountId: string): Promise<ProviderGrantRecords[]>;
 
   // ---- settings shared by every gateway instance (signing keys, cookie keys) ----------------
   getSetting(name: string): Promise<string | null>;

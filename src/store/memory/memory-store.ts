@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Conflict, NotFound } from '../../errors.js';
-import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
+import type { Counter, ProviderGrantRecords, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { tokenPage } from './token-pages.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
@@ -406,6 +406,17 @@ export class MemoryStore implements Store {
       }
     }
     return { grants, sessions };
+  }
+
+  async providerGrantsOfAccount(accountId: string): Promise<ProviderGrantRecords[]> {
+    const found: ProviderGrantRecords[] = [];
+    for (const [key, entry] of this.provider) {
+      if (!key.startsWith('Grant:') || entry.expiresAt <= Date.now() || entry.payload.accountId !== accountId) continue;
+      const id = key.slice('Grant:'.length);
+      const members = [...(this.grants.get(id) ?? [])].map((member) => this.live(this.provider, member)).filter((m) => m !== undefined);
+      found.push({ id, grant: copy(entry.payload), members: members.map((m) => copy(m.payload)) });
+    }
+    return found;
   }
 
   // ---- settings ------------------------------------------------------------------------------

@@ -62,7 +62,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { createRedisClient, type RedisConnectOptions } from './redis-client.js';
 import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
-import type { Counter, DurabilityChecks, DurabilityFinding, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
+import type { Counter, DurabilityChecks, DurabilityFinding, ProviderGrantRecords, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkRedis, connectedReplicas } from './checks.js';
 import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
@@ -735,6 +735,20 @@ export class RedisStore implements Store, DurabilityChecks {
       await this.call('providerRevokeByAccountId', () => this.redis.srem(accountKey, member));
     }
     return { grants, sessions };
+  }
+
+  async providerGrantsOfAccount(accountId: string): Promise<ProviderGrantRecords[]> {
+    const members = await this.call('providerGrantsOfAccount', () => this.redis.smembers(`${this.prefix}o:a:${accountId}`));
+    const grants = await Promise.all(members.filter((m) => m.startsWith('Grant:')).map(async (member): Promise<ProviderGrantRecords | null> => {
+      const id = member.slice('Grant:'.length);
+      // An index entry may outlive its record (the record expired first): no grant then.
+      const grant = await this.providerFind('Grant', id);
+      if (!grant) return null;
+      const keys = await this.call('providerGrantsOfAccount', () => this.redis.smembers(`${this.prefix}o:g:${id}`));
+      const payloads = await Promise.all(keys.map((key) => this.call('providerGrantsOfAccount', () => this.redis.hget(key, 'p'))));
+      return { id, grant, members: payloads.filter((p) => p !== null).map((p) => JSON.parse(p) as ProviderPayload) };
+    }));
+    return grants.filter((g) => g !== null);
   }
 
   // ---- settings ------------------------------------------------------------------------------
