@@ -169,6 +169,12 @@ const tokens = z.strictObject({
   defaultSlidingWindow: duration('7d'),
   /** Absolute cap of a sliding token when a request gives none; bounded by maxTtl too. */
   defaultMaxLifetime: duration('90d'),
+  /**
+   * Longest grace period a rotation may give the old secret (`"grace": "1h"`): until then both
+   * secrets work, so a deployment can switch over without an outage. Rotations ask for it; none
+   * is the default, and the old secret then stops at once.
+   */
+  rotationGraceMax: duration('7d'),
   /** Active tokens one user may hold. */
   maxPerUser: z.number().int().min(1).max(10_000).default(50),
   /** At the limit: `evict` revokes the oldest active token (the seeds' OpCenter rule), `refuse` answers 409. */

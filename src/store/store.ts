@@ -112,6 +112,12 @@ export interface Store {
   listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage>;
   /** Changes name/description only. Returns null when the token does not exist. */
   updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null>;
+  /**
+   * Brings an active token's end forward to `until` (never later than it already ends; a sliding
+   * token's maximum lifetime too, so use cannot slide it past `until`): a rotation's grace period.
+   * A revoked or expired token is returned unchanged; null when it does not exist.
+   */
+  shortenTokenExpiry(userId: string, id: string, until: number, now: number): Promise<TokenRecord | null>;
   /** Marks the token revoked (idempotent: an already revoked one is returned unchanged). */
   revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null>;
   /** RFC 7009 path: revoke by secret hash. Returns whether a token was found. */

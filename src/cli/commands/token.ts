@@ -263,14 +263,18 @@ const revoke: Command = {
 const rotate: Command = {
   spec: {
     path: ['token', 'rotate'],
-    summary: 'Regenerate a token: a new secret with the same name, scopes and expiry policy; the old secret stops working.',
+    summary: 'Regenerate a token: a new secret with the same name, scopes and expiry policy; the old secret stops working (now, or after --grace).',
     args: 'ID',
     arity: [1, 1],
-    options: { quiet: { type: 'boolean', short: 'q', help: 'print only the new token, for scripts' } },
+    options: {
+      quiet: { type: 'boolean', short: 'q', help: 'print only the new token, for scripts' },
+      grace: { type: 'string', value: 'DURATION', help: 'keep the old secret working this long (e.g. 1h; at most tokens.rotationGraceMax)' },
+    },
   },
   async run(ctx) {
     const [id] = await resolveTokenIds(ctx, ctx.args.positionals);
-    const rotated = await ctx.client().request<CreatedToken>('POST', `${path(id!)}/rotate`);
+    const grace = ctx.args.string('grace');
+    const rotated = await ctx.client().request<CreatedToken>('POST', `${path(id!)}/rotate`, grace === undefined ? {} : { body: { grace } });
     if (ctx.args.flag('quiet')) return ctx.print(rotated.token);
     if (ctx.json) return ctx.print(json(rotated));
     ctx.print(`Rotated token ${id} into ${rotated.id} "${rotated.name}"; expires ${moment(rotated.expires_at, Date.now())}.\n\n    ${rotated.token}\n\n${ctx.paint('yellow', rotated.warning ?? 'Store this token now: it is shown only once.')}`);

@@ -162,6 +162,16 @@ export class MemoryStore implements Store {
     return copy(token);
   }
 
+  async shortenTokenExpiry(userId: string, id: string, until: number, now: number): Promise<TokenRecord | null> {
+    const token = this.spaces.get(userId)?.tokens.get(id);
+    if (!token) return null;
+    if (!token.revokedAt && token.expiresAt > now) {
+      token.expiresAt = Math.min(token.expiresAt, until);
+      if (token.maxLifetimeAt !== undefined) token.maxLifetimeAt = Math.min(token.maxLifetimeAt, until);
+    }
+    return copy(token);
+  }
+
   async revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null> {
     const space = this.spaces.get(userId);
     const token = space?.tokens.get(id);

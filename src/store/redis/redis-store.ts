@@ -108,6 +108,7 @@ const SCRIPTS = {
   listTokenPage: [LIST_TOKEN_PAGE, 2],
   updateToken: [scripts.UPDATE_TOKEN, 1],
   revokeToken: [scripts.REVOKE_TOKEN, 1],
+  shortenTokenExpiry: [scripts.SHORTEN_TOKEN_EXPIRY, 1],
   revokeTokenByHash: [scripts.REVOKE_TOKEN_BY_HASH, 1],
   revokeUserTokens: [scripts.REVOKE_USER_TOKENS, 1],
   deleteUser: [scripts.DELETE_USER, 2],
@@ -480,6 +481,15 @@ export class RedisStore implements Store, DurabilityChecks {
       patch.description !== undefined ? '1' : '0',
       clean(patch.description),
     )) as string | null;
+    return raw === null ? null : (JSON.parse(raw) as TokenRecord);
+  }
+
+  async shortenTokenExpiry(userId: string, id: string, until: number, now: number): Promise<TokenRecord | null> {
+    if (!taggable(userId)) return null;
+    checkTime('now', now);
+    checkTime('until', until);
+    const base = this.base(userId);
+    const raw = (await this.run('shortenTokenExpiry', `${base}t:${id}`, base, until, now, this.retention)) as string | null;
     return raw === null ? null : (JSON.parse(raw) as TokenRecord);
   }
 

@@ -483,3 +483,25 @@ for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return count
 `;
+
+/**
+ * shortenTokenExpiry — brings an active token's end forward to `until` (a rotation's grace
+ * period): never later than it was, a sliding token's maxLifetimeAt too. The secret-hash key and
+ * the record follow the new end, and so does the record's place in 'expiry'. A revoked or
+ * expired record is returned unchanged.
+ * KEYS[1] = t:<id>.  ARGV = base, until, now, auditRetentionMs.  Returns the record JSON or null.
+ */
+export const SHORTEN_TOKEN_EXPIRY = `${TOKEN_LIB}
+local base, untilAt, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local t = cjson.decode(raw)
+if not active(t, now) then return raw end
+t.expiresAt = math.min(t.expiresAt, untilAt)
+if type(t.maxLifetimeAt) == 'number' then t.maxLifetimeAt = math.min(t.maxLifetimeAt, untilAt) end
+local encoded = cjson.encode(t)
+redis.call('SET', KEYS[1], encoded, 'PXAT', horizon(t, retention))
+redis.call('PEXPIREAT', base .. 'h:' .. t.hash, t.expiresAt)
+redis.call('ZADD', base .. 'expiry', t.expiresAt, t.id)
+return encoded
+`;
