@@ -3,6 +3,7 @@
  * applications signed in through Tessera's OpenID Provider) over
  * `/api/v1/me/sessions`, or another user's with `--user` (admins, `/api/v1/users/{u}/sessions`).
  */
+import { userSubject, type CommandSpec } from '../args.js';
 import type { Command } from '../context.js';
 import { json, relative, table } from '../output.js';
 
@@ -24,10 +25,18 @@ const KIND = { api: 'api login', browser: 'browser', sso: 'sso', 'oidc-client': 
 const base = (user: string | undefined) => (user ? `/api/v1/users/${encodeURIComponent(user)}/sessions` : '/api/v1/me/sessions');
 const userOption = { user: { type: 'string' as const, value: 'USER', help: 'another user\'s sessions (admins)' } };
 
+const listSpec: CommandSpec = {
+  path: ['session', 'list'],
+  summary: 'List running sign-ins: API logins, browser sessions, SSO logins and applications. USER (or --user): another user\'s (admins).',
+  args: '[USER]',
+  arity: [0, 1],
+  options: userOption,
+};
+
 const list: Command = {
-  spec: { path: ['session', 'list'], summary: 'List running sign-ins: API logins, browser sessions, SSO logins and applications.', options: userOption },
+  spec: listSpec,
   async run(ctx) {
-    const answer = await ctx.client().request<{ sessions: Session[] }>('GET', base(ctx.args.string('user')));
+    const answer = await ctx.client().request<{ sessions: Session[] }>('GET', base(userSubject(ctx.args, listSpec)));
     if (ctx.json) return ctx.print(json(answer));
     if (!answer.sessions.length) return ctx.note('No running sessions.');
     const now = Date.now();
