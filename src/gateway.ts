@@ -19,6 +19,7 @@ import { UserService } from './identity/users.js';
 import { ClientRegistry } from './oauth/clients.js';
 import { Introspection } from './oauth/introspection.js';
 import type { KeyEncryption } from './oauth/key-encryption.js';
+import { SealedSecrets } from './oauth/sealed-secrets.js';
 import { ProviderKeys } from './oauth/keys.js';
 import { MemoryStore } from './store/memory/memory-store.js';
 import { RedisStore } from './store/redis/redis-store.js';
@@ -29,6 +30,7 @@ import { CredentialsNotBefore } from './tokens/not-before.js';
 import { CredentialRevocation } from './tokens/revocation.js';
 import { ScopeVocabulary } from './tokens/scope-vocabulary.js';
 import { PatService } from './tokens/pat-service.js';
+import { ProviderSignIns } from './tokens/provider-sign-ins.js';
 import { SessionService } from './tokens/sessions.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -148,7 +150,8 @@ export function createServices(
   const users = new UserService(store, config, clock, audit);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const signIns = new RedirectSignIns(store, clock);
-  const sources = openSources({ config, users, store, clock, logger, signIns });
+  const secrets = new SealedSecrets(options.keyEncryption ?? null);
+  const sources = openSources({ config, users, store, clock, logger, signIns, secrets });
   const ldapSources = sources.all.filter((s) => s instanceof LdapSource);
   const samlSources = sources.all.filter((s) => s instanceof SamlSource);
   const keys = new ProviderKeys(store, {
@@ -161,7 +164,7 @@ export function createServices(
   const devices = new DeviceTrust(sharedCookieKeys(keys, clock), config.auth.lockout.deviceTtl, clock);
   const login = new LoginService([new LocalSource(store, config.passwords.scryptCost), ...sources.password], users, throttle, devices, audit);
   const notBefore = new CredentialsNotBefore(store);
-  const sessions = new SessionService(store, config.auth, clock, audit, notBefore);
+  const sessions = new SessionService(store, config.auth, clock, audit, notBefore, new ProviderSignIns(store, config.clients, audit));
   const pats = new PatService(store, users, config.tokens, clock, audit, notBefore, new ScopeVocabulary(config));
   const bearer = new BearerAuthenticator(pats, sessions);
   const clients = new ClientRegistry(config.clients);
@@ -173,6 +176,6 @@ export function createServices(
   reportSourceHealth(metrics, sources.kinds);
   const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, audit, lineLogger(logger, 'workload'));
   const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, audit, log: lineLogger(logger, 'leaks') });
-  const signals = new Signals(config, { store, clock, audit, metrics, logger: logger.child({ component: 'signals' }) });
+  const signals = new Signals(config, { store, clock, audit, metrics, secrets, logger: logger.child({ component: 'signals' }) });
   return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns: signIns, sources: sources.all, redirectSources: sources.redirect, signIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks, signals };
 }

@@ -27,7 +27,7 @@ const AUDIT_TYPES = [
   'user.disabled',
   'user.deleted',
   'user.password_reset',
-  'ldap.user_disabled_by_revalidation',
+  'user.disabled_by_revalidation',
   'saml.signed_in',
   'saml.rejected',
   'sso.signed_in',
@@ -40,6 +40,26 @@ const AUDIT_TYPES = [
 ] as const;
 
 export type AuditType = (typeof AUDIT_TYPES)[number];
+
+/**
+ * Names events had before, and the type each is recorded as now. Stored events keep their old
+ * name; a query by either name finds both (`matchesType`).
+ */
+const RENAMED_TYPES: Record<string, AuditType> = {
+  // Re-validation disables users of every source kind that can look a user up again, not only LDAP.
+  'ldap.user_disabled_by_revalidation': 'user.disabled_by_revalidation',
+};
+
+const currentName = (type: string): string => RENAMED_TYPES[type] ?? type;
+
+/**
+ * The audit query's type filter: a prefix of the event type (`token.` finds every token event),
+ * compared under today's names, so an old event is found by its new name and a new one by the
+ * name it had before.
+ */
+export function matchesType(eventType: string, filter: string): boolean {
+  return eventType.startsWith(filter) || currentName(eventType).startsWith(currentName(filter));
+}
 
 /**
  * `attempted`: written before a state change; it stays only if the process died (or the store

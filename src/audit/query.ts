@@ -7,7 +7,7 @@
 import { InvalidRequest } from '../errors.js';
 import { AUDIT_ENTRY_ID } from '../store/audit-entries.js';
 import type { Store } from '../store/store.js';
-import type { AuditEvent } from './event.js';
+import { matchesType, type AuditEvent } from './event.js';
 
 export interface AuditFilter {
   /** Actor: username or user id. */
@@ -57,7 +57,7 @@ function matches(event: AuditEvent, f: AuditFilter): boolean {
   if (f.actor !== undefined && !is(event.actor, f.actor)) return false;
   if (f.user !== undefined && !is(event.target, f.user)) return false;
   if (f.tokenId !== undefined && event.target?.tokenId !== f.tokenId && event.actor.tokenId !== f.tokenId) return false;
-  if (f.type !== undefined && !event.type.startsWith(f.type)) return false;
+  if (f.type !== undefined && !matchesType(event.type, f.type)) return false;
   if (f.outcome !== undefined && event.outcome !== f.outcome) return false;
   if (f.involving !== undefined && event.actor.userId !== f.involving && event.target?.userId !== f.involving) return false;
   const time = Date.parse(event.time);

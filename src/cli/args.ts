@@ -146,3 +146,14 @@ export function durationFlag(value: string | undefined, flag: string, usage: str
   if (ms === undefined || ms < 1000) throw new UsageError(`--${flag}: not a duration: ${value} (use e.g. 90s, 15m, 1h, 30d)`, usage);
   return Math.round(ms / 1000);
 }
+
+/**
+ * The one user a command is about, given either way: positionally (`tessera session list alice`,
+ * as `tessera user show alice`) or with `--user alice`, which keeps working. Both at once only
+ * when they name the same user.
+ */
+export function userSubject(args: ParsedArgs, spec: CommandSpec, positional: string | undefined = args.positionals[0]): string | undefined {
+  const flag = args.string('user');
+  if (flag !== undefined && positional !== undefined && flag !== positional) throw new UsageError(`give the user once: ${positional} or --user ${flag}`, usageOf(spec));
+  return positional ?? flag;
+}

@@ -130,6 +130,18 @@ const lockout = z.strictObject({
   deviceTtl: duration('180d'),
 });
 
+/** Sign-ins that send the browser to an identity provider (SAML, upstream OpenID Connect). */
+const redirectSignIns = z.strictObject({
+  /**
+   * Sign-in starts (`GET /saml/<id>/login`, `/sso/<id>/login`) and answers (SAML responses,
+   * OpenID Connect callbacks) one client address may make per minute at one source, each step
+   * counted on its own, in the store so every gateway shares the count. Each start stores a
+   * pending sign-in; each answer costs a SAML worker or a request to the provider. Default 60.
+   * Behind a reverse proxy set `server.trustProxy`, or every client counts as the proxy.
+   */
+  perIpPerMinute: z.number().int().min(1).max(100_000).default(60),
+});
+
 const auth = z.strictObject({
   /**
    * Allow `POST /api/v1/login` with a password. Off: the API takes PATs only, so a
@@ -141,6 +153,7 @@ const auth = z.strictObject({
   /** Lifetime of the login refresh token; each use rotates it. */
   refreshTokenTtl: duration('30d'),
   lockout: lockout.default(lockout.parse({})),
+  redirectSignIns: redirectSignIns.default(redirectSignIns.parse({})),
 });
 
 const passwords = z.strictObject({
@@ -169,6 +182,12 @@ const tokens = z.strictObject({
   defaultSlidingWindow: duration('7d'),
   /** Absolute cap of a sliding token when a request gives none; bounded by maxTtl too. */
   defaultMaxLifetime: duration('90d'),
+  /**
+   * Longest grace period a rotation may give the old secret (`"grace": "1h"`): until then both
+   * secrets work, so a deployment can switch over without an outage. Rotations ask for it; none
+   * is the default, and the old secret then stops at once.
+   */
+  rotationGraceMax: duration('7d'),
   /** Active tokens one user may hold. */
   maxPerUser: z.number().int().min(1).max(10_000).default(50),
   /** At the limit: `evict` revokes the oldest active token (a script that mints a token per run keeps working), `refuse` answers 409. */

@@ -76,14 +76,17 @@ export const User = z
 export const Session = z
   .object({
     id: z.string(),
-    kind: z.enum(['api', 'browser']),
+    kind: z.enum(['api', 'browser', 'sso', 'oidc-client']).describe('api: POST /api/v1/login; browser: a web sign-in; sso: tessera login --sso; oidc-client: an application signed in through Tessera\'s OpenID Provider'),
     created_at: isoTime,
     last_refresh_at: isoTime.nullable(),
-    expires_at: isoTime,
-    ip: z.string(),
+    expires_at: isoTime.nullable().describe('null: a provider grant without an end of its own (its tokens still expire)'),
+    ip: z.string().nullable().describe('null for provider sign-ins'),
     user_agent: z.string().nullable(),
     source: z.string(),
     current: z.boolean().describe('the session the request itself comes with'),
+    client_id: z.string().optional().describe('provider sign-ins: the OAuth client'),
+    client_name: z.string().optional(),
+    scopes: z.array(z.string()).optional().describe('provider sign-ins: the scopes granted'),
   })
   .meta({ id: 'Session' });
 

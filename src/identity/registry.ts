@@ -7,6 +7,7 @@
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
+import type { SealedSecrets } from '../oauth/sealed-secrets.js';
 import type { Store } from '../store/store.js';
 import { LdapSource } from './ldap/ldap-source.js';
 import { OidcSource } from './oidc/oidc-source.js';
@@ -23,6 +24,8 @@ export interface SourceDeps {
   clock: Clock;
   logger: Logger;
   signIns: RedirectSignIns;
+  /** Seals secrets a source keeps in the store (upstream refresh tokens) with the KEK. */
+  secrets: SealedSecrets;
 }
 
 type Opener<K extends SourceKind> = (config: SourceConfigOf<K>, deps: SourceDeps) => IdentitySource;
@@ -30,7 +33,7 @@ type Opener<K extends SourceKind> = (config: SourceConfigOf<K>, deps: SourceDeps
 const OPENERS: { [K in SourceKind]: Opener<K> } = {
   ldap: (c, d) => new LdapSource(c, d),
   saml: (c, d) => new SamlSource(c, { store: d.store, clock: d.clock, signIns: d.signIns, issuer: d.config.server.issuer!, limits: d.config.samlLimits, logger: d.logger }),
-  openidConnect: (c, d) => new OidcSource(c, { store: d.store, clock: d.clock, users: d.users, issuer: d.config.server.issuer!, logger: d.logger }),
+  openidConnect: (c, d) => new OidcSource(c, { store: d.store, clock: d.clock, users: d.users, issuer: d.config.server.issuer!, secrets: d.secrets, logger: d.logger }),
 };
 
 export interface OpenedSources {

@@ -134,7 +134,7 @@ export class SourceRevalidator {
       if (!user.enabled) return;
       // Disable first, mark second: a crash in between leaves a disabled user an admin must
       // re-enable, never an enabled one.
-      await this.users.update(user.username, { enabled: false }, undefined, 'ldap-revalidation');
+      await this.users.update(user.username, { enabled: false }, undefined, 'revalidation');
       await this.store.setMarker(key, MARK_TTL_MS, this.clock());
       result.disabled.push(user.username);
       return;

@@ -37,3 +37,8 @@ export function checkSourceIdsUnique(config: { [K in SourceKind]: { id: string }
     });
   }
 }
+
+/** The kind of the configured source with this id; undefined for built-in accounts or an id no longer configured. */
+export function sourceKindOf(config: { [K in SourceKind]: { id: string }[] }, id: string): SourceKind | undefined {
+  return SOURCE_KINDS.find((kind) => config[kind].some((source) => source.id === id));
+}

@@ -5,7 +5,7 @@
  * own inactive (the store checks the owner on each bearer check).
  */
 import { userTarget } from '../audit/actors.js';
-import type { AuditType } from '../audit/event.js';
+import type { AuditDetails, AuditType } from '../audit/event.js';
 import type { AuditTrail } from '../audit/trail.js';
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
@@ -17,6 +17,7 @@ import { checkUserPageLimit, userCursorAfter } from '../store/user-pages.js';
 import { eachUser, userBatches } from '../store/walks.js';
 import { usernameKey } from '../store/usernames.js';
 import { hashPassword } from './passwords.js';
+import { sourceKindOf } from './source-kinds.js';
 import type { Identity } from './source.js';
 import { inAnyGroup } from './role-mapping.js';
 
@@ -51,8 +52,8 @@ export interface UserPatch {
 }
 
 /** The one event a change is recorded as: disabling and password resets are named, the rest is `user.changed`. */
-function changeType(user: UserRecord, patch: UserPatch, by: 'admin' | 'ldap-revalidation'): AuditType {
-  if (patch.enabled === false && user.enabled) return by === 'ldap-revalidation' ? 'ldap.user_disabled_by_revalidation' : 'user.disabled';
+function changeType(user: UserRecord, patch: UserPatch, by: 'admin' | 'revalidation'): AuditType {
+  if (patch.enabled === false && user.enabled) return by === 'revalidation' ? 'user.disabled_by_revalidation' : 'user.disabled';
   if (patch.password !== undefined) return 'user.password_reset';
   return 'user.changed';
 }
@@ -152,7 +153,7 @@ export class UserService {
    * `actor`: the admin making the change. An admin cannot demote or disable themselves, so a
    * gateway is never left without the admin who was working on it.
    */
-  async update(username: string, patch: UserPatch, actor?: string, by: 'admin' | 'ldap-revalidation' = 'admin'): Promise<UserRecord> {
+  async update(username: string, patch: UserPatch, actor?: string, by: 'admin' | 'revalidation' = 'admin'): Promise<UserRecord> {
     const user = await this.get(username);
     // By the stored name: `ADMIN` in the path is the same account as the actor `admin`.
     if (actor === user.username && (patch.role === 'normal' || patch.enabled === false)) {
@@ -172,7 +173,10 @@ export class UserService {
     if (patch.enabled !== undefined) user.enabled = patch.enabled;
     user.updatedAt = now;
     const fields = Object.keys(patch).filter((k) => patch[k as keyof UserPatch] !== undefined);
-    await this.audit.around({ type, target: userTarget(user), source: user.source, details: { fields, ...(patch.role ? { role: patch.role } : {}) } }, () => this.store.putUser(user));
+    // Which kind of source re-validated the user: the event type is the same for every kind.
+    const kind = type === 'user.disabled_by_revalidation' ? sourceKindOf(this.config, user.source) : undefined;
+    const sourceKind: AuditDetails = kind ? { sourceKind: kind } : {};
+    await this.audit.around({ type, target: userTarget(user), source: user.source, details: { fields, ...(patch.role ? { role: patch.role } : {}), ...sourceKind } }, () => this.store.putUser(user));
     return user;
   }
 

@@ -74,7 +74,7 @@ function fieldsOf(event: AuditEvent): Array<[SignalName, Record<string, unknown>
     case 'user.password_reset':
       return [['credential-change', { credential_type: 'password', change_type: 'update', initiating_entity }]];
     case 'user.disabled':
-    case 'ldap.user_disabled_by_revalidation':
+    case 'user.disabled_by_revalidation':
       return [['account-disabled', { reason: event.type === 'user.disabled' ? 'admin' : 'directory' }]];
     case 'user.changed': {
       const out: Array<[SignalName, Record<string, unknown>]> = [];

@@ -9,6 +9,7 @@ import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { SealedSecrets } from '../oauth/sealed-secrets.js';
 import type { Store } from '../store/store.js';
 import { SignalDelivery } from './delivery.js';
 import { SignalPublisher } from './publisher.js';
@@ -24,9 +25,9 @@ export class Signals {
 
   constructor(
     private readonly config: TesseraConfig,
-    private readonly deps: { store: Store; clock: Clock; audit: AuditTrail; logger: Logger; metrics?: Metrics },
+    private readonly deps: { store: Store; clock: Clock; audit: AuditTrail; logger: Logger; metrics?: Metrics; secrets: SealedSecrets },
   ) {
-    this.streams = new StreamRegistry(deps.store);
+    this.streams = new StreamRegistry(deps.store, deps.secrets);
     this.publisher = new SignalPublisher({
       store: deps.store,
       clock: deps.clock,

@@ -5,10 +5,13 @@
  * never lose one another.
  *
  * A push stream's `authorization_header` (what Tessera sends to the receiver) is kept in the
- * store like the signing keys, and never shown again in a read.
+ * store like the signing keys, sealed with the key-encryption key when one is set, and never
+ * shown again in a read. One found in clear (an older Tessera, or stored before the KEK was set)
+ * still works, and is sealed when the streams are next read.
  */
 import { randomBase62 } from '../ids.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
+import type { SealedSecrets } from '../oauth/sealed-secrets.js';
 import type { Store } from '../store/store.js';
 import { SIGNAL_NAMES, type SignalName } from './config.js';
 import { EVENT_URIS } from './events.js';
@@ -69,20 +72,46 @@ function checkEvents(requested: unknown): { events: SignalName[]; events_request
 }
 
 export class StreamRegistry {
-  constructor(private readonly store: StreamStore) {}
+  constructor(
+    private readonly store: StreamStore,
+    private readonly secrets: SealedSecrets,
+  ) {}
+
+  /** The stored setting, opened: each push stream's authorization header in clear, for delivery. */
+  private async decode(raw: string | null): Promise<{ streams: Stream[]; reseal: boolean }> {
+    const streams = raw ? (JSON.parse(raw) as Stream[]) : [];
+    let reseal = false;
+    for (const stream of streams) {
+      if (stream.delivery.authorization_header === undefined) continue;
+      const opened = await this.secrets.open(stream.delivery.authorization_header);
+      stream.delivery.authorization_header = opened.secret;
+      reseal ||= opened.reseal;
+    }
+    return { streams, reseal };
+  }
+
+  private async encode(streams: Stream[]): Promise<string> {
+    const sealed = await Promise.all(streams.map(async (stream) => {
+      const header = stream.delivery.authorization_header;
+      return header === undefined ? stream : { ...stream, delivery: { ...stream.delivery, authorization_header: await this.secrets.seal(header) } };
+    }));
+    return JSON.stringify(sealed);
+  }
 
   async all(): Promise<Stream[]> {
-    const raw = await this.store.getSetting(SETTING);
-    return raw ? (JSON.parse(raw) as Stream[]) : [];
+    const { streams, reseal } = await this.decode(await this.store.getSetting(SETTING));
+    // A header found in clear while a KEK is set is sealed now (a no-op change writes it back).
+    if (reseal) await this.change(() => undefined);
+    return streams;
   }
 
   /** Read-modify-write under compare-and-set: retried until no other change came in between. */
   private async change<T>(apply: (streams: Stream[]) => T): Promise<T> {
     for (;;) {
       const raw = await this.store.getSetting(SETTING);
-      const streams = raw ? (JSON.parse(raw) as Stream[]) : [];
+      const { streams } = await this.decode(raw);
       const result = apply(streams);
-      if (await this.store.compareAndSetSetting(SETTING, raw, JSON.stringify(streams))) return result;
+      if (await this.store.compareAndSetSetting(SETTING, raw, await this.encode(streams))) return result;
     }
   }
 

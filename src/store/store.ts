@@ -70,6 +70,14 @@ export type RefreshOutcome =
 /** An oidc-provider model instance, as the provider hands it over (JSON-able). */
 export type ProviderPayload = Record<string, unknown> & { grantId?: string; userCode?: string; uid?: string; consumed?: number };
 
+/** A provider Grant of one account with the records issued under it (tokens, codes), as stored. */
+export interface ProviderGrantRecords {
+  id: string;
+  grant: ProviderPayload;
+  /** The grant's live tokens and codes (each payload carries its `kind`, e.g. `RefreshToken`). */
+  members: ProviderPayload[];
+}
+
 export interface Counter {
   count: number;
   /** Time left in the window, ms (0 when the counter does not exist). */
@@ -116,6 +124,12 @@ export interface Store {
   listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage>;
   /** Changes name/description only. Returns null when the token does not exist. */
   updateToken(userId: string, id: string, patch: { name?: string; description?: string }): Promise<TokenRecord | null>;
+  /**
+   * Brings an active token's end forward to `until` (never later than it already ends; a sliding
+   * token's maximum lifetime too, so use cannot slide it past `until`): a rotation's grace period.
+   * A revoked or expired token is returned unchanged; null when it does not exist.
+   */
+  shortenTokenExpiry(userId: string, id: string, until: number, now: number): Promise<TokenRecord | null>;
   /** Marks the token revoked (idempotent: an already revoked one is returned unchanged). */
   revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null>;
   /** RFC 7009 path: revoke by secret hash. Returns whether a token was found. */
@@ -194,6 +208,11 @@ export interface Store {
    * Returns how many grants and sessions existed.
    */
   providerRevokeByAccountId(accountId: string): Promise<{ grants: number; sessions: number }>;
+  /**
+   * The account's live Grants, each with its live tokens and codes, read only: what the user's
+   * list of sign-ins shows for relying parties and the CLI's SSO login.
+   */
+  providerGrantsOfAccount(accountId: string): Promise<ProviderGrantRecords[]>;
 
   // ---- settings shared by every gateway instance (signing keys, cookie keys) ----------------
   getSetting(name: string): Promise<string | null>;

@@ -29,7 +29,7 @@ import { ScopeVocabulary } from './scope-vocabulary.js';
 import { renewalOf } from './rotation.js';
 
 /** The part of the store this uses: personal access tokens and their owners. */
-export type PatStore = Pick<Store, 'findTokenIdByHash' | 'getToken' | 'getUser' | 'insertToken' | 'listTokenPage' | 'listTokens' | 'listUserPage' | 'revokeToken' | 'revokeTokenByHash' | 'updateToken' | 'useToken'>;
+export type PatStore = Pick<Store, 'findTokenIdByHash' | 'getToken' | 'getUser' | 'insertToken' | 'listTokenPage' | 'listTokens' | 'listUserPage' | 'revokeToken' | 'shortenTokenExpiry' | 'revokeTokenByHash' | 'updateToken' | 'useToken'>;
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
@@ -347,20 +347,40 @@ export class PatService {
 
   /**
    * A new secret for an active token the caller may manage (src/tokens/rotation.ts says which
-   * fields carry over); the old one is revoked once the new one is stored. Tokens made with the
-   * old one stay: the rotated token takes its place in the family.
+   * fields carry over). The old one is revoked once the new one is stored or, with a `grace`
+   * (ms, at most `tokens.rotationGraceMax`), keeps working until now + grace and then expires:
+   * both secrets work meanwhile, so whatever uses the token can switch over without an outage.
+   * Tokens made with the old one stay: the rotated token takes its place in the family.
    */
-  async rotate(caller: Principal, id: string): Promise<CreatedToken & { replaced: TokenRecord }> {
+  async rotate(caller: Principal, id: string, grace?: unknown): Promise<CreatedToken & { replaced: TokenRecord; replacedEndsAt: number }> {
+    const graceMs = this.rotationGrace(grace);
     const { token: old, owner } = await this.manageable(caller, id);
     const now = this.clock();
     if (tokenStatus(old, now) !== 'active') throw new InvalidRequest(`token ${id} is ${tokenStatus(old, now)}: only an active token can be rotated`);
     const input = { ...renewalOf(old, now, this.config.maxTtl, caller.expiryCeiling), user: owner.username };
     const created = await this.create(caller, input, { rotatedFrom: old.id, parentId: old.parentId });
     const target = { userId: owner.id, username: owner.username, tokenId: old.id };
-    await this.audit.around({ type: 'token.rotated', target, details: { rotatedTo: created.record.id } }, () =>
-      this.store.revokeToken(owner.id, old.id, caller.user.username, this.clock()),
+    const endOld = async (): Promise<number> => {
+      const at = this.clock();
+      if (!graceMs) return (await this.store.revokeToken(owner.id, old.id, caller.user.username, at))?.revokedAt ?? at;
+      // Never later than the old token would have ended anyway.
+      return (await this.store.shortenTokenExpiry(owner.id, old.id, at + graceMs, at))?.expiresAt ?? at;
+    };
+    const replacedEndsAt = await this.audit.around(
+      { type: 'token.rotated', target, details: { rotatedTo: created.record.id, graceSeconds: Math.round((graceMs ?? 0) / 1000) } },
+      endOld,
+      (endsAt) => ({ details: { oldTokenEndsAt: new Date(endsAt).toISOString() } }),
     );
-    return { ...created, replaced: old };
+    return { ...created, replaced: old, replacedEndsAt };
+  }
+
+  /** A rotation's grace period in ms (undefined: none), within `tokens.rotationGraceMax`. */
+  private rotationGrace(grace: unknown): number | undefined {
+    if (grace === undefined || grace === null) return undefined;
+    const ms = typeof grace === 'number' || typeof grace === 'string' ? parseDuration(grace) : undefined;
+    if (ms === undefined) throw new InvalidRequest('grace must be a number of seconds or a duration like 1h');
+    if (ms > this.config.rotationGraceMax) throw new InvalidRequest(`grace may be at most ${formatDuration(this.config.rotationGraceMax)} (tokens.rotationGraceMax)`);
+    return ms || undefined;
   }
 
   /** RFC 7009: revoke by secret. Unknown or malformed secrets are not an error. */

@@ -13,6 +13,7 @@ import type { UserRecord } from '../store/records.js';
 import type { SessionRecord, SessionUse, Store } from '../store/store.js';
 import { hashSecret, newSecret, parseSecret, type ParsedSecret } from './format.js';
 import type { CredentialsNotBefore } from './not-before.js';
+import type { ProviderSignIn, ProviderSignIns } from './provider-sign-ins.js';
 
 /** The part of the store this uses: login sessions and their owners. */
 export type SessionStore = Pick<Store, 'createSession' | 'findSessionByRefresh' | 'getUser' | 'listUserSessions' | 'revokeSession' | 'rotateRefreshToken' | 'useAccessToken'>;
@@ -28,6 +29,12 @@ export interface LoginTokens {
   refresh_expires_in: number;
 }
 
+/** Everything a user is signed in with: logins (API, browser) and OpenID Provider grants. */
+export interface RunningSignIns {
+  logins: SessionRecord[];
+  grants: ProviderSignIn[];
+}
+
 export class SessionService {
   constructor(
     private readonly store: SessionStore,
@@ -35,6 +42,7 @@ export class SessionService {
     private readonly clock: Clock,
     private readonly audit: AuditTrail,
     private readonly notBefore?: CredentialsNotBefore,
+    private readonly grants?: ProviderSignIns,
   ) {}
 
   /** The emergency switch's stamp, held in memory (the store checks the user's own). */
@@ -131,11 +139,20 @@ export class SessionService {
     return this.store.listUserSessions(userId, this.clock());
   }
 
-  /** Signs one running login of the user out; NotFound when the user has no such running login. */
+  /** The user's running logins and provider sign-ins (relying parties, the CLI's SSO login). */
+  async running(userId: string): Promise<RunningSignIns> {
+    const [logins, grants] = await Promise.all([this.list(userId), this.grants?.list(userId) ?? []]);
+    return { logins, grants };
+  }
+
+  /**
+   * Signs one running sign-in of the user out: a login, or a provider grant with all its tokens.
+   * NotFound when the user has no such running sign-in.
+   */
   async revokeRunning(userId: string, sessionId: string): Promise<void> {
     const running = await this.list(userId);
-    if (!running.some((s) => s.id === sessionId)) throw new NotFound('no such running session');
-    await this.revoke(userId, sessionId);
+    if (running.some((s) => s.id === sessionId)) return this.revoke(userId, sessionId);
+    if (!(await this.grants?.end(userId, sessionId))) throw new NotFound('no such running session');
   }
 
   async revoke(userId: string, sessionId: string): Promise<void> {

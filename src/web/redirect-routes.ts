@@ -17,7 +17,7 @@ import { Forbidden, NotFound, TesseraError } from '../errors.js';
 import type { Services } from '../gateway.js';
 import { errorsAsPages } from '../http/errors.js';
 import { readForm } from '../http/body.js';
-import { SamlRateLimit } from '../identity/saml/rate-limit.js';
+import { RedirectRateLimit } from '../identity/redirect-rate-limit.js';
 import type { RedirectSource } from '../identity/source.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
 import { finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
@@ -31,9 +31,8 @@ async function callbackParams(ctx: Context, bodyLimit: number): Promise<Record<s
 export function redirectRoutes(services: Services, oidc: OpenIdProvider): Router {
   const { signIns, store, config, clock, audit } = services;
   const sources = services.redirectSources.filter((s) => s.startPath === `/sso/${s.id}/login`);
-  // The same per-address budget as SAML's endpoints: each start stores a pending sign-in, each
-  // callback costs a request to the provider.
-  const rateLimit = new SamlRateLimit(store, clock, config.samlLimits.perIpPerMinute);
+  // Each start stores a pending sign-in, each callback costs a request to the provider.
+  const rateLimit = new RedirectRateLimit(store, clock, config);
   const router = new Router();
   router.use(errorsAsPages('sign-in'));
 
@@ -57,13 +56,13 @@ export function redirectRoutes(services: Services, oidc: OpenIdProvider): Router
 
   router.get('/sso/:id/login', async (ctx) => {
     const source = sourceOf(ctx);
-    await rateLimit.hit('login', ctx.ip);
+    await rateLimit.hit(source.id, 'start', ctx.ip);
     await startRedirectSignIn(ctx, services, oidc, source);
   });
 
   const callback = async (ctx: Context): Promise<void> => {
     const source = sourceOf(ctx);
-    await rateLimit.hit('acs', ctx.ip);
+    await rateLimit.hit(source.id, 'answer', ctx.ip);
     const params = await callbackParams(ctx, config.server.bodyLimitBytes);
     // Only answers to sign-ins started here: `state` names one, used up by this answer.
     const pending = params.state ? await signIns.take(params.state) : null;

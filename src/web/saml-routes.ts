@@ -20,7 +20,7 @@ import type { Services } from '../gateway.js';
 import { errorsAsPages } from '../http/errors.js';
 import { readForm, stringField } from '../http/body.js';
 import { RedirectSignIns } from '../identity/redirect-sign-ins.js';
-import { SamlRateLimit } from '../identity/saml/rate-limit.js';
+import { RedirectRateLimit } from '../identity/redirect-rate-limit.js';
 import type { SamlSource } from '../identity/saml/saml-source.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
 import { DEFAULT_RETURN, finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
@@ -29,7 +29,7 @@ import { auditSamlRejections } from './saml-audit.js';
 
 export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
   const { samlSources, signIns, store, config, clock } = services;
-  const rateLimit = new SamlRateLimit(store, clock, config.samlLimits.perIpPerMinute);
+  const rateLimit = new RedirectRateLimit(store, clock, config);
   const router = new Router();
   router.use(errorsAsPages('sign-in'));
 
@@ -48,13 +48,13 @@ export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
 
   router.get('/saml/:id/login', async (ctx) => {
     const source = sourceOf(ctx);
-    await rateLimit.hit('login', ctx.ip);
+    await rateLimit.hit(source.id, 'start', ctx.ip);
     await startRedirectSignIn(ctx, services, oidc, source);
   });
 
   router.post('/saml/:id/acs', auditSamlRejections(services), async (ctx) => {
     const source = sourceOf(ctx);
-    await rateLimit.hit('acs', ctx.ip);
+    await rateLimit.hit(source.id, 'answer', ctx.ip);
     const form = await readForm(ctx, config.server.bodyLimitBytes);
     const relayState = stringField(form, 'RelayState');
     // A RelayState of ours names a pending sign-in, which this POST uses up, accepted or not.

@@ -98,5 +98,16 @@ for (const store of ['redis', 'memory'] as const) {
         expect(res.body.error).toBe('invalid_request');
       }
     });
+
+    // Last: the event it adds would show up in the other tests' lists.
+    it('finds an event recorded under a type\'s former name by either name', async () => {
+      const [latest] = await gw.services.store.auditRead({ count: 1 });
+      const old = { ...JSON.parse(latest!.event), id: 'evt_renamed-type', type: 'ldap.user_disabled_by_revalidation', target: { username: 'u1' } };
+      await gw.services.store.auditAppend(JSON.stringify(old), gw.clock.now, gw.services.config.audit.retention);
+      for (const type of ['ldap.user_disabled_by_revalidation', 'user.disabled_by_revalidation', 'user.disabled']) {
+        expect((await all(`type=${type}`)).map((e) => e.id), type).toContain('evt_renamed-type');
+      }
+      expect((await all('type=token.')).map((e) => e.id)).not.toContain('evt_renamed-type');
+    });
   });
 }

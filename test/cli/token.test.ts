@@ -107,7 +107,36 @@ describe('tessera token', () => {
     const refused = await alice.run(['token', 'create', '--user', 'bob', '--name', 'sneaky']);
     expect(refused).toMatchObject({ code: 3, stdout: '', stderr: 'tessera: only admins create tokens for other users\n' });
     expect((await alice.run(['token', 'list', '--user', 'bob'])).code).toBe(3);
+    expect((await alice.run(['token', 'list', 'bob'])).code).toBe(3);
     expect((await alice.run(['token', 'list', '--all-users'])).code).toBe(3);
+  });
+
+  it('the user a command is about may be given positionally; --user keeps working; both must agree', async () => {
+    await admin.run(['token', 'create', '--user', 'bob', '--name', 'positional', '-q']);
+    const byFlag = JSON.parse((await admin.run(['token', 'list', '--user', 'bob', '--json'])).stdout).tokens;
+    const byName = JSON.parse((await admin.run(['token', 'list', 'bob', '--json'])).stdout).tokens;
+    expect(byName.map((t: { id: string }) => t.id)).toEqual(byFlag.map((t: { id: string }) => t.id));
+    expect(byName.map((t: { name: string }) => t.name)).toContain('positional');
+    expect((await admin.run(['token', 'list', 'bob', '--user', 'bob', '--json'])).code).toBe(0);
+    const clash = await admin.run(['token', 'list', 'bob', '--user', 'alice']);
+    expect(clash).toMatchObject({ code: 2, stdout: '' });
+    expect(clash.stderr).toMatch(/^tessera: give the user once: bob or --user alice/);
+    expect((await admin.run(['token', 'list', 'bob', '--all-users'])).code).toBe(2);
+    expect((await admin.run(['token', 'list', 'bob', 'alice'])).code).toBe(2);
+
+    await gw.api('POST', '/api/v1/login', { body: { username: 'bob', password: 'bob-password' } });
+    const sessionsByName = await admin.run(['session', 'list', 'bob', '--json']);
+    expect(sessionsByName.code, sessionsByName.stderr).toBe(0);
+    expect(JSON.parse(sessionsByName.stdout).sessions.length).toBeGreaterThan(0);
+    expect(JSON.parse(sessionsByName.stdout)).toEqual(JSON.parse((await admin.run(['session', 'list', '--user', 'bob', '--json'])).stdout));
+    expect((await admin.run(['help', 'session', 'list'])).stdout).toMatch(/^Usage: tessera session list \[USER\]/);
+
+    const doomed = (await admin.run(['token', 'create', '--user', 'bob', '--name', 'doomed-positional', '-q'])).stdout.trim();
+    const revoked = await admin.run(['token', 'revoke', '--all', 'bob']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/ of bob\.$/m);
+    expect((await gw.introspect(doomed)).body).toEqual({ active: false });
+    expect((await admin.run(['token', 'revoke', '--all', 'bob', 'alice'])).code).toBe(2);
   });
 
   it('revoke --all --user revokes every token of that user', async () => {

@@ -114,5 +114,28 @@ export function revocationContract(makeStore: StoreFactory): void {
       expect(await store.providerFind('AccessToken', `at-${foreign}`)).not.toBeNull();
       expect(await store.providerRevokeByAccountId(account)).toEqual({ grants: 0, sessions: 0 });
     });
+
+    it('providerGrantsOfAccount lists the account\'s live grants with their tokens, nobody else\'s, changing nothing', async () => {
+      const account = base62(12);
+      const [kept, ended] = [base62(16), base62(16)];
+      for (const grantId of [kept, ended]) {
+        await store.providerUpsert('Grant', grantId, { jti: grantId, kind: 'Grant', accountId: account, clientId: 'rp' }, 3600);
+        await store.providerUpsert('AccessToken', `at-${grantId}`, { kind: 'AccessToken', grantId, accountId: account, iat: 100 }, 600);
+        await store.providerUpsert('RefreshToken', `rt-${grantId}`, { kind: 'RefreshToken', grantId, accountId: account, iat: 100 }, 3600);
+      }
+      await store.providerUpsert('Session', `s-${account}`, { uid: base62(8), accountId: account }, 3600);
+      const foreign = base62(16);
+      await store.providerUpsert('Grant', foreign, { jti: foreign, accountId: base62(12) }, 3600);
+      await store.providerRevokeByGrantId(ended);
+      await store.providerDestroy('Grant', ended);
+
+      const listed = await store.providerGrantsOfAccount(account);
+      expect(listed).toHaveLength(1);
+      expect(listed[0]!.id).toBe(kept);
+      expect(listed[0]!.grant).toEqual({ jti: kept, kind: 'Grant', accountId: account, clientId: 'rp' });
+      expect(listed[0]!.members.map((m) => m.kind).sort()).toEqual(['AccessToken', 'RefreshToken']);
+      expect(await store.providerFind('RefreshToken', `rt-${kept}`)).not.toBeNull();
+      expect(await store.providerGrantsOfAccount(base62(12))).toEqual([]);
+    });
   });
 }

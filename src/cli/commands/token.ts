@@ -4,7 +4,7 @@
  * lifetimes); the CLI only checks the command line and prints.
  */
 import { formatDuration } from '../../config/duration.js';
-import { durationFlag, usageOf, type CommandSpec } from '../args.js';
+import { durationFlag, usageOf, userSubject, type CommandSpec } from '../args.js';
 import type { CliContext, Command } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import { count, fields, json, moment, relative, table } from '../output.js';
@@ -123,7 +123,9 @@ const create: Command = {
 
 const listSpec: CommandSpec = {
   path: ['token', 'list'],
-  summary: 'List personal access tokens: your active ones unless flags say otherwise.',
+  summary: 'List personal access tokens: your active ones unless flags say otherwise; USER (or --user): another user\'s (admins).',
+  args: '[USER]',
+  arity: [0, 1],
   options: {
     user: { type: 'string', value: 'USER', help: 'another user\'s tokens (admins)' },
     'all-users': { type: 'boolean', short: 'A', help: 'every user\'s tokens (admins)' },
@@ -138,7 +140,8 @@ const list: Command = {
   spec: listSpec,
   async run(ctx) {
     const { args } = ctx;
-    if (args.string('user') && args.flag('all-users')) throw new UsageError('give --user or --all-users, not both', usageOf(listSpec));
+    const user = userSubject(args, listSpec);
+    if (user && args.flag('all-users')) throw new UsageError('give a user or --all-users, not both', usageOf(listSpec));
     const include = [args.flag('all') || args.flag('revoked') ? 'revoked' : '', args.flag('all') || args.flag('expired') ? 'expired' : ''].filter(Boolean);
     const limitText = args.string('limit');
     if (limitText !== undefined && !/^[1-9]\d{0,6}$/.test(limitText)) throw new UsageError('--limit takes a whole number of tokens, at least 1', usageOf(listSpec));
@@ -149,7 +152,7 @@ const list: Command = {
     do {
       const page = await ctx.client().request<{ tokens: Token[]; next?: string }>('GET', '/api/v1/tokens', {
         query: {
-          user: args.string('user'),
+          user,
           all: args.flag('all-users') ? 'true' : undefined,
           include: include.join(',') || undefined,
           limit: String(Math.min(1000, limit - answer.tokens.length)),
@@ -228,11 +231,11 @@ const edit: Command = {
 
 const revokeSpec: CommandSpec = {
   path: ['token', 'revoke'],
-  summary: 'Revoke tokens by id, or every credential of a user with --all --user USER (tokens, logins, app grants).',
-  args: '[ID...]',
+  summary: 'Revoke tokens by id, or every credential of a user with --all USER (or --all --user USER): tokens, logins, app grants.',
+  args: '[ID... | --all USER]',
   arity: [0, 100],
   options: {
-    all: { type: 'boolean', help: 'every credential of --user: tokens, login sessions, app grants' },
+    all: { type: 'boolean', help: 'every credential of USER (or --user): tokens, login sessions, app grants' },
     user: { type: 'string', value: 'USER', help: 'with --all: whose tokens (yourself, or anyone for admins)' },
   },
 };
@@ -243,10 +246,10 @@ const revoke: Command = {
     const { args } = ctx;
     const usage = usageOf(revokeSpec);
     if (args.flag('all')) {
-      if (args.positionals.length) throw new UsageError('give token ids or --all, not both', usage);
-      const user = args.string('user');
+      if (args.positionals.length > 1) throw new UsageError('--all takes one user, not token ids', usage);
+      const user = userSubject(args, revokeSpec);
       // Named explicitly: a bare --all is too easy to type by accident.
-      if (!user) throw new UsageError('--all needs --user USER', usage);
+      if (!user) throw new UsageError('--all needs a user: --all USER', usage);
       const answer = await ctx.client().request<{ tokens: number; sessions: number; grants: number }>('DELETE', `/api/v1/users/${encodeURIComponent(user)}/tokens`);
       return ctx.print(ctx.json ? json(answer) : `Revoked ${count(answer.tokens, 'token')}, ${count(answer.sessions, 'session')} and ${count(answer.grants, 'app grant')} of ${user}.`);
     }
@@ -263,14 +266,18 @@ const revoke: Command = {
 const rotate: Command = {
   spec: {
     path: ['token', 'rotate'],
-    summary: 'Regenerate a token: a new secret with the same name, scopes and expiry policy; the old secret stops working.',
+    summary: 'Regenerate a token: a new secret with the same name, scopes and expiry policy; the old secret stops working (now, or after --grace).',
     args: 'ID',
     arity: [1, 1],
-    options: { quiet: { type: 'boolean', short: 'q', help: 'print only the new token, for scripts' } },
+    options: {
+      quiet: { type: 'boolean', short: 'q', help: 'print only the new token, for scripts' },
+      grace: { type: 'string', value: 'DURATION', help: 'keep the old secret working this long (e.g. 1h; at most tokens.rotationGraceMax)' },
+    },
   },
   async run(ctx) {
     const [id] = await resolveTokenIds(ctx, ctx.args.positionals);
-    const rotated = await ctx.client().request<CreatedToken>('POST', `${path(id!)}/rotate`);
+    const grace = ctx.args.string('grace');
+    const rotated = await ctx.client().request<CreatedToken>('POST', `${path(id!)}/rotate`, grace === undefined ? {} : { body: { grace } });
     if (ctx.args.flag('quiet')) return ctx.print(rotated.token);
     if (ctx.json) return ctx.print(json(rotated));
     ctx.print(`Rotated token ${id} into ${rotated.id} "${rotated.name}"; expires ${moment(rotated.expires_at, Date.now())}.\n\n    ${rotated.token}\n\n${ctx.paint('yellow', rotated.warning ?? 'Store this token now: it is shown only once.')}`);

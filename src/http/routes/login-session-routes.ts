@@ -1,5 +1,6 @@
 /**
- * Running login sessions (API logins and browser sign-ins): a user lists and signs out their own
+ * Running sign-ins (API logins, browser sign-ins, the CLI's SSO login and applications signed in
+ * through Tessera's OpenID Provider): a user lists and signs out their own
  * at /api/v1/me/sessions, admins anyone's at /api/v1/users/{u}/sessions. Signing a session out
  * needs an unscoped credential: a scoped token must not end its owner's other sign-ins.
  */
@@ -10,7 +11,7 @@ import type { Services } from '../../gateway.js';
 import type { Principal } from '../../tokens/principal.js';
 import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
-import { presentSession } from '../session-presenter.js';
+import { presentSignIns } from '../session-presenter.js';
 import type { UserRecord } from '../../store/records.js';
 import { Session } from '../wire-schemas.js';
 
@@ -22,7 +23,7 @@ export function loginSessionRoutes(services: Services): ApiRouter {
   const principal = (ctx: Context) => ctx.state.principal as Principal;
   const list = async (ctx: Context, user: UserRecord) => {
     const current = principal(ctx).sessionId;
-    ctx.body = { sessions: (await sessions.list(user.id)).map((s) => presentSession(s, user, current)) };
+    ctx.body = { sessions: presentSignIns(await sessions.running(user.id), user, current) };
   };
   const unscoped = async (ctx: Context, next: () => Promise<unknown>) => {
     if (principal(ctx).scopes !== null) throw new InsufficientScope('signing sessions out needs an unscoped credential');

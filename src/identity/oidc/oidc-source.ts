@@ -18,6 +18,7 @@ import * as client from 'openid-client';
 import type { Clock } from '../../clock.js';
 import { Forbidden, TemporarilyUnavailable } from '../../errors.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
+import type { SealedSecrets } from '../../oauth/sealed-secrets.js';
 import type { Store } from '../../store/store.js';
 import { SourceRevalidator } from '../revalidator.js';
 import type { Identity, RedirectSource, RevalidatingSource, SourceLifecycle } from '../source.js';
@@ -37,6 +38,8 @@ export interface OidcSourceDeps {
   users: UserService;
   /** Public base URL of the gateway (`server.issuer`): the callback is under it. */
   issuer: string;
+  /** Seals the provider's refresh tokens at rest (with the KEK, when one is set). */
+  secrets: SealedSecrets;
   logger?: Logger;
 }
 
@@ -71,7 +74,7 @@ export class OidcSource implements RedirectSource, RevalidatingSource, SourceLif
     this.redirectUri = `${deps.issuer.replace(/\/+$/, '')}/sso/${config.id}/callback`;
     this.revalidateIntervalMs = config.revalidateInterval;
     this.log = (deps.logger ?? silentLogger).child({ component: 'oidc-upstream', source: config.id });
-    this.grants = new RefreshGrants(deps.store, config.id, deps.clock);
+    this.grants = new RefreshGrants(deps.store, config.id, deps.clock, deps.secrets);
     this.revalidator = new SourceRevalidator(this, deps.users, deps.store, deps.clock, config.revalidateInterval, this.log);
   }
 

@@ -3,13 +3,15 @@
  * re-validation (the only way to ask the provider about a user without the user). One per user
  * and source, replaced at every sign-in and every rotation, forgotten when the provider refuses
  * it. Kept in the store (a transient value of kind `upstream-refresh-token`) so every gateway
- * instance re-validates with the same token.
+ * instance re-validates with the same token, sealed with the key-encryption key when one is set
+ * (a refresh token speaks for the user upstream); one found in clear is sealed again when next read.
  *
  * Upgrade: these tokens used to be kept among oidc-provider's records (model
  * `UpstreamRefreshToken`). One found only there is moved on first read, so a user signed in
  * before the upgrade is still re-validated (and removed upstream, still loses access).
  */
 import type { Clock } from '../../clock.js';
+import type { SealedSecrets } from '../../oauth/sealed-secrets.js';
 import type { Store } from '../../store/store.js';
 
 /** The part of the store refresh grants use (the provider records only to move old ones). */
@@ -25,6 +27,7 @@ export class RefreshGrants {
     private readonly store: RefreshGrantStore,
     private readonly sourceId: string,
     private readonly clock: Clock,
+    private readonly secrets: SealedSecrets,
   ) {}
 
   private key(username: string): string {
@@ -32,13 +35,16 @@ export class RefreshGrants {
   }
 
   async keep(username: string, refreshToken: string | undefined): Promise<void> {
-    if (refreshToken) await this.store.putTransient(KIND, this.key(username), { refreshToken }, TTL_MS, this.clock());
+    if (refreshToken) await this.store.putTransient(KIND, this.key(username), { refreshToken: await this.secrets.seal(refreshToken) }, TTL_MS, this.clock());
     else await this.forget(username);
   }
 
   async find(username: string): Promise<string | undefined> {
     const found = (await this.store.peekTransient(KIND, this.key(username), this.clock())) ?? (await this.moveLegacy(username));
-    return typeof found?.refreshToken === 'string' ? found.refreshToken : undefined;
+    if (typeof found?.refreshToken !== 'string') return undefined;
+    const { secret, reseal } = await this.secrets.open(found.refreshToken);
+    if (reseal) await this.keep(username, secret);
+    return secret;
   }
 
   async forget(username: string): Promise<void> {

@@ -175,7 +175,6 @@ export type SamlSourceConfig = z.output<typeof samlSourceSchema>;
  *   workers: 2
  *   responseBudget: 5s
  *   queue: 16
- *   perIpPerMinute: 60
  * ```
  */
 export const samlLimitsSchema = z.strictObject({
@@ -209,12 +208,12 @@ export const samlLimitsSchema = z.strictObject({
    */
   queue: z.number().int().min(0).max(10_000).default(16),
   /**
-   * Sign-in starts (`GET /saml/<id>/login`) and responses (`POST /saml/<id>/acs`) one client
-   * address may make per minute, each counted on its own, in the store so every gateway shares
-   * the count. Each start stores a pending sign-in; each response costs a worker. Default 60.
-   * Behind a reverse proxy set `server.trustProxy`, or every client counts as the proxy.
+   * For SAML sources only, instead of `auth.redirectSignIns.perIpPerMinute` (which applies to
+   * every redirect source, SAML included, when this is unset): sign-in starts and responses one
+   * client address may make per minute at one source. Kept so configurations that set it keep
+   * their meaning.
    */
-  perIpPerMinute: z.number().int().min(1).max(100_000).default(60),
+  perIpPerMinute: z.number().int().min(1).max(100_000).optional(),
 });
 
 export type SamlLimits = z.output<typeof samlLimitsSchema>;

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Conflict, NotFound } from '../../errors.js';
-import type { Counter, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
+import type { Counter, ProviderGrantRecords, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { tokenPage } from './token-pages.js';
 import { checkUserPageLimit, formatUserCursor, parseUserCursor, userEntry, type UserPage, type UserPageQuery } from '../user-pages.js';
@@ -194,6 +194,16 @@ export class MemoryStore implements Store {
     if (!token) return null;
     if (patch.name !== undefined) token.name = patch.name;
     if (patch.description !== undefined) token.description = patch.description;
+    return copy(token);
+  }
+
+  async shortenTokenExpiry(userId: string, id: string, until: number, now: number): Promise<TokenRecord | null> {
+    const token = this.spaces.get(userId)?.tokens.get(id);
+    if (!token) return null;
+    if (!token.revokedAt && token.expiresAt > now) {
+      token.expiresAt = Math.min(token.expiresAt, until);
+      if (token.maxLifetimeAt !== undefined) token.maxLifetimeAt = Math.min(token.maxLifetimeAt, until);
+    }
     return copy(token);
   }
 
@@ -441,6 +451,17 @@ export class MemoryStore implements Store {
       }
     }
     return { grants, sessions };
+  }
+
+  async providerGrantsOfAccount(accountId: string): Promise<ProviderGrantRecords[]> {
+    const found: ProviderGrantRecords[] = [];
+    for (const [key, entry] of this.provider) {
+      if (!key.startsWith('Grant:') || entry.expiresAt <= Date.now() || entry.payload.accountId !== accountId) continue;
+      const id = key.slice('Grant:'.length);
+      const members = [...(this.grants.get(id) ?? [])].map((member) => this.live(this.provider, member)).filter((m) => m !== undefined);
+      found.push({ id, grant: copy(entry.payload), members: members.map((m) => copy(m.payload)) });
+    }
+    return found;
   }
 
   // ---- settings ------------------------------------------------------------------------------

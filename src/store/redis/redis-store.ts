@@ -69,7 +69,7 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { createRedisClient, type RedisConnectOptions } from './redis-client.js';
 import { Conflict, NotFound, TemporarilyUnavailable } from '../../errors.js';
-import type { Counter, DurabilityChecks, DurabilityFinding, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
+import type { Counter, DurabilityChecks, DurabilityFinding, ProviderGrantRecords, ProviderPayload, RefreshOutcome, SessionUse, Store, TokenLimit, TokenPage, TokenPageQuery, TokenUse } from '../store.js';
 import { checkRedis, connectedReplicas } from './checks.js';
 import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
@@ -121,6 +121,7 @@ const SCRIPTS = {
   listTokenPage: [LIST_TOKEN_PAGE, 2],
   updateToken: [scripts.UPDATE_TOKEN, 1],
   revokeToken: [scripts.REVOKE_TOKEN, 1],
+  shortenTokenExpiry: [scripts.SHORTEN_TOKEN_EXPIRY, 1],
   revokeTokenByHash: [scripts.REVOKE_TOKEN_BY_HASH, 1],
   revokeUserTokens: [scripts.REVOKE_USER_TOKENS, 1],
   deleteUser: [scripts.DELETE_USER, 2],
@@ -522,6 +523,15 @@ export class RedisStore implements Store, DurabilityChecks {
     return raw === null ? null : decodeToken(userId, raw);
   }
 
+  async shortenTokenExpiry(userId: string, id: string, until: number, now: number): Promise<TokenRecord | null> {
+    if (!taggable(userId)) return null;
+    checkTime('now', now);
+    checkTime('until', until);
+    const base = this.base(userId);
+    const raw = (await this.run('shortenTokenExpiry', `${base}t:${id}`, base, until, now, this.retention, id)) as TokenReply | null;
+    return raw === null ? null : decodeToken(userId, raw);
+  }
+
   async revokeToken(userId: string, id: string, by: string, now: number): Promise<TokenRecord | null> {
     if (!taggable(userId)) return null;
     checkTime('now', now);
@@ -783,6 +793,20 @@ export class RedisStore implements Store, DurabilityChecks {
       await this.call('providerRevokeByAccountId', () => this.redis.srem(accountKey, member));
     }
     return { grants, sessions };
+  }
+
+  async providerGrantsOfAccount(accountId: string): Promise<ProviderGrantRecords[]> {
+    const members = await this.call('providerGrantsOfAccount', () => this.redis.smembers(`${this.prefix}o:a:${accountId}`));
+    const grants = await Promise.all(members.filter((m) => m.startsWith('Grant:')).map(async (member): Promise<ProviderGrantRecords | null> => {
+      const id = member.slice('Grant:'.length);
+      // An index entry may outlive its record (the record expired first): no grant then.
+      const grant = await this.providerFind('Grant', id);
+      if (!grant) return null;
+      const keys = await this.call('providerGrantsOfAccount', () => this.redis.smembers(`${this.prefix}o:g:${id}`));
+      const payloads = await Promise.all(keys.map((key) => this.call('providerGrantsOfAccount', () => this.redis.hget(key, 'p'))));
+      return { id, grant, members: payloads.filter((p) => p !== null).map((p) => JSON.parse(p) as ProviderPayload) };
+    }));
+    return grants.filter((g) => g !== null);
   }
 
   // ---- settings ------------------------------------------------------------------------------

@@ -641,3 +641,24 @@ for _, sid in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return count
 `;
+
+/**
+ * shortenTokenExpiry — brings an active token's end forward to `until` (a rotation's grace
+ * period): never later than it was, a sliding token's maxLifetimeAt too. The record's audit
+ * horizon and its place in 'expiry' follow the new end (the checks read the record's own end, so
+ * the secret lookup may outlive it). A revoked or expired record is returned unchanged.
+ * KEYS[1] = t:<id>.  ARGV = base, until, now, auditRetentionMs, id.  Returns the token reply or null.
+ */
+export const SHORTEN_TOKEN_EXPIRY = `${TOKEN_LIB}
+local base, untilAt, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = load(base, ARGV[5])
+if not t then return nil end
+if not active(t, now) then return t[REPLY] end
+t.expiresAt = math.min(t.expiresAt, untilAt)
+if type(t.maxLifetimeAt) == 'number' then t.maxLifetimeAt = math.min(t.maxLifetimeAt, untilAt) end
+-- A whole write: a JSON record of an earlier version becomes a hash, found through 'hashes'.
+save(base, t, horizon(t, retention))
+index_hash(base, t.hash, t.id, t.expiresAt)
+redis.call('ZADD', base .. 'expiry', t.expiresAt, t.id)
+return reply(t)
+`;

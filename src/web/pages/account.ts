@@ -13,7 +13,7 @@ import { html } from '../html.js';
 import { seeOther, showPage } from '../views/page.js';
 import { errorsAsPages } from '../../http/errors.js';
 import { checkedForm, principalOf, signedIn } from './guards.js';
-import { presentSession } from '../../http/session-presenter.js';
+import { presentSignIns } from '../../http/session-presenter.js';
 import { sessionList } from '../views/session-list.js';
 
 export function accountPages(services: Services): Router {
@@ -26,7 +26,7 @@ export function accountPages(services: Services): Router {
     const { user } = principalOf(ctx);
     const log = await readAuditPage(services.store, { filter: { involving: user.id }, limit: 20 });
     const source = login.listSources().find((s) => s.id === user.source);
-    const running = (await sessions.list(user.id)).map((s) => presentSession(s, user, principalOf(ctx).sessionId));
+    const running = presentSignIns(await sessions.running(user.id), user, principalOf(ctx).sessionId);
     showPage(ctx, {
       title: 'Your account',
       body: html`${accountPage({

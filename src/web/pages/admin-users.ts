@@ -18,7 +18,7 @@ import { userPage, type UserPageView } from '../views/user-page.js';
 import { userHref, usersPage, type UsersPageView } from '../views/users-page.js';
 import { isFormProblem, sentence } from '../../http/errors.js';
 import { checkedForm, field, formOf, principalOf } from './guards.js';
-import { presentSession } from '../../http/session-presenter.js';
+import { presentSignIns } from '../../http/session-presenter.js';
 import { html } from '../html.js';
 import { sessionList } from '../views/session-list.js';
 
@@ -44,7 +44,7 @@ export async function showUser(ctx: Context, services: Services, username: strin
   const include = includeFromQuery(ctx.query);
   const now = clock();
   const tokens = await pats.list(principal, { user: user.username, include });
-  const running = (await services.sessions.list(user.id)).map((s) => presentSession(s, user, principal.sessionId));
+  const running = presentSignIns(await services.sessions.running(user.id), user, principal.sessionId);
   showPage(ctx, {
     title: `User ${user.username}`,
     status,

@@ -88,12 +88,13 @@ export function tokenPages(services: Services): Router {
 
   // Like creation, the one response carrying the new secret.
   router.post('/manage_tokens/:id/rotate', form, async (ctx) => {
-    const rotated = await pats.rotate(principalOf(ctx), ctx.params.id!);
+    const grace = field(formOf(ctx), 'grace');
+    const rotated = await pats.rotate(principalOf(ctx), ctx.params.id!, grace || undefined);
     const now = clock();
     showPage(ctx, {
       title: 'Token regenerated',
       status: 201,
-      body: createdTokenCard({ secret: rotated.secret, token: presentToken(rotated.record, rotated.owner, now), evicted: rotated.evicted, backHref: '/manage_tokens', now }),
+      body: createdTokenCard({ secret: rotated.secret, token: presentToken(rotated.record, rotated.owner, now), evicted: rotated.evicted, replaced: { id: rotated.replaced.id, endsAt: rotated.replacedEndsAt }, backHref: '/manage_tokens', now }),
     });
   });
 

@@ -13,6 +13,8 @@ export interface CreatedTokenView {
   token: PresentedToken;
   /** Ids revoked to stay within the per-user limit. */
   evicted: string[];
+  /** A rotation: the replaced token's id and when its secret stops (now, or after a grace period). */
+  replaced?: { id: string; endsAt: number };
   /** Where "done" leads: the list this token now appears in. */
   backHref: string;
   now: number;
@@ -34,6 +36,11 @@ export function createdTokenCard(view: CreatedTokenView): SafeHtml {
     <dt>Expires</dt><dd>${instant(Date.parse(token.expires_at!), now)}${token.expiration === 'sliding' ? html` <span class="hint">(auto-refresh, at most until ${instant(Date.parse(token.max_lifetime_at!))})</span>` : ''}</dd>
     <dt>Scopes</dt><dd>${token.scopes.length ? token.scopes.map((s) => html`<code class="scope">${s}</code> `) : 'full rights of the account'}</dd>
   </dl>
+  ${view.replaced
+    ? html`<p class="notice" id="replaced-notice">${view.replaced.endsAt > now
+        ? html`The old secret (<code>${view.replaced.id}</code>) keeps working until ${instant(view.replaced.endsAt, now)}, then stops.`
+        : html`The old secret (<code>${view.replaced.id}</code>) no longer works.`}</p>`
+    : ''}
   ${view.evicted.length
     ? html`<p class="notice">To stay within the limit of active tokens per user, the oldest ${view.evicted.length === 1 ? 'token was' : 'tokens were'} revoked: ${view.evicted.map((id, i) => html`${i ? ', ' : ''}<code>${id}</code>`)}.</p>`
     : ''}

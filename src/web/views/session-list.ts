@@ -1,5 +1,6 @@
 /**
- * A user's running sign-ins (API logins and browser sessions), each with a "Sign out" button:
+ * A user's running sign-ins (API logins, browser sessions, the CLI's SSO login, applications
+ * signed in through Tessera's OpenID Provider), each with a "Sign out" button:
  * on /account for the user's own, on the admin user page for anyone's.
  */
 import type { PresentedSession } from '../../http/session-presenter.js';
@@ -15,13 +16,19 @@ export interface SessionListView {
   heading: string;
 }
 
-const KIND = { api: 'API login', browser: 'Browser' } as const;
+const KIND = { api: 'API login', browser: 'Browser', sso: 'CLI (SSO)', 'oidc-client': 'Application' } as const;
+
+/** Who is signed in: the client's name for provider sign-ins, else the browser or client it reported. */
+function client(s: PresentedSession): string {
+  if (s.client_name) return `${s.client_name}${s.scopes?.length ? ` · ${s.scopes.join(' ')}` : ''}`;
+  return s.user_agent ?? 'unknown client';
+}
 
 function row(s: PresentedSession, view: SessionListView): SafeHtml {
-  const label = `${KIND[s.kind]} from ${s.ip}`;
-  return html`<tr class="session-row" data-session-id="${s.id}">
-  <td data-label="Sign-in">${KIND[s.kind]}${s.current ? html` <span class="badge">this browser</span>` : ''}<br><span class="hint">${s.user_agent ?? 'unknown client'}</span></td>
-  <td data-label="From">${s.ip}</td>
+  const label = s.client_name ? `${KIND[s.kind]} ${s.client_name}` : `${KIND[s.kind]} from ${s.ip}`;
+  return html`<tr class="session-row" data-session-id="${s.id}" data-kind="${s.kind}">
+  <td data-label="Sign-in">${KIND[s.kind]}${s.current ? html` <span class="badge">this browser</span>` : ''}<br><span class="hint">${client(s)}</span></td>
+  <td data-label="From">${s.ip ?? '—'}</td>
   <td data-label="Started">${instant(Date.parse(s.created_at), view.now)}</td>
   <td data-label="Last refresh">${s.last_refresh_at ? instant(Date.parse(s.last_refresh_at), view.now) : '—'}</td>
   <td data-label="Source">${s.source}</td>

@@ -16,6 +16,8 @@ export interface TokenTableOptions {
   revokeAction: (id: string) => string;
   /** Where "Regenerate" posts (a new secret, same settings); absent: no such button. */
   rotateAction?: (id: string) => string;
+  /** How long the old secret may keep working after "Regenerate" (`grace` values, ms); the first choice is none. */
+  rotateGraces?: number[];
   /** Form action saving a description; absent: descriptions are not edited here. */
   describeAction?: (id: string) => string;
   /** A description edit that failed: its form opens again with the error and the typed text. */
@@ -54,14 +56,24 @@ function describeForm(token: PresentedToken, options: TokenTableOptions): SafeHt
 </details>`;
 }
 
+/** "Old secret works": now, or for one of the offered grace periods. */
+function graceChoice(token: PresentedToken, graces: number[] | undefined): SafeHtml | '' {
+  if (!graces?.length) return '';
+  return html`<select name="grace" class="small" aria-label="Old secret of ${token.name} works">
+    <option value="">old secret stops now</option>
+    ${graces.map((ms) => html`<option value="${Math.round(ms / 1000)}">old secret works ${formatSpan(ms)} more</option>`)}
+  </select>`;
+}
+
 function revokeForm(token: PresentedToken, options: TokenTableOptions): SafeHtml | '' {
   if (token.status !== 'active') return '';
   return html`<form method="post" action="${options.revokeAction(token.id)}" data-confirm="Revoke the token “${token.name}”? Anything using it is refused from now on.">
   <input type="hidden" name="_csrf" value="${options.csrf}">
   <button type="submit" class="danger small" aria-label="Revoke ${token.name}">Revoke</button>
 </form>${options.rotateAction
-    ? html`<form method="post" action="${options.rotateAction(token.id)}" data-confirm="Regenerate the token “${token.name}”? Its current secret stops working now; the new one is shown once.">
+    ? html`<form method="post" action="${options.rotateAction(token.id)}" data-confirm="Regenerate the token “${token.name}”? Its current secret stops working ${options.rotateGraces?.length ? 'when chosen' : 'now'}; the new one is shown once.">
   <input type="hidden" name="_csrf" value="${options.csrf}">
+  ${graceChoice(token, options.rotateGraces)}
   <button type="submit" class="secondary small" aria-label="Regenerate ${token.name}">Regenerate</button>
 </form>`
     : ''}`;

@@ -25,6 +25,9 @@ export interface TokensPageView {
   nextHref?: string;
 }
 
+/** Grace periods "Regenerate" offers (each within tokens.rotationGraceMax): an hour, a day, a week. */
+const GRACES = [3_600_000, 86_400_000, 604_800_000];
+
 export function tokensPage(view: TokensPageView): SafeHtml {
   const active = view.tokens.filter((t) => t.status === 'active').length;
   // With more pages, this page's count is not the user's total: say "all", not a number.
@@ -44,6 +47,7 @@ ${view.notice ?? ''}
     csrf: view.csrf,
     revokeAction: (id) => path(id, 'revoke'),
     rotateAction: (id) => path(id, 'rotate'),
+    rotateGraces: GRACES.filter((ms) => ms <= view.limits.rotationGraceMax),
     describeAction: (id) => path(id, 'description'),
     describeProblem: view.describeProblem,
     emptyText: 'No tokens to show.',

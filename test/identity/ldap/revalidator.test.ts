@@ -2,6 +2,7 @@
  * The revalidator's rules, against the memory store and a scripted directory. The real-directory
  * path is covered by test/identity/ldap.test.ts.
  */
+import { readAuditPage } from '../../../src/audit/query.js';
 import { AuditTrail } from '../../../src/audit/trail.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
@@ -65,10 +66,13 @@ describe('LdapRevalidator', () => {
     // Recorded as the directory's doing, by the system, not as an admin's user.disabled.
     const events = (await store.auditRead({ count: 100 })).map((e) => JSON.parse(e.event));
     expect(events.find((e) => e.target?.username === 'bob' && e.outcome === 'succeeded' && e.type.includes('disabled'))).toMatchObject({
-      type: 'ldap.user_disabled_by_revalidation',
+      type: 'user.disabled_by_revalidation',
       actor: { credential: 'system' },
       source: 'corp',
     });
+    // Queries by the name such events had before find it too.
+    const byOldName = await readAuditPage(store, { filter: { type: 'ldap.user_disabled_by_revalidation' }, limit: 10 });
+    expect(byOldName.events.map((e) => e.target?.username)).toEqual(['bob']);
     // Still gone: nothing more to do.
     expect(await revalidator.runOnce()).toMatchObject({ disabled: [], enabled: [] });
 
@@ -122,7 +126,7 @@ describe('LdapRevalidator', () => {
     try {
       const { users, revalidator, signIn } = setup(0, store);
       const erin = await signIn('erin');
-      await users.update('erin', { enabled: false }, undefined, 'ldap-revalidation');
+      await users.update('erin', { enabled: false }, undefined, 'revalidation');
       const key = `ldap-revalidator:disabled:corp:${erin.id}`;
       await store.hitCounter(key, 400 * 86_400_000, Date.now());
       expect(await revalidator.runOnce()).toMatchObject({ enabled: ['erin'] });

@@ -112,6 +112,9 @@ describe('upstream OpenID Connect in a real browser', () => {
     upstream.users.delete('bob');
     expect((await corp().revalidator.runOnce()).disabled).toEqual(['bob']);
     expect(await gw.services.users.get('bob')).toMatchObject({ enabled: false });
+    // Recorded under the type every source kind shares, naming this source and its kind.
+    const events = (await gw.services.store.auditRead({ count: 200 })).map((e) => JSON.parse(e.event));
+    expect(events.find((e) => e.type === 'user.disabled_by_revalidation' && e.target?.username === 'bob' && e.outcome === 'succeeded')).toMatchObject({ source: 'corp', details: { sourceKind: 'openidConnect' } });
     expect((await gw.introspect(secret)).body).toEqual({ active: false });
     await context.close();
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RefreshGrants } from '../../../src/identity/oidc/refresh-grants.js';
+import { SealedSecrets } from '../../../src/oauth/sealed-secrets.js';
 import { MemoryStore } from '../../../src/store/memory/memory-store.js';
 import { RedisStore } from '../../../src/store/redis/redis-store.js';
 import type { Store } from '../../../src/store/store.js';
@@ -35,8 +36,8 @@ describe.each(stores)('upstream refresh grants (%s store)', (_name, makeStore) =
 
   it('keeps one token per user and source, replaced by the next, gone when it lapses', async () => {
     const user = `ada-${randomUUID()}`;
-    const corp = new RefreshGrants(store, 'corp', clock);
-    const other = new RefreshGrants(store, 'other', clock);
+    const corp = new RefreshGrants(store, 'corp', clock, new SealedSecrets(null));
+    const other = new RefreshGrants(store, 'other', clock, new SealedSecrets(null));
     expect(await corp.find(user)).toBeUndefined();
     await corp.keep(user, 'rt-1');
     await corp.keep(user, 'rt-2');
@@ -52,7 +53,7 @@ describe.each(stores)('upstream refresh grants (%s store)', (_name, makeStore) =
   it('finds a token kept the old way (an OpenID Provider record) and moves it to its own place', async () => {
     const user = `bea-${randomUUID()}`;
     await store.providerUpsert('UpstreamRefreshToken', `corp:${user}`, { refreshToken: 'rt-old' }, 400 * 86_400);
-    const grants = new RefreshGrants(store, 'corp', clock);
+    const grants = new RefreshGrants(store, 'corp', clock, new SealedSecrets(null));
     expect(await grants.find(user)).toBe('rt-old');
     expect(await store.providerFind('UpstreamRefreshToken', `corp:${user}`)).toBeNull();
     expect(await store.peekTransient('upstream-refresh-token', `corp:${user}`, now)).toEqual({ refreshToken: 'rt-old' });
@@ -62,7 +63,7 @@ describe.each(stores)('upstream refresh grants (%s store)', (_name, makeStore) =
   it('a newer token wins over one kept the old way, and forgetting forgets both', async () => {
     const user = `cyd-${randomUUID()}`;
     await store.providerUpsert('UpstreamRefreshToken', `corp:${user}`, { refreshToken: 'rt-old' }, 400 * 86_400);
-    const grants = new RefreshGrants(store, 'corp', clock);
+    const grants = new RefreshGrants(store, 'corp', clock, new SealedSecrets(null));
     await grants.keep(user, 'rt-new');
     expect(await grants.find(user)).toBe('rt-new');
     await grants.forget(user);

@@ -59,7 +59,7 @@ describe('saml config', () => {
 
 describe('samlLimits config', () => {
   it('has safe defaults, and refuses a budget or a pool that would refuse every sign-in', () => {
-    expect(parseConfig({}).samlLimits).toEqual({ maxResponseBytes: 262_144, maxElements: 3000, maxDepth: 24, workers: 2, responseBudget: 5000, queue: 16, perIpPerMinute: 60 });
+    expect(parseConfig({}).samlLimits).toEqual({ maxResponseBytes: 262_144, maxElements: 3000, maxDepth: 24, workers: 2, responseBudget: 5000, queue: 16 });
     expect(parseConfig({ samlLimits: { responseBudget: '2s', workers: 4 } }).samlLimits).toMatchObject({ responseBudget: 2000, workers: 4, queue: 16 });
     const found = problems({ samlLimits: { responseBudget: '0s', workers: 0, maxDepth: 3, perIpPerMinute: 0, bogus: 1 } }).join('\n');
     for (const key of ['responseBudget', 'workers', 'maxDepth', 'perIpPerMinute', 'bogus']) expect(found).toContain(key);
