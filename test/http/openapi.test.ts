@@ -24,7 +24,9 @@ const NOT_API = [
  * RFC 8693 grant, documented as POST /oauth2/token) and `openIdProvider` (oidc-provider's paths,
  * which its discovery document describes). Any other middleware added must be named here.
  */
-const MIDDLEWARE = ['requestContext', 'observeRequest', 'drain', 'errorHandler', 'securityHeaders', 'notFoundForBrowsers', 'cors', 'tokenEndpoint', 'openIdProvider'];
+// hotRoute answers POST /oauth2/introspect and /auth/verify only (http/hot-routes.ts), both
+// documented through their routers below, which answer the other spellings.
+const MIDDLEWARE = ['hotRoute', 'requestContext', 'observeRequest', 'drain', 'errorResponses', 'securityHeaders', 'cors', 'tokenEndpoint', 'openIdProvider'];
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const openApiPath = (koaPath: string) => koaPath.replace(/:(\w+)/g, '{$1}');
