@@ -8,11 +8,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TesseraConfig } from './config/schema.js';
-import { createServices, redisConfigured, type Services } from './gateway.js';
+import { createServices, redisConfigured, type Services } from './services.js';
 import type Koa from 'koa';
 import { createApp } from './http/app.js';
 import { OpenIdProvider } from './oauth/provider.js';
-import { providerPages } from './web/provider-pages.js';
+import { providerPages } from './web/views/provider-pages.js';
 import { pageArea } from './web/area.js';
 import { BootstrapAdmin } from './identity/admin-bootstrap.js';
 import { KEK_ENV, KeyEncryption } from './oauth/key-encryption.js';

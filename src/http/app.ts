@@ -8,7 +8,7 @@
  */
 import Koa from 'koa';
 import type Router from '@koa/router';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 import { isProviderPath, type OpenIdProvider } from '../oauth/provider.js';
 import { readProviderForm } from './body.js';
 import { respondToErrors, type ErrorPageRenderer } from './errors.js';
@@ -19,7 +19,7 @@ import { auditRoutes } from './routes/audit-routes.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthRoutes } from './routes/oauth-routes.js';
-import { sessionRoutes } from './routes/session-routes.js';
+import { sessionRoutes } from './routes/login-routes.js';
 import { tokenRoutes } from './routes/token-routes.js';
 import { scopeRoutes } from './routes/scope-routes.js';
 import { loginSessionRoutes } from './routes/login-session-routes.js';

@@ -5,7 +5,7 @@ import type { Context, Next } from 'koa';
 import { actorOf } from '../audit/actors.js';
 import { setRequestActor } from '../audit/context.js';
 import { Forbidden, InvalidToken, Unauthorized } from '../errors.js';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 import { isAdmin, type Principal } from '../tokens/principal.js';
 import { readAuthorization } from './credentials.js';
 import { requestOf } from './request-context.js';

@@ -8,7 +8,7 @@ import type { Context } from 'koa';
 import { setRequestActor } from '../audit/context.js';
 import type { ClientConfig } from '../config/schema.js';
 import { InvalidClient } from '../errors.js';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 import type { Fields } from './body.js';
 import { requestOf } from './request-context.js';
 import { formDecode, readAuthorization } from './credentials.js';

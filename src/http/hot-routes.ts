@@ -15,7 +15,7 @@
  */
 import compose from 'koa-compose';
 import type { Context, Middleware, Next } from 'koa';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
 import { openRequest } from './request-context.js';
 import { introspectionEndpoint } from './routes/oauth-routes.js';

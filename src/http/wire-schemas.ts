@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import type { presentToken, presentUser } from './presenters.js';
-import type { PresentedSession } from './session-presenter.js';
-import type { LoginTokens } from '../tokens/sessions.js';
+import type { PresentedSession } from './login-session-presenter.js';
+import type { LoginTokens } from '../tokens/login-sessions.js';
 import type { RevokedCredentials } from '../tokens/revocation.js';
 
 const isoTime = z.string().describe('ISO 8601 time');

@@ -13,7 +13,7 @@ import type { Store, TokenRecord } from '../store/store.js';
 import { eachToken } from '../store/walks.js';
 import { hashSecret as hashOf, parseSecret } from '../tokens/format.js';
 import type { PatService } from '../tokens/pat-service.js';
-import type { SessionService } from '../tokens/sessions.js';
+import type { SessionService } from '../tokens/login-sessions.js';
 import type { LeakReportsConfig } from './config.js';
 
 /** The part of the store this uses: the reported token's record or login. */

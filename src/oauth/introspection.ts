@@ -8,7 +8,7 @@ import type { ClientConfig } from '../config/schema.js';
 import { UnsupportedTokenType } from '../errors.js';
 import { parseSecret, type ParsedSecret } from '../tokens/format.js';
 import type { PatService } from '../tokens/pat-service.js';
-import type { SessionService } from '../tokens/sessions.js';
+import type { SessionService } from '../tokens/login-sessions.js';
 
 export type IntrospectionAnswer = { active: false } | ({ active: true } & Record<string, unknown>);
 

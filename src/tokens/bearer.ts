@@ -8,7 +8,7 @@ import { isTesseraSecret, parseSecret, type ParsedSecret } from './format.js';
 import { splitScopes } from './scopes.js';
 import type { PatService } from './pat-service.js';
 import type { Principal } from './principal.js';
-import type { SessionService } from './sessions.js';
+import type { SessionService } from './login-sessions.js';
 
 /**
  * Access tokens the OpenID Provider issued to Tessera's own CLI (`tessera login --sso`), which

@@ -5,7 +5,7 @@
  * which failures sent from elsewhere cannot lock out.
  */
 import type { Context } from 'koa';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 import type { UserRecord } from '../store/records.js';
 import { hostCookie } from './host-cookies.js';
 

@@ -12,7 +12,7 @@
  * make signing in impossible there.
  */
 import type { Context } from 'koa';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 
 export interface HostCookie {
   get(ctx: Context): string | undefined;

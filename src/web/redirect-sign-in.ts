@@ -1,6 +1,6 @@
 /**
  * The steps every redirect sign-in shares, whatever the source's kind (SAML's routes in
- * saml-routes.ts, the generic `/sso/<id>/...` routes in redirect-routes.ts):
+ * routes/saml.ts, the generic `/sso/<id>/...` routes in routes/sso.ts):
  *
  *   start     store the pending sign-in under a fresh opaque key, bound to this browser by a
  *             cookie, and send the browser to the source with that key;
@@ -12,13 +12,13 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'koa';
 import { Forbidden, InvalidRequest } from '../errors.js';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 import type { SignInHandoff } from '../identity/redirect-sign-ins.js';
 import type { Identity, RedirectSource } from '../identity/source.js';
 import type { OpenIdProvider } from '../oauth/provider.js';
 import type { UserRecord } from '../store/records.js';
 import { safeReturnPath } from './return-path.js';
-import { startWebSession } from './session.js';
+import { startWebSession } from './browser-session.js';
 
 /** The name predates other redirect kinds; kept so a sign-in in flight during an upgrade finishes. */
 export const BROWSER_COOKIE = 'tessera_saml_browser';

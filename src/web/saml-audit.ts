@@ -5,7 +5,7 @@
 import type { Context, Next } from 'koa';
 import { samlRejectionClass } from '../audit/saml-reasons.js';
 import { TesseraError } from '../errors.js';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 
 export const auditSamlRejections = (services: Services) =>
   async function recordSamlRejection(ctx: Context, next: Next): Promise<void> {

@@ -42,7 +42,7 @@ async function spool(input: NodeJS.ReadableStream): Promise<{ path: string; remo
 
 async function openGatewayStore(ctx: CliContext): Promise<{ config: TesseraConfig; store: Store }> {
   const { ConfigError, loadConfig } = await import('../../config/load.js');
-  const { openStore, redisConfigured } = await import('../../gateway.js');
+  const { openStore, redisConfigured } = await import('../../services.js');
   let config: TesseraConfig;
   try {
     config = loadConfig({ ...ctx.env, TESSERA_CONFIG: ctx.args.string('config') ?? ctx.env.TESSERA_CONFIG });

@@ -7,7 +7,7 @@ import { userSubject, type CommandSpec } from '../args.js';
 import type { Command } from '../context.js';
 import { json, relative, table } from '../output.js';
 
-/** `presentSession` in src/http/session-presenter.ts. */
+/** `presentSession` in src/http/login-session-presenter.ts. */
 interface Session {
   id: string;
   kind: 'api' | 'browser' | 'sso' | 'oidc-client';

@@ -2,7 +2,7 @@
  * Gateway administration that is not about users or tokens: signing-key rotation.
  */
 import { z } from 'zod';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { auditPageRequest } from '../../audit/query-params.js';
 import { MAX_PAGE, readAuditPage } from '../../audit/query.js';
 import { InsufficientScope } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { Principal } from '../../tokens/principal.js';
 import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';

@@ -6,7 +6,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { InsufficientScope, InvalidRequest, InvalidToken, Unauthorized } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { holdsAll } from '../../tokens/scopes.js';
 import { ApiRouter } from '../api-router.js';
 import { principalOf } from '../authenticate.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { TemporarilyUnavailable } from '../../errors.js';
 import { MemoryStore } from '../../store/memory/memory-store.js';
 import { hasDurabilityChecks } from '../../store/store.js';

@@ -9,7 +9,7 @@ import coBody from 'co-body';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { LeakReports } from '../../leaks/leak-reports.js';
 import type { Principal } from '../../tokens/principal.js';
 import { ApiRouter } from '../api-router.js';

@@ -7,11 +7,11 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { InsufficientScope } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { Principal } from '../../tokens/principal.js';
 import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';
-import { presentSignIns } from '../session-presenter.js';
+import { presentSignIns } from '../login-session-presenter.js';
 import type { UserRecord } from '../../store/records.js';
 import { Session } from '../wire-schemas.js';
 

@@ -5,7 +5,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { ClientConfig } from '../../config/schema.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { isTesseraSecret, parseSecret } from '../../tokens/format.js';
 import { ApiRouter } from '../api-router.js';

@@ -4,7 +4,7 @@
  * deployment's APIs.
  */
 import { z } from 'zod';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import { ApiRouter } from '../api-router.js';
 import { requirePrincipal } from '../authenticate.js';

@@ -6,7 +6,7 @@
  */
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { ClientConfig } from '../../config/schema.js';
 import { Forbidden, InvalidClient, InvalidRequest } from '../../errors.js';
 import { setRequestActor } from '../../audit/context.js';

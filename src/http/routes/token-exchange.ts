@@ -11,7 +11,7 @@
  */
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { OpenIdProvider } from '../../oauth/provider.js';
 import { TOKEN_EXCHANGE, type WorkloadExchange } from '../../workload/exchange.js';
 import { documentedOperation } from '../api-router.js';

@@ -5,7 +5,7 @@
  * `old_token_expires_at` says when. The rules are `PatService.rotate`'s.
  */
 import { z } from 'zod';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { Principal } from '../../tokens/principal.js';
 import { ApiRouter } from '../api-router.js';
 import { requirePrincipal } from '../authenticate.js';

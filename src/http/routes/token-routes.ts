@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidRequest } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { Principal } from '../../tokens/principal.js';
 import { ApiRouter } from '../api-router.js';
 import { requireAdmin, requirePrincipal } from '../authenticate.js';

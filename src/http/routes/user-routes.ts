@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { Forbidden, InvalidRequest } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { UserPatch } from '../../identity/users.js';
 import { isAdmin, type Principal } from '../../tokens/principal.js';
 import { ApiRouter } from '../api-router.js';

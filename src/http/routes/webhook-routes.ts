@@ -3,7 +3,7 @@
  * delivery log, newest first, with what waits in its queue.
  */
 import { z } from 'zod';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { NotFound } from '../../errors.js';
 import { webhookQueue } from '../../signals/webhooks.js';
 import { ApiRouter } from '../api-router.js';

@@ -5,8 +5,8 @@
 import type { Context } from 'koa';
 import type { Principal } from '../../tokens/principal.js';
 import type { SafeHtml } from '../html.js';
-import { renderPage } from '../layout.js';
-import { csrfToken } from '../session.js';
+import { renderPage } from './layout.js';
+import { csrfToken } from '../browser-session.js';
 
 export function showPage(ctx: Context, options: { title: string; body: SafeHtml; status?: number }): void {
   const principal = ctx.state.webPrincipal as Principal | null | undefined;

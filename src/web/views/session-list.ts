@@ -3,7 +3,7 @@
  * signed in through Tessera's OpenID Provider), each with a "Sign out" button:
  * on /account for the user's own, on the admin user page for anyone's.
  */
-import type { PresentedSession } from '../../http/session-presenter.js';
+import type { PresentedSession } from '../../http/login-session-presenter.js';
 import { html, type SafeHtml } from '../html.js';
 import { instant } from './time-format.js';
 

@@ -1,6 +1,6 @@
 /** /admin/webhooks: configured endpoints and their delivery logs (the view: webhooks-page.ts). */
 import type Router from '@koa/router';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import type { DeliveryLogEntry } from '../../signals/delivery.js';
 import { webhookQueue } from '../../signals/webhooks.js';
 import { showPage } from '../views/page.js';

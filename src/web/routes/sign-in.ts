@@ -1,24 +1,24 @@
 /**
  * Web sign-in and sign-out: `GET/POST /login`, `POST /logout`, and `/` sending people where they
- * belong. A sign-in starts a browser session (src/web/session.ts) and returns to the page that
+ * belong. A sign-in starts a browser session (src/web/browser-session.ts) and returns to the page that
  * asked for it, if that is a path on this site.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { Forbidden, TesseraError } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { readForm, stringField } from '../../http/body.js';
 import { html } from '../html.js';
 import { signInWithDevice } from '../device-cookie.js';
 import { hostCookie } from '../host-cookies.js';
-import { signInFailure, signInForm } from '../interactions.js';
-import { renderPage } from '../layout.js';
+import { signInFailure, signInForm } from './interaction.js';
+import { renderPage } from '../views/layout.js';
 import { safeReturnPath } from '../return-path.js';
-import { assertSameOrigin, checkCsrf, endWebSession, startWebSession, webPrincipal } from '../session.js';
+import { assertSameOrigin, checkCsrf, endWebSession, startWebSession, webPrincipal } from '../browser-session.js';
 import { seeOther } from '../views/page.js';
 import { errorsAsPages } from '../../http/errors.js';
-import { signInButtons } from '../sign-in-buttons.js';
+import { signInButtons } from '../views/sign-in-buttons.js';
 
 const HOME = '/manage_tokens';
 

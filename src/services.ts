@@ -31,7 +31,7 @@ import { CredentialRevocation } from './tokens/revocation.js';
 import { ScopeVocabulary } from './tokens/scope-vocabulary.js';
 import { PatService } from './tokens/pat-service.js';
 import { ProviderSignIns } from './tokens/provider-sign-ins.js';
-import { SessionService } from './tokens/sessions.js';
+import { SessionService } from './tokens/login-sessions.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { meterIntrospection, meterLogins, reportSourceHealth } from './observability/service-metrics.js';
@@ -49,7 +49,7 @@ export interface Services {
   login: LoginService;
   /** The LDAP sources among `sources`, in config order (for LDAP-specific tests and tools). */
   ldapSources: LdapSource[];
-  /** The SAML sources among `sources`, in config order; saml-routes.ts serves them. */
+  /** The SAML sources among `sources`, in config order; routes/saml.ts serves them. */
   samlSources: SamlSource[];
   /** Pending SAML sign-ins, hand-offs and the assertion replay cache (the same object as `signIns`). */
   samlSignIns: RedirectSignIns;

@@ -3,7 +3,7 @@
  * `/openapi.json`. Public, like the document.
  */
 import Router from '@koa/router';
-import { renderPage } from '../layout.js';
+import { renderPage } from '../views/layout.js';
 import { apiReferencePage, type ApiDocumentView } from '../views/api-reference.js';
 
 export function apiReferencePages(document: () => ApiDocumentView): Router {

@@ -6,9 +6,9 @@
 import { ScopeVocabulary } from '../../tokens/scope-vocabulary.js';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { presentToken } from '../../http/presenters.js';
-import { csrfToken, startWebSession } from '../session.js';
+import { csrfToken, startWebSession } from '../browser-session.js';
 import { createdTokenCard } from '../views/created-token.js';
 import { doneNotice } from '../views/notices.js';
 import { seeOther, showPage } from '../views/page.js';

@@ -12,7 +12,7 @@ import type { Context } from 'koa';
 import { actorOf } from '../audit/actors.js';
 import { setRequestActor } from '../audit/context.js';
 import { Forbidden } from '../errors.js';
-import type { Services } from '../gateway.js';
+import type { Services } from '../services.js';
 import type { UserRecord } from '../store/records.js';
 import { parseSecret } from '../tokens/format.js';
 import type { Principal } from '../tokens/principal.js';

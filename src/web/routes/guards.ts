@@ -5,10 +5,10 @@
  */
 import type { Context, Next } from 'koa';
 import { Forbidden } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { readForm, type Fields } from '../../http/body.js';
 import { isAdmin, type Principal } from '../../tokens/principal.js';
-import { checkCsrf, webPrincipal } from '../session.js';
+import { checkCsrf, webPrincipal } from '../browser-session.js';
 import { seeOther } from '../views/page.js';
 
 /** The signed-in user; only valid after `signedIn`. */

@@ -4,7 +4,7 @@
  * so progressive-enhancement JS lives in /static/tessera.js.
  */
 import type { Context } from 'koa';
-import { html, type SafeHtml } from './html.js';
+import { html, type SafeHtml } from '../html.js';
 
 export interface PageOptions {
   title: string;

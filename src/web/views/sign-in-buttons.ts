@@ -2,7 +2,7 @@
  * "Sign in with …" buttons, one per redirect source of any kind, built in one place for the web
  * sign-in page and the OpenID Provider's login interaction.
  */
-import type { RedirectSource } from '../identity/source.js';
+import type { RedirectSource } from '../../identity/source.js';
 
 /** Where the sign-in lands: a same-origin path (web) or an OIDC login interaction. */
 export type SignInTarget = { returnTo: string } | { interaction: string };

@@ -3,7 +3,7 @@
  * page, whatever the address, so the area's layout cannot be probed.
  */
 import Router from '@koa/router';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { tokenAdminRoutes } from './admin-tokens.js';
 import { auditAdminRoutes } from './audit.js';
 import { webhookAdminRoutes } from './admin-webhooks.js';

@@ -6,7 +6,7 @@ import type Router from '@koa/router';
 import { auditPageRequest } from '../../audit/query-params.js';
 import { readAuditPage } from '../../audit/query.js';
 import { TesseraError } from '../../errors.js';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { auditPage, type AuditFilterValues } from '../views/audit-events.js';
 import { sentence } from '../../http/errors.js';
 import { showPage } from '../views/page.js';

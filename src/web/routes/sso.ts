@@ -1,6 +1,6 @@
 /**
  * The generic endpoints of redirect sources (`/sso/<id>/...`; SAML keeps its own ACS in
- * saml-routes.ts, whose URLs IdP administrators have registered). Read top to bottom as a
+ * routes/saml.ts, whose URLs IdP administrators have registered). Read top to bottom as a
  * sign-in goes:
  *
  *   GET  login      ?return=/path (web sign-in) or ?interaction=<uid> (OIDC login): stores the
@@ -13,14 +13,14 @@
  */
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import { Forbidden, NotFound, TesseraError } from '../errors.js';
-import type { Services } from '../gateway.js';
-import { errorsAsPages } from '../http/errors.js';
-import { readForm } from '../http/body.js';
-import { RedirectRateLimit } from '../identity/redirect-rate-limit.js';
-import type { RedirectSource } from '../identity/source.js';
-import type { OpenIdProvider } from '../oauth/provider.js';
-import { finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
+import { Forbidden, NotFound, TesseraError } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { errorsAsPages } from '../../http/errors.js';
+import { readForm } from '../../http/body.js';
+import { RedirectRateLimit } from '../../identity/redirect-rate-limit.js';
+import type { RedirectSource } from '../../identity/source.js';
+import type { OpenIdProvider } from '../../oauth/provider.js';
+import { finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from '../redirect-sign-in.js';
 
 /** The callback's parameters, from the query or a `form_post`: only strings count. */
 async function callbackParams(ctx: Context, bodyLimit: number): Promise<Record<string, string>> {

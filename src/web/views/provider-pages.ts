@@ -4,12 +4,12 @@
  * anti-CSRF token), inserted as is.
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { html, raw } from './html.js';
-import { PAGE_MESSAGES } from '../http/errors.js';
-import { CLI_CLIENT_ID } from '../oauth/clients-metadata.js';
-import type { ProviderPages } from '../oauth/provider.js';
+import { html, raw } from '../html.js';
+import { PAGE_MESSAGES } from '../../http/errors.js';
+import { CLI_CLIENT_ID } from '../../oauth/clients-metadata.js';
+import type { ProviderPages } from '../../oauth/provider.js';
 import { renderPage } from './layout.js';
-import { formatInstant, relativeTo } from './views/time-format.js';
+import { formatInstant, relativeTo } from './time-format.js';
 
 const clientName = (ctx: KoaContextWithOIDC) => ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId ?? 'an application';
 

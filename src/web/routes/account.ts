@@ -3,9 +3,9 @@
  * token-creator permission, and the way out.
  */
 import Router from '@koa/router';
-import type { Services } from '../../gateway.js';
+import type { Services } from '../../services.js';
 import { presentUser } from '../../http/presenters.js';
-import { csrfToken } from '../session.js';
+import { csrfToken } from '../browser-session.js';
 import { readAuditPage } from '../../audit/query.js';
 import { accountPage } from '../views/account-page.js';
 import { securityLog } from '../views/audit-events.js';
@@ -13,7 +13,7 @@ import { html } from '../html.js';
 import { seeOther, showPage } from '../views/page.js';
 import { errorsAsPages } from '../../http/errors.js';
 import { checkedForm, principalOf, signedIn } from './guards.js';
-import { presentSignIns } from '../../http/session-presenter.js';
+import { presentSignIns } from '../../http/login-session-presenter.js';
 import { sessionList } from '../views/session-list.js';
 
 export function accountPages(services: Services): Router {

@@ -15,17 +15,17 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { Forbidden, NotFound } from '../errors.js';
-import type { Services } from '../gateway.js';
-import { errorsAsPages } from '../http/errors.js';
-import { readForm, stringField } from '../http/body.js';
-import { RedirectSignIns } from '../identity/redirect-sign-ins.js';
-import { RedirectRateLimit } from '../identity/redirect-rate-limit.js';
-import type { SamlSource } from '../identity/saml/saml-source.js';
-import type { OpenIdProvider } from '../oauth/provider.js';
-import { DEFAULT_RETURN, finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from './redirect-sign-in.js';
-import { safeReturnPath } from './return-path.js';
-import { auditSamlRejections } from './saml-audit.js';
+import { Forbidden, NotFound } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { errorsAsPages } from '../../http/errors.js';
+import { readForm, stringField } from '../../http/body.js';
+import { RedirectSignIns } from '../../identity/redirect-sign-ins.js';
+import { RedirectRateLimit } from '../../identity/redirect-rate-limit.js';
+import type { SamlSource } from '../../identity/saml/saml-source.js';
+import type { OpenIdProvider } from '../../oauth/provider.js';
+import { DEFAULT_RETURN, finishInteractionSignIn, finishWebSignIn, handOffTo, signedInUser, startRedirectSignIn } from '../redirect-sign-in.js';
+import { safeReturnPath } from '../return-path.js';
+import { auditSamlRejections } from '../saml-audit.js';
 
 export function samlRoutes(services: Services, oidc: OpenIdProvider): Router {
   const { samlSources, signIns, store, config, clock } = services;

@@ -5,7 +5,7 @@
  */
 import type { SessionRecord, UserRecord } from '../store/records.js';
 import type { ProviderSignIn } from '../tokens/provider-sign-ins.js';
-import type { RunningSignIns } from '../tokens/sessions.js';
+import type { RunningSignIns } from '../tokens/login-sessions.js';
 
 export interface PresentedSession {
   id: string;

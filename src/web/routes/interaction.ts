@@ -9,15 +9,15 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { TesseraError, TooManyConcurrentAttempts } from '../errors.js';
-import type { Services } from '../gateway.js';
-import { readForm, stringField } from '../http/body.js';
-import { errorsAsPages, PAGE_MESSAGES } from '../http/errors.js';
-import { cliRefuses, type OpenIdProvider } from '../oauth/provider.js';
-import { signInWithDevice } from './device-cookie.js';
-import { html } from './html.js';
-import { renderPage } from './layout.js';
-import { signInButtons } from './sign-in-buttons.js';
+import { TesseraError, TooManyConcurrentAttempts } from '../../errors.js';
+import type { Services } from '../../services.js';
+import { readForm, stringField } from '../../http/body.js';
+import { errorsAsPages, PAGE_MESSAGES } from '../../http/errors.js';
+import { cliRefuses, type OpenIdProvider } from '../../oauth/provider.js';
+import { signInWithDevice } from '../device-cookie.js';
+import { html } from '../html.js';
+import { renderPage } from '../views/layout.js';
+import { signInButtons } from '../views/sign-in-buttons.js';
 
 interface SignInView {
   action: string;
