@@ -35,13 +35,11 @@
  * answer or an unexpected body, or a server could not start. Children and redis-server are
  * killed on every way out.
  */
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { startPrivateRedis } from './private-redis.mjs';
 import { KOA_GET_KEY } from './servers.mjs';
 
 const ALL_CASES = ['koa', 'koa-get', 'oidc', 'introspect', 'memory', 'verify', 'provider', 'login', 'create'];
@@ -50,10 +48,8 @@ class BenchError extends Error {}
 
 /** Every process this bench starts; killed on any way out, including Ctrl-C. */
 const spawned = new Set();
-const scratchDirs = new Set();
 const killAll = () => {
   for (const p of spawned) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 };
 
 function envNumber(name, fallback, { integer = false, min = 0 } = {}) {
@@ -102,44 +98,13 @@ function startChild(label) {
   };
 }
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
 /** A throwaway redis-server with AOF (everysec), as production runs it. */
-async function startRedis(Redis) {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
-  scratchDirs.add(dir);
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--auto-aof-rewrite-percentage', '0', '--dir', dir], { stdio: 'ignore' });
-  spawned.add(proc);
-  const exited = once(proc, 'exit');
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  admin.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await admin.connect();
-      break;
-    } catch (err) {
-      if (i > 100 || proc.exitCode !== null) {
-        await stop();
-        throw new BenchError(`private redis-server did not start on port ${port}: ${err.message}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+async function startRedis() {
+  try {
+    return await startPrivateRedis({ name: 'tessera-bench', appendonly: 'yes', appendfsync: 'everysec' });
+  } catch (err) {
+    throw new BenchError(err.message);
   }
-  return { url: `redis://127.0.0.1:${port}`, admin, stop };
 }
 
 /** redis-server's counters: CPU (µs), AOF size (bytes), script calls and their time (µs). */
@@ -319,7 +284,6 @@ async function main() {
   const cases = ALL_CASES.filter((c) => selected.includes(c));
 
   const { default: autocannon } = await import('autocannon');
-  const { Redis } = await import('ioredis');
   const cores = cpus();
   console.log(`Tessera hot-path benchmark, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`node ${process.version}, ${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'})`);
@@ -331,7 +295,7 @@ async function main() {
   const samples = Object.fromEntries(cases.map((c) => [c, []]));
   try {
     if (cases.some((c) => CASES[c].redis)) {
-      redis = await startRedis(Redis);
+      redis = await startRedis();
       const v = /redis_version:(\S+)/.exec(await redis.admin.info('server'))?.[1];
       console.log(`private redis-server ${v} at ${redis.url} (appendonly yes, appendfsync everysec)`);
       await redis.admin.set(KOA_GET_KEY, 'hello');
@@ -399,10 +363,7 @@ async function main() {
     }
   } finally {
     await Promise.all([...children.values()].map(({ ctl }) => ctl.stop()));
-    if (redis) {
-      redis.admin.disconnect();
-      await redis.stop();
-    }
+    if (redis) await redis.stop();
   }
   report(cases, samples, connections);
 }

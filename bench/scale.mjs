@@ -24,14 +24,10 @@
  * Counts: BENCH_SCALE_COUNTS (comma list; BENCH_SCALE_SIZES is the old name), else 10k, 100k and
  * 1M up to BENCH_SCALE_MAX (default 100000: 1M takes several minutes, see bench/README.md).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { startPrivateRedis } from './private-redis.mjs';
 
 const DIST = process.env.BENCH_DIST ? pathToFileURL(process.env.BENCH_DIST + '/').href : new URL('../dist/', import.meta.url).href;
 function counts() {
@@ -50,39 +46,10 @@ const ACTIVE = Number(process.env.BENCH_SCALE_ACTIVE || 1_000);
 const AOF_CHECKS = Math.max(100, Number(process.env.BENCH_SCALE_AOF_CHECKS || 20_000));
 const DAY = 86_400_000;
 const { RedisStore } = await import(new URL('store/redis/redis-store.js', DIST).href);
-const { Redis } = await import('ioredis');
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-const dir = mkdtempSync(join(tmpdir(), 'tessera-scale-'));
-const port = await freePort();
-// No persistence while loading; phase 2 switches AOF on for its measurement.
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--appendfsync', 'no', '--dir', dir, '--auto-aof-rewrite-percentage', '0'], { stdio: 'ignore' });
-const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-admin.on('error', () => {});
-// Whatever happens, the throwaway server and its directory go with this process.
-process.on('exit', () => {
-  server.kill('SIGKILL');
-  rmSync(dir, { recursive: true, force: true });
-});
+const redis = await startPrivateRedis({ name: 'tessera-scale', appendonly: 'no', appendfsync: 'no' });
+const { port, admin } = redis;
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
-for (let i = 0; ; i++) {
-  try {
-    await admin.connect();
-    break;
-  } catch {
-    if (i > 50) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-    admin.disconnect();
-  }
-}
 
 const info = async (section, field) => Number((await admin.info(section)).match(new RegExp(`^${field}:(\\S+)`, 'm'))[1]);
 const base62 = (n) => randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
@@ -265,6 +232,4 @@ await admin.config('SET', 'appendonly', 'no');
 }
 
 await admin.flushall();
-await admin.shutdown('NOSAVE').catch(() => {});
-await once(server, 'exit');
-rmSync(dir, { recursive: true, force: true });
+await redis.stop();

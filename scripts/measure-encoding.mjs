@@ -21,46 +21,19 @@
  *      `return 1` and a plain GET, since on a loaded machine only such side-by-side numbers
  *      mean anything.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { startPrivateRedis } from '../bench/private-redis.mjs';
 
 const DIST = process.env.MEASURE_DIST ? pathToFileURL(process.env.MEASURE_DIST + '/').href : new URL('../dist/', import.meta.url).href;
 const SIZES = (process.env.MEASURE_SIZES || '10000,100000').split(',').map(Number);
 const DAY = 86_400_000;
 const { RedisStore } = await import(new URL('store/redis/redis-store.js', DIST).href);
-const { Redis } = await import('ioredis');
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-const dir = mkdtempSync(join(tmpdir(), 'tessera-encoding-'));
-const port = await freePort();
-const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'no', '--dir', dir, '--auto-aof-rewrite-percentage', '0'], { stdio: 'ignore' });
-const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-admin.on('error', () => {});
-process.on('exit', () => server.kill('SIGKILL'));
-for (let i = 0; ; i++) {
-  try {
-    await admin.connect();
-    break;
-  } catch {
-    if (i > 50) throw new Error('redis-server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-    admin.disconnect();
-  }
-}
+const redis = await startPrivateRedis({ name: 'tessera-encoding', appendonly: 'yes', appendfsync: 'no' });
+const { port, admin } = redis;
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
 const info = async (section, field) => Number((await admin.info(section)).match(new RegExp(`^${field}:(\\S+)`, 'm'))[1]);
 const usecPerCall = async (cmd) => {
@@ -290,6 +263,4 @@ if (process.env.MEASURE_COMPARE) {
   for (const b of builds) await b.store.close();
 }
 
-await admin.shutdown('NOSAVE').catch(() => {});
-await once(server, 'exit');
-rmSync(dir, { recursive: true, force: true });
+await redis.stop();
