@@ -21,10 +21,10 @@ export class Introspection {
     private readonly sessions: SessionService,
   ) {}
 
-  async introspect(client: ClientConfig, token: string, ip: string): Promise<IntrospectionAnswer> {
+  /** `parsed`: the caller's `parseSecret(token)`, when it has one, so the secret is hashed once. */
+  async introspect(client: ClientConfig, token: string, ip: string, parsed: ParsedSecret = parseSecret(token)): Promise<IntrospectionAnswer> {
     // Only resource servers may learn about users' tokens.
     if (!client.resourceServer) return INACTIVE;
-    const parsed = parseSecret(token);
     switch (parsed.kind) {
       case 'pat':
         return this.introspectPat(token, ip, parsed);

@@ -66,7 +66,7 @@ export function introspectionEndpoint(services: Services, oidc: OpenIdProvider):
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.set('Pragma', 'no-cache');
-    const answer = jwt ? await inRequest(ctx, () => oidc.jwts.introspect(caller, token)) : await introspection.introspect(caller, token, ctx.ip);
+    const answer = jwt ? await inRequest(ctx, () => oidc.jwts.introspect(caller, token)) : await introspection.introspect(caller, token, ctx.ip, parsed);
     // RFC 9701: a signed answer when the resource server asks for one.
     if (ctx.get('Accept') && ctx.accepts('json', INTROSPECTION_JWT) === INTROSPECTION_JWT) {
       ctx.type = INTROSPECTION_JWT;
