@@ -34,6 +34,8 @@ export function readAuthorization(ctx: Context): Presented {
 
 /** RFC 6749 §2.3.1: client ids and secrets are form-url-encoded inside Basic. */
 export function formDecode(value: string): string {
+  // Most ids and secrets have nothing to decode.
+  if (!/[%+]/.test(value)) return value;
   try {
     return decodeURIComponent(value.replace(/\+/g, ' '));
   } catch {

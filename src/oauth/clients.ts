@@ -76,19 +76,31 @@ export class ClientRegistry {
     return false;
   }
 
-  private async secretMatches(client: ClientConfig, secret: string): Promise<boolean> {
+  /** Synchronous unless the secret is an scrypt hash not yet verified in this process. */
+  private secretMatches(client: ClientConfig, secret: string): boolean | Promise<boolean> {
     if (client.secret !== undefined) return constantTimeEqual(secret, client.secret);
     // Public clients have no secret, so they cannot authenticate here (RFC 7662 §2.1).
     if (client.secretHash === undefined) return false;
     const known = this.verified.get(client.id);
     if (known !== undefined) return constantTimeEqual(secret, known);
-    if (secret.length > 512 || !(await this.verifyHash(client, secret))) return false;
-    this.verified.set(client.id, secret);
-    return true;
+    if (secret.length > 512) return false;
+    return this.verifyHash(client, secret).then((ok) => {
+      if (ok) this.verified.set(client.id, secret);
+      return ok;
+    });
   }
 
-  /** Returns the authenticated client or throws InvalidClient (401). */
+  /** Resolves to the authenticated client or rejects with InvalidClient (401). */
   async authenticate(credentials: ClientCredentials): Promise<ClientConfig> {
+    return this.check(credentials);
+  }
+
+  /**
+   * `authenticate` for the hot path: answers synchronously (the client, or a throw) whenever no
+   * scrypt is needed, which is every call once a client's secret is known, so introspection
+   * spends no promise on it; a promise only for a first scrypt verification.
+   */
+  check(credentials: ClientCredentials): ClientConfig | Promise<ClientConfig> {
     const { basic, post } = credentials;
     if (basic && post?.id !== undefined) throw new InvalidRequest('use one client authentication method, not two');
     let id: unknown;
@@ -97,7 +109,12 @@ export class ClientRegistry {
     else if (post) ({ id, secret } = post);
     if (typeof id !== 'string' || typeof secret !== 'string' || !id || !secret) throw new InvalidClient();
     const client = this.clients.get(id);
-    if (!client || !(await this.secretMatches(client, secret))) throw new InvalidClient();
-    return client;
+    if (!client) throw new InvalidClient();
+    const matches = this.secretMatches(client, secret);
+    const decide = (ok: boolean): ClientConfig => {
+      if (!ok) throw new InvalidClient();
+      return client;
+    };
+    return typeof matches === 'boolean' ? decide(matches) : matches.then(decide);
   }
 }

@@ -50,17 +50,25 @@ export const tokenKind = (token: string): string => claimedKind(token) ?? 'unkno
 /** Introspections of Tessera's own tokens, by kind and answer. */
 export function meterIntrospection(introspection: Introspection, metrics: Metrics): void {
   const original = introspection.introspect.bind(introspection);
-  introspection.introspect = async (client, token, ip) => {
-    const kind = tokenKind(token);
-    try {
-      const answer = await original(client, token, ip);
-      metrics.introspections.inc({ kind, result: answer.active ? 'active' : 'inactive' });
-      return answer;
-    } catch (err) {
-      metrics.introspections.inc({ kind, result: 'error' });
-      throw err;
-    }
+  // Label children made once per kind and result (both bounded sets), not looked up per call.
+  const counters = new Map<string, { inc(): void }>();
+  const count = (kind: string, result: string): void => {
+    const key = `${kind} ${result}`;
+    let counter = counters.get(key);
+    if (!counter) counters.set(key, (counter = metrics.introspections.labels(kind, result)));
+    counter.inc();
   };
+  introspection.introspect = (client, token, ip, parsed) =>
+    original(client, token, ip, parsed).then(
+      (answer) => {
+        count(tokenKind(token), answer.active ? 'active' : 'inactive');
+        return answer;
+      },
+      (err: unknown) => {
+        count(tokenKind(token), 'error');
+        throw err;
+      },
+    );
 }
 
 /** `tessera_identity_source_up`, read at scrape time from what each source last saw. */

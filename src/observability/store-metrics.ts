@@ -27,19 +27,19 @@ export function observeStore(store: Store, { metrics, logger, slowMs, warnInterv
   const slow = new RateLimitedWarning(logger, 'store slow', warnIntervalMs);
   const wrapped = new Map<PropertyKey, unknown>();
 
-  function measure(command: string, call: () => unknown): unknown {
+  function measure(command: string, duration: { observe(seconds: number): void }, call: () => unknown): unknown {
     const started = performance.now();
     const result = call();
     if (!(result instanceof Promise)) return result;
     return result.then(
       (value) => {
         const ms = performance.now() - started;
-        metrics.storeDuration.observe({ command }, ms / 1000);
+        duration.observe(ms / 1000);
         if (ms > slowMs) slow.note({ command, ms: Math.round(ms) });
         return value;
       },
       (err: unknown) => {
-        metrics.storeDuration.observe({ command }, (performance.now() - started) / 1000);
+        duration.observe((performance.now() - started) / 1000);
         // Conflict and NotFound are answers, not failures of the store.
         if (err instanceof TemporarilyUnavailable) {
           metrics.storeErrors.inc({ command });
@@ -63,7 +63,9 @@ export function observeStore(store: Store, { metrics, logger, slowMs, warnInterv
             return value.apply(target, args);
           };
         } else {
-          fn = (...args: unknown[]) => measure(property, () => value.apply(target, args));
+          // The label child is looked up once per operation, not on every call.
+          const duration = metrics.storeDuration.labels(property);
+          fn = (...args: unknown[]) => measure(property, duration, () => value.apply(target, args));
         }
         wrapped.set(property, fn);
       }

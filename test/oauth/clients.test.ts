@@ -36,6 +36,19 @@ describe('client registry', () => {
     expect(verifications.count).toBe(1);
   });
 
+  it('check() answers without a promise once no scrypt is needed (the hot path), with one only for a first verification', async () => {
+    const secret = 'hashed-client-secret-0123456789';
+    const config = parseConfig({ clients: [{ id: 'rs', secretHash: await hashPassword(secret, 1 << 10), resourceServer: true }, { id: 'plain', secret: 'plain-secret-0123456789abc' }] });
+    const registry = new ClientRegistry(config.clients);
+    expect(registry.check({ basic: { id: 'plain', secret: 'plain-secret-0123456789abc' } })).toMatchObject({ id: 'plain' });
+    expect(() => registry.check({ basic: { id: 'plain', secret: 'plain-secret-0123456789abX' } })).toThrow(InvalidClient);
+    const first = registry.check({ basic: { id: 'rs', secret } });
+    expect(first).toBeInstanceOf(Promise);
+    await expect(first).resolves.toMatchObject({ id: 'rs' });
+    expect(registry.check({ basic: { id: 'rs', secret } })).toMatchObject({ id: 'rs' });
+    expect(() => registry.check({ basic: { id: 'rs', secret: 'wrong-secret-wrong-secret' } })).toThrow(InvalidClient);
+  });
+
   it('refuses unknown clients, public clients, missing secrets and two methods at once', async () => {
     const config = parseConfig({ clients: [{ id: 'a', secret: 'a-secret-0123456789abc' }, { id: 'cli', public: true }] });
     const registry = new ClientRegistry(config.clients);

@@ -52,7 +52,8 @@ export function introspectionEndpoint(services: Services, oidc: OpenIdProvider):
   return async function introspect(ctx: Context): Promise<void> {
     const body = await readForm(ctx, limit);
     const token = stringField(body, 'token', true);
-    const caller = await authenticateClient(services, ctx, body);
+    const authenticated = authenticateClient(services, ctx, body);
+    const caller = authenticated instanceof Promise ? await authenticated : authenticated;
     // The provider's JWT access tokens are checked here: oidc-provider cannot introspect them.
     const parsed = parseSecret(token);
     const jwt = parsed.kind === 'jwt';

@@ -46,8 +46,9 @@ export interface RedisConnectOptions {
  * - `autoResendUnfulfilledCommands: false`: commands in flight when the connection dropped are
  *   not replayed after the reconnect (their callers got TemporarilyUnavailable already).
  * - `retryStrategy` reconnects forever, at most 1 s apart, so the store recovers by itself.
- * - The store races each call against `commandTimeoutMs` (+50 ms) too: Cluster's own offline
- *   queue (while it is discovering the slots) has no per-command timer.
+ * - On a Cluster the store races each call against `commandTimeoutMs` (+50 ms) too: Cluster's
+ *   own offline queue (while it is discovering the slots) has no per-command timer. A standalone
+ *   or Sentinel client needs no second timer (RedisStore.call).
  */
 export function createRedisClient(opts: RedisConnectOptions): Redis | Cluster {
   const common: RedisOptions = {

@@ -99,9 +99,9 @@ export interface RedisStoreOptions {
   /** `useToken` records last use to this precision (ms); default 0: every check writes. See store.ts. */
   lastUsedPrecisionMs?: number;
   /**
-   * Upper bound for one store call, enforced by the store itself on top of the client's own
-   * `commandTimeout` (ioredis does not time out commands queued while a Cluster is not ready).
-   * Default 1000 ms.
+   * Upper bound for one Redis command: the client's own `commandTimeout` should be the same
+   * (createRedisClient sets it), and on a Cluster the store enforces it itself as well (ioredis
+   * does not time out commands queued while a Cluster is not ready). Default 1000 ms.
    */
   commandTimeoutMs?: number;
   /** Replicas that must confirm access-changing writes; default every replica seen (replication.ts). */
@@ -212,6 +212,8 @@ export class RedisStore implements Store, DurabilityChecks {
   private readonly replicas: ReplicaAcks;
   private readonly ackTimeoutMs: number;
   private readonly userOrder: RedisUserOrder;
+  /** Whether `call()` must bound calls itself: only Cluster clients queue commands untimed. */
+  private readonly ownDeadline: boolean;
 
   constructor(options: RedisStoreOptions) {
     if (/[{}]/.test(options.keyPrefix)) throw new RangeError('keyPrefix must not contain { or } (Redis Cluster hash tags)');
@@ -220,6 +222,8 @@ export class RedisStore implements Store, DurabilityChecks {
     }
     checkTime('auditRetentionMs', options.auditRetentionMs);
     this.redis = options.redis;
+    // A client built elsewhere without a commandTimeout gets the store's deadline too.
+    this.ownDeadline = Boolean((options.redis as Cluster).isCluster) || typeof (options.redis as Redis).options.commandTimeout !== 'number';
     this.prefix = options.keyPrefix;
     this.retention = options.auditRetentionMs;
     checkTime('lastUsedPrecisionMs', options.lastUsedPrecisionMs);
@@ -274,26 +278,39 @@ export class RedisStore implements Store, DurabilityChecks {
    * Runs one Redis interaction. Any failure or a reply slower than `commandTimeoutMs` becomes
    * `TemporarilyUnavailable` (the original error is its `cause`).
    */
-  private async call<T>(what: string, run: () => Promise<T>, extraMs = 0): Promise<T> {
+  private call<T>(what: string, run: () => Promise<T>, extraMs = 0): Promise<T> {
     // Only the first connect may queue commands. Once Redis has been up, a client that is not
     // ready (reconnecting, or closed) fails at once: no wait, no queue growing for as long as the
     // outage lasts, no command replayed after the reconnect that its caller already saw fail.
     if (this.connectedOnce && this.redis.status !== 'ready') {
-      throw new TemporarilyUnavailable(`redis: ${what} failed: not connected (${this.redis.status})`);
+      return Promise.reject(new TemporarilyUnavailable(`redis: ${what} failed: not connected (${this.redis.status})`));
     }
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs + extraMs} ms`)), this.timeoutMs + extraMs + 50);
-    });
-    try {
-      return await Promise.race([run(), deadline]);
-    } catch (error) {
+    const fail = (error: unknown): never => {
       const unavailable = new TemporarilyUnavailable(`redis: ${what} failed: ${(error as Error)?.message ?? String(error)}`);
       unavailable.cause = error;
       throw unavailable;
-    } finally {
-      clearTimeout(timer);
+    };
+    let pending: Promise<T>;
+    try {
+      pending = run();
+    } catch (error) {
+      return Promise.reject(error).catch(fail);
     }
+    // A standalone or Sentinel client arms `commandTimeout` on every command it is given, queued
+    // or sent (redis-client.ts), and the acking client's covers its WAIT: no second timer per
+    // call on the hot path. Cluster's offline queue (slot discovery) has no per-command timer,
+    // so there the store keeps its own deadline.
+    if (this.ownDeadline) pending = this.withDeadline(pending, this.timeoutMs + extraMs);
+    return pending.catch(fail);
+  }
+
+  /** `pending`, or a rejection once `ms` (+50) have passed without an answer. */
+  private withDeadline<T>(pending: Promise<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms + 50);
+    });
+    return Promise.race([pending, deadline]).finally(() => clearTimeout(timer));
   }
 
   private run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
