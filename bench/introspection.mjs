@@ -11,6 +11,8 @@
  *   koa         bare Koa, `ctx.body = 'hello'` (the ceiling of any Koa service here)
  *   koa-get     a 15-line Koa + ioredis server doing one GET per request (the limit of "one Redis
  *               round trip" on this stack)
+ *   floor       the floor of a PAT introspection: bare Koa + the form, a constant-time client
+ *               check and the gateway's own PatService.verify (its one Redis script), nothing else
  *   oidc        oidc-provider 9's own introspection (a standalone instance started here, its default
  *               in-memory adapter) of an opaque client-credentials access token it issued
  *   introspect  Tessera POST /oauth2/introspect of an active PAT, Redis store
@@ -42,7 +44,7 @@ import { fileURLToPath } from 'node:url';
 import { startPrivateRedis } from './private-redis.mjs';
 import { KOA_GET_KEY } from './servers.mjs';
 
-const ALL_CASES = ['koa', 'koa-get', 'oidc', 'introspect', 'memory', 'verify', 'provider', 'login', 'create'];
+const ALL_CASES = ['koa', 'koa-get', 'floor', 'oidc', 'introspect', 'memory', 'verify', 'provider', 'login', 'create'];
 
 class BenchError extends Error {}
 
@@ -161,6 +163,12 @@ const CASES = {
       return { method: 'GET', path: '/', expectBody: 'hello' };
     },
   },
+  floor: {
+    label: 'check floor (Koa + PatService.verify)',
+    server: 'tessera-floor',
+    redis: true,
+    request: (info) => introspection(info, info.pat, (j) => j.active === true && j.username === info.username),
+  },
   oidc: {
     label: 'oidc-provider introspection',
     server: 'oidc',
@@ -245,6 +253,15 @@ const GOALS = [
   ['introspect', 'oidc', 3],
 ];
 
+/**
+ * Ratios printed for reading, with no goal: what the check itself costs over one GET, and what
+ * the gateway around it (log, metrics, headers, error mapping, request context) costs.
+ */
+const INFO_RATIOS = [
+  ['floor', 'koa-get'],
+  ['introspect', 'floor'],
+];
+
 /** The goal ratios among the cases run; without any, every case against the first. */
 function ratioPairs(cases) {
   const goals = GOALS.filter(([a, b]) => cases.includes(a) && cases.includes(b)).map(([a, b]) => [a, b]);
@@ -306,6 +323,7 @@ async function main() {
       oidc: { kind: 'oidc' },
       'tessera-redis': { kind: 'tessera', storeKind: 'redis', redisUrl: redis?.url, scryptCost },
       'tessera-memory': { kind: 'tessera', storeKind: 'memory', scryptCost },
+      'tessera-floor': { kind: 'tessera', storeKind: 'redis', redisUrl: redis?.url, scryptCost, floor: true },
     };
     for (const server of new Set(cases.map((c) => CASES[c].server))) {
       const ctl = startChild(server);
@@ -390,6 +408,11 @@ function report(cases, samples, connections) {
   for (const [a, b] of extra) {
     const per = samples[a].map((x, i) => x.rps / samples[b][i].rps);
     lines.push(`ratio ${a}/${b}: median ${median(per).toFixed(2)}x (rounds: ${per.map((r) => r.toFixed(2) + 'x').join(' ')})`);
+  }
+  for (const [a, b] of INFO_RATIOS) {
+    if (!samples[a] || !samples[b] || extra.some(([x, y]) => x === a && y === b)) continue;
+    const per = samples[a].map((x, i) => x.rps / samples[b][i].rps);
+    lines.push(`ratio ${a}/${b}: median ${median(per).toFixed(2)}x (rounds: ${per.map((r) => r.toFixed(2) + 'x').join(' ')}), no goal`);
   }
   const verdict = (ok) => (ok ? 'met' : 'NOT met');
   for (const [a, b, min] of GOALS) {

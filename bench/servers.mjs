@@ -72,7 +72,7 @@ const servers = {
     return { url, introspectPath: '/token/introspection', clientId: 'bench', clientSecret: secret, providerToken: token };
   },
 
-  async tessera({ storeKind, redisUrl, scryptCost }) {
+  async tessera({ storeKind, redisUrl, scryptCost, floor = false }) {
     const { parseConfig } = await import('../dist/config/load.js');
     const { startGateway } = await import('../dist/server.js');
     const clientSecret = randomBytes(24).toString('base64url');
@@ -94,7 +94,7 @@ const servers = {
       const { RedisStore } = await import('../dist/store/redis/redis-store.js');
       store = RedisStore.connect({
         url: redisUrl,
-        keyPrefix: 'tessera-bench:',
+        keyPrefix: floor ? 'tessera-bench-floor:' : 'tessera-bench:',
         auditRetentionMs: config.tokens.auditRetention,
         // BENCH_PRECISION=0: a write on every check, to compare with the default precision.
         lastUsedPrecisionMs: process.env.BENCH_PRECISION ? Number(process.env.BENCH_PRECISION) : config.tokens.lastUsedPrecision,
@@ -129,9 +129,43 @@ const servers = {
     });
     const providerToken = (await tokenRes.json()).access_token;
     if (!providerToken) throw new Error(`no client-credentials token: HTTP ${tokenRes.status}`);
-    return { url: gw.url, close: () => gw.close(), introspectPath: '/oauth2/introspect', pat, providerToken, clientId: 'bench', clientSecret, username: user.username, loginPassword: password, creatorAccess };
+    const url = floor ? await checkFloor(gw.services.pats, user, `Basic ${basic}`) : gw.url;
+    return { url, close: () => gw.close(), introspectPath: '/oauth2/introspect', pat, providerToken, clientId: 'bench', clientSecret, username: user.username, loginPassword: password, creatorAccess };
   },
 };
+
+/**
+ * The floor of a PAT introspection on this stack: a bare Koa handler that does only what no
+ * check can skip (read the form, compare the client's Basic credentials in constant time, the
+ * gateway's own `PatService.verify`: parse, SHA-256, the one Redis script, the hash compare;
+ * a JSON answer), without anything the gateway puts around it (access log, metrics, request
+ * id and audit context, error mapping, security and CORS headers, drain). Started inside a
+ * gateway's process, on that gateway's services.
+ */
+async function checkFloor(pats, user, authorization) {
+  const { default: Koa } = await import('koa');
+  const { createServer } = await import('node:http');
+  const { timingSafeEqual } = await import('node:crypto');
+  const expected = Buffer.from(authorization);
+  const app = new Koa();
+  app.use(async (ctx) => {
+    const raw = await new Promise((resolve, reject) => {
+      let text = '';
+      ctx.req.setEncoding('utf8');
+      ctx.req.on('data', (chunk) => (text += chunk)).on('end', () => resolve(text)).on('error', reject);
+    });
+    const given = Buffer.from(ctx.get('authorization'));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      ctx.status = 401;
+      return;
+    }
+    const use = await pats.verify(new URLSearchParams(raw).get('token') ?? '', ctx.ip);
+    ctx.body = use
+      ? { active: true, scope: use.token.scope, token_type: 'Bearer', exp: Math.floor(use.token.expiresAt / 1000), sub: use.user.id, username: use.user.username, jti: use.token.id }
+      : { active: false };
+  });
+  return listen(createServer(app.callback()));
+}
 
 export async function serve() {
   let running = null;

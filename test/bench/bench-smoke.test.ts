@@ -53,10 +53,20 @@ describe('benchmarks (smoke)', () => {
     expect(await listening(port)).toBe(false);
   }, 150_000);
 
+  it('bench/introspection.mjs: the check floor answers the PAT as active and is compared with one GET, with no goal', async () => {
+    const { code, out, err } = await node('bench/introspection.mjs', { BENCH_ROUNDS: '1', BENCH_DURATION: '1', BENCH_WARMUP: '0', BENCH_CASES: 'koa-get,floor' });
+    expect(code, err).toBe(0);
+    expect(out).toMatch(/^\| check floor \(Koa \+ PatService\.verify\) +\| +[\d,]+ \|/m);
+    // About one check script per request (requests still in flight at the end count on Redis's
+    // side only): the floor runs the gateway's real check, not a stand-in.
+    expect(out).toMatch(/^\| check floor [^\n]*\| +1\.\d\d \| +[\d.]+ \|$/m);
+    expect(out).toMatch(/^ {2}ratio floor\/koa-get: median \d+\.\d\dx \(rounds: \d+\.\d\dx\)/m);
+  }, 150_000);
+
   it('bench/introspection.mjs refuses an unknown case, naming the known ones, and exits non-zero', async () => {
     const { code, err } = await node('bench/introspection.mjs', { BENCH_CASES: 'koa,no-such-case' });
     expect(code).toBe(1);
-    expect(err).toContain('unknown case(s) no-such-case; known: koa, koa-get, oidc, introspect, memory, verify, provider, login, create');
+    expect(err).toContain('unknown case(s) no-such-case; known: koa, koa-get, floor, oidc, introspect, memory, verify, provider, login, create');
   });
 
   it('bench/scale.mjs: a thousand tokens through the store, memory per token, AOF per check, the heavy user and the longest Redis call', async () => {
