@@ -88,6 +88,9 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     await services.storeMonitor.checkAtStart();
     // Before anything else uses the store: a KEK that does not open the stored keys stops here.
     await prepareKeys(services, logger, !usingMemory);
+    // Sealed upstream refresh tokens and SSF headers whose KEK is missing stop the start here,
+    // not at the first re-validation or push that reads one.
+    await services.secrets.checkAtStart();
   } catch (error) {
     await services.store.close();
     throw error;

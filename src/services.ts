@@ -83,6 +83,8 @@ export interface Services {
   leaks: LeakReports;
   /** Shared Signals (SSF) streams and webhooks: audit outcomes pushed to those who trust our tokens. */
   signals: Signals;
+  /** Seals secrets kept on someone's behalf with the KEK; checks at start that it has the KEKs they need. */
+  secrets: SealedSecrets;
 }
 
 /** Is a Redis (standalone, Sentinel or Cluster) configured? Otherwise the embedded store runs. */
@@ -150,7 +152,7 @@ export function createServices(
   const users = new UserService(store, config, clock, audit);
   const throttle = new LoginThrottle(store, config.auth.lockout, clock);
   const signIns = new RedirectSignIns(store, clock);
-  const secrets = new SealedSecrets(options.keyEncryption ?? null);
+  const secrets = new SealedSecrets(options.keyEncryption ?? null, { store, clock });
   const sources = openSources({ config, users, store, clock, logger, signIns, secrets });
   const ldapSources = sources.all.filter((s) => s instanceof LdapSource);
   const samlSources = sources.all.filter((s) => s instanceof SamlSource);
@@ -177,5 +179,5 @@ export function createServices(
   const workload = new WorkloadExchange(config.workloadIdentity, new WorkloadIssuers(config.workloadIdentity, clock), pats, store, clock, audit, lineLogger(logger, 'workload'));
   const leaks = new LeakReports(config.leakReports, { store, pats, sessions, clock, audit, log: lineLogger(logger, 'leaks') });
   const signals = new Signals(config, { store, clock, audit, metrics, secrets, logger: logger.child({ component: 'signals' }) });
-  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns: signIns, sources: sources.all, redirectSources: sources.redirect, signIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks, signals };
+  return { config, clock, store, users, login, ldapSources, samlSources, samlSignIns: signIns, sources: sources.all, redirectSources: sources.redirect, signIns, sessions, pats, bearer, clients, introspection, storeMonitor, audit, notBefore, revocation, keys, logger, metrics, workload, leaks, signals, secrets };
 }

@@ -123,6 +123,16 @@ const lockout = z.strictObject({
    */
   maxFailuresPerDevice: z.number().int().min(1).default(10),
   /**
+   * How long a sign-in may wait for earlier attempts of the same account, address or device to
+   * be decided, when those attempts already use what is left of a failure limit (failures
+   * recorded + attempts being checked may never exceed it, so parallel guesses cannot overshoot
+   * it). It then goes ahead, or is refused with 429 "at the same time" once this has passed.
+   * Correct passwords leave room at once, so honest parallel sign-ins (a CI fleet behind one
+   * address signing in as one account) are checked a limit's worth at a time instead of
+   * refused. `0s` refuses at once. The brute-force bound does not depend on it.
+   */
+  concurrentWait: duration('10s').refine((ms) => ms <= 60_000, 'at most 60s'),
+  /**
    * How long a device stays known after its last successful sign-in (each sign-in renews it).
    * Long: a device that is forgotten falls back to the limits for unknown sources, which an
    * attacker can trip.

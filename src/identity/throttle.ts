@@ -19,6 +19,18 @@
  * guesses sent in parallel cannot overshoot it. It then leaves the in-flight count, adding a
  * failure only if the password was wrong: a refusal, a correct password or an unreachable
  * directory adds nothing, so a client retrying correct logins can never lock anyone out.
+ *
+ * The rule, exactly: at every moment, for every counter, failures + attempts in flight <= its
+ * limit. So within a window at most `limit` wrong passwords are ever checked per counter,
+ * however many arrive at once, and this bound is the same whatever the concurrency.
+ *
+ * An attempt that finds a counter full of attempts in flight (not of failures) does not fail:
+ * it leaves the in-flight count and tries again shortly, for up to `auth.lockout.concurrentWait`,
+ * then is refused with 429 "at the same time". Those ahead of it are decided within a password
+ * check: a correct one leaves room at once (honest parallel sign-ins, e.g. a CI fleet behind one
+ * NAT as one service account, go through a limit's worth at a time), a wrong one becomes a
+ * failure, and once failures reach the limit the waiting attempts are refused as locked. Waiting
+ * never weakens the bound: it only changes when a refused attempt would have been told.
  */
 import type { Clock } from '../clock.js';
 import type { TesseraConfig } from '../config/schema.js';
@@ -37,6 +49,24 @@ export type ThrottleStore = Pick<Store, 'deleteCounter' | 'getCounter' | 'hitCou
  * minutes. Longer than any password check (scrypt, or an LDAP bind bounded by its timeouts).
  */
 const IN_FLIGHT_BUCKET_MS = 60_000;
+
+/**
+ * Pauses between two tries of an attempt waiting for room (see the header): short first (a
+ * password check takes tens of milliseconds), then every 250 ms, until `concurrentWait` is spent.
+ * Counted out in advance, so the wait is a bounded number of tries.
+ */
+export function waitSchedule(concurrentWaitMs: number): number[] {
+  const pauses: number[] = [];
+  let total = 0;
+  for (let pause = 10; total < concurrentWaitMs; pause = Math.min(pause * 2, 250)) {
+    const next = Math.min(pause, concurrentWaitMs - total);
+    pauses.push(next);
+    total += next;
+  }
+  return pauses;
+}
+
+const pauseFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface LoginAttempt {
   username: string;
@@ -64,11 +94,15 @@ interface Limit {
 }
 
 export class LoginThrottle {
+  private readonly pauses: number[];
+
   constructor(
     private readonly store: ThrottleStore,
     private readonly limits: TesseraConfig['auth']['lockout'],
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.pauses = waitSchedule(limits.concurrentWait);
+  }
 
   private limitsFor({ username, ip, knownDevice }: LoginAttempt): Limit[] {
     if (knownDevice) return [{ name: `device:${knownDevice}`, max: this.limits.maxFailuresPerDevice, clearedBySuccess: true }];
@@ -84,10 +118,22 @@ export class LoginThrottle {
 
   /**
    * Lets the attempt through, or throws TooManyRequests (with Retry-After) when failures reached
-   * a limit, or TooManyConcurrentAttempts when the attempts in flight would take it past one.
+   * a limit, or TooManyConcurrentAttempts when the attempts in flight still fill one after
+   * `concurrentWait` (see the header).
    */
   async begin(attempt: LoginAttempt): Promise<AttemptTicket> {
     const limits = this.limitsFor(attempt);
+    for (let tries = 0; ; tries++) {
+      const outcome = await this.tryBegin(limits);
+      if (outcome !== 'crowded') return outcome;
+      const pause = this.pauses[tries];
+      if (pause === undefined) throw new TooManyConcurrentAttempts();
+      await pauseFor(pause);
+    }
+  }
+
+  /** One try: the ticket, `'crowded'` (nothing held), or TooManyRequests when locked. */
+  private async tryBegin(limits: Limit[]): Promise<AttemptTicket | 'crowded'> {
     const now = this.clock();
     // Reading the in-flight counts before the failures, one after the other, is what keeps the
     // sum honest: a concurrent attempt adds its failure before it leaves the in-flight count, so
@@ -109,8 +155,9 @@ export class LoginThrottle {
       throw new TooManyRequests(Math.max(...locked.map((s) => s.failures.ttlMs)) / 1000);
     }
     if (crowded.length) {
+      // Out of the in-flight count while waiting, so waiting attempts never crowd each other.
       await ticket.undecided();
-      throw new TooManyConcurrentAttempts();
+      return 'crowded';
     }
     return ticket;
   }

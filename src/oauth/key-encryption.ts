@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 
 export const KEK_ENV = 'TESSERA_KEY_ENCRYPTION_KEY';
-const PREVIOUS_KEK_ENV = 'TESSERA_KEY_ENCRYPTION_KEY_PREVIOUS';
+export const PREVIOUS_KEK_ENV = 'TESSERA_KEY_ENCRYPTION_KEY_PREVIOUS';
 
 /** A KEK that is missing where needed, malformed, or does not open a stored value. */
 export class KeyEncryptionError extends Error {
@@ -65,6 +65,11 @@ export class KeyEncryption {
   /** The current KEK's fingerprint (never the key). */
   get id(): string {
     return this.current.id;
+  }
+
+  /** The fingerprints of the KEKs this can open with: the current one, then the previous one. */
+  get ids(): string[] {
+    return this.previous ? [this.current.id, this.previous.id] : [this.current.id];
   }
 
   async wrap(plaintext: string): Promise<string> {

@@ -71,6 +71,9 @@ function checkEvents(requested: unknown): { events: SignalName[]; events_request
   return { events, events_requested: requested as string[] };
 }
 
+/** What the push streams' sealed headers are recorded as (sealed-secrets.ts). */
+const SEALED_USE = 'ssf-push-authorization';
+
 export class StreamRegistry {
   constructor(
     private readonly store: StreamStore,
@@ -93,7 +96,7 @@ export class StreamRegistry {
   private async encode(streams: Stream[]): Promise<string> {
     const sealed = await Promise.all(streams.map(async (stream) => {
       const header = stream.delivery.authorization_header;
-      return header === undefined ? stream : { ...stream, delivery: { ...stream.delivery, authorization_header: await this.secrets.seal(header) } };
+      return header === undefined ? stream : { ...stream, delivery: { ...stream.delivery, authorization_header: await this.secrets.seal(header, { use: SEALED_USE, until: null }) } };
     }));
     return JSON.stringify(sealed);
   }
@@ -111,7 +114,12 @@ export class StreamRegistry {
       const raw = await this.store.getSetting(SETTING);
       const { streams } = await this.decode(raw);
       const result = apply(streams);
-      if (await this.store.compareAndSetSetting(SETTING, raw, await this.encode(streams))) return result;
+      if (await this.store.compareAndSetSetting(SETTING, raw, await this.encode(streams))) {
+        // Every header is now sealed with the current KEK (or none is kept): earlier KEKs are no
+        // longer needed for them (sealed-secrets.ts checks the needed ones at start).
+        await this.secrets.replaced(SEALED_USE, streams.some((s) => s.delivery.authorization_header !== undefined));
+        return result;
+      }
     }
   }
 

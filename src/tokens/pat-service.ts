@@ -29,7 +29,7 @@ import { ScopeVocabulary } from './scope-vocabulary.js';
 import { renewalOf } from './rotation.js';
 
 /** The part of the store this uses: personal access tokens and their owners. */
-export type PatStore = Pick<Store, 'findTokenIdByHash' | 'getToken' | 'getUser' | 'insertToken' | 'listTokenPage' | 'listTokens' | 'listUserPage' | 'revokeToken' | 'shortenTokenExpiry' | 'revokeTokenByHash' | 'updateToken' | 'useToken'>;
+export type PatStore = Pick<Store, 'findTokenIdByHash' | 'getToken' | 'getUser' | 'insertToken' | 'listTokenPage' | 'listUserPage' | 'revokeToken' | 'shortenTokenExpiry' | 'revokeTokenByHash' | 'updateToken' | 'useToken'>;
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
@@ -53,12 +53,6 @@ export interface CreatedToken {
   evicted: string[];
   /** No lifetime was asked for and the default would have outlived the calling PAT: cut to its expiry. */
   clampedToCaller?: boolean;
-}
-
-export interface ListOptions {
-  /** Username whose tokens to list; undefined = the caller's own. */
-  user?: string;
-  include?: { revoked?: boolean; expired?: boolean };
 }
 
 export function tokenStatus(token: TokenRecord, now: number): TokenStatus {
@@ -271,20 +265,6 @@ export class PatService {
 
   async get(caller: Principal, id: string) {
     return this.reachable(caller, id);
-  }
-
-  /** One user's tokens (the caller's own, or `user`'s for admins), all at once: for one user's page. */
-  async list(caller: Principal, options: ListOptions = {}): Promise<{ token: TokenRecord; owner: UserRecord }[]> {
-    let owner = caller.user;
-    if (options.user !== undefined && options.user !== caller.user.username) {
-      if (!isAdmin(caller)) throw new Forbidden('only admins list other users\' tokens');
-      owner = await this.users.get(options.user);
-    }
-    const now = this.clock();
-    return (await this.store.listTokens(owner.id, now)).map((token) => ({ token, owner })).filter(({ token }) => {
-      const status = tokenStatus(token, now);
-      return status === 'active' || (status === 'revoked' && options.include?.revoked) || (status === 'expired' && options.include?.expired);
-    });
   }
 
   /**

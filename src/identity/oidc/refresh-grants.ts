@@ -35,7 +35,7 @@ export class RefreshGrants {
   }
 
   async keep(username: string, refreshToken: string | undefined): Promise<void> {
-    if (refreshToken) await this.store.putTransient(KIND, this.key(username), { refreshToken: await this.secrets.seal(refreshToken) }, TTL_MS, this.clock());
+    if (refreshToken) await this.store.putTransient(KIND, this.key(username), { refreshToken: await this.secrets.seal(refreshToken, { use: 'upstream-refresh-token', until: this.clock() + TTL_MS }) }, TTL_MS, this.clock());
     else await this.forget(username);
   }
 

@@ -119,6 +119,11 @@ export class ResponsePool {
     return this.warming;
   }
 
+  /** Tasks the worker threads have finished (responses and warm-ups), counted by piscina. */
+  get completedByWorkers(): number {
+    return this.pool.completed;
+  }
+
   /** Ids of the worker threads now running; one stopped for its budget is replaced by a new one. */
   threadIds(): number[] {
     return this.pool.threads.map((thread) => thread.threadId);

@@ -39,6 +39,7 @@ export function layout({ title, body, user, csrf }: PageOptions): SafeHtml {
     <a href="/manage_tokens">Tokens</a>
     ${user.role === 'admin' ? html`<a href="/admin/users">Admin</a>` : ''}
     ${user.role === 'admin' ? html`<a href="/admin/audit">Audit</a>` : ''}
+    <a href="/docs/api">API</a>
     <a href="/account">${user.username}</a>
     <form method="post" action="/logout" class="inline"><input type="hidden" name="_csrf" value="${csrf ?? ''}"><button type="submit" class="link">Sign out</button></form>
   </nav>`

@@ -14,7 +14,10 @@ export interface UserPageView {
   user: PresentedUser;
   /** The admin looking at their own account: no demoting or disabling themselves. */
   self: boolean;
+  /** One page of their tokens. */
   tokens: PresentedToken[];
+  /** The link to the next page of their tokens, when there is one. */
+  nextHref?: string;
   include: { revoked: boolean; expired: boolean };
   csrf: string;
   now: number;
@@ -77,6 +80,9 @@ export function userPage(view: UserPageView): SafeHtml {
   const { user, csrf } = view;
   const base = userHref(user.username);
   const active = view.tokens.filter((t) => t.status === 'active').length;
+  // With more pages, this page's count is not the user's total: say "all", not a number.
+  const activeText = view.nextHref ? `${active}+ active` : `${active} active`;
+  const revokeAllText = view.nextHref ? `Revoke all active tokens of ${user.username}?` : `Revoke all ${active} active tokens of ${user.username}?`;
   return html`<p class="crumbs"><a href="/admin/users">Users</a> ›</p>
 <h1>${user.username}</h1>
 ${view.notice ?? ''}
@@ -100,7 +106,7 @@ ${view.notice ?? ''}
 </section>
 <section class="card" aria-labelledby="list-heading">
   <div class="card-head">
-    <h2 id="list-heading">Tokens <span class="hint">(${active} active)</span></h2>
+    <h2 id="list-heading">Tokens <span class="hint">(${activeText})</span></h2>
     ${tokenFilters(base, view.include)}
   </div>
   ${tokenTable(view.tokens, {
@@ -109,8 +115,9 @@ ${view.notice ?? ''}
     revokeAction: (id) => `/admin/tokens/${encodeURIComponent(id)}/revoke`,
     emptyText: `${user.username} has no tokens to show.`,
   })}
+  ${view.nextHref ? html`<p class="pager"><a href="${view.nextHref}" rel="next">Next page</a></p>` : ''}
   ${active
-    ? html`<form method="post" action="${base}/tokens/revoke-all" class="actions" data-confirm="Revoke all ${active} active tokens of ${user.username}?">
+    ? html`<form method="post" action="${base}/tokens/revoke-all" class="actions" data-confirm="${revokeAllText}">
     ${hidden(csrf)}
     <button type="submit" class="danger">Revoke all tokens of ${user.username}</button>
   </form>`
