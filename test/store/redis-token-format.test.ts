@@ -81,7 +81,7 @@ describe('RedisStore token format', () => {
     await store.useToken(user.id, t.hash, now, '10.0.0.1');
     const stored = await admin.hgetall(`${tag}t:${t.id}`);
     // Last use as ms after createdAt (here: the same instant), the hash in base64url.
-    expect(stored).toMatchObject({ U: '0', i: '10.0.0.1', H: hash64(t.hash) });
+    expect(stored).toMatchObject({ U: '0', I: String(0x0a000001), H: hash64(t.hash) });
     // Watch what Redis is asked to change: a write replicates (and reaches the AOF) as the commands the script ran.
     const monitor = await admin.duplicate().monitor();
     const writes: string[] = [];
@@ -99,8 +99,8 @@ describe('RedisStore token format', () => {
     await seenAll;
     monitor.disconnect();
     expect(writes).toEqual([
-      `hset ${tag}t:${t.id} U ${MINUTE - 1} i 10.0.0.2`,
-      `hset ${tag}t:${t.id} U ${2 * MINUTE} i 10.0.0.2`,
+      `hset ${tag}t:${t.id} U ${MINUTE - 1} I ${0x0a000002}`,
+      `hset ${tag}t:${t.id} U ${2 * MINUTE} I ${0x0a000002}`,
     ]);
   });
 
@@ -193,7 +193,7 @@ describe('RedisStore token format', () => {
     const used = await store.useToken(user.id, a.hash, now, '10.0.0.1');
     expect(used?.token).toEqual({ ...a, lastUsedAt: now, lastUsedIp: '10.0.0.1' });
     const stored = await admin.hgetall(`${tag}t:${a.id}`);
-    expect(stored).toMatchObject({ H: hash64(a.hash), U: '3', i: '10.0.0.1' });
+    expect(stored).toMatchObject({ H: hash64(a.hash), U: '3', I: String(0x0a000001) });
     expect(stored).not.toHaveProperty('h');
     expect(stored).not.toHaveProperty('u');
     expect(await admin.hget(`${tag}hashes`, lookupField(a.hash))).toBe(a.id);
@@ -225,6 +225,39 @@ describe('RedisStore token format', () => {
     expect(await admin.hexists(`${tag}t:${t.id}`, 'H')).toBe(0);
     await store.putUser({ ...user, enabled: true });
     expect((await store.useToken(user.id, t.hash, now, '10.0.0.1'))?.token.id).toBe(t.id);
+  });
+
+  it('keeps a last-use IPv4 address as an integer and every other address as text, each read back as given', async () => {
+    const t = token();
+    await store.insertToken(t, LIMIT, now);
+    const key = `${tag}t:${t.id}`;
+    const spellings: [string, 'I' | 'i', string][] = [
+      ['203.0.113.45', 'I', String(((203 << 24) >>> 0) + (113 << 8) + 45)],
+      ['2001:db8::1', 'i', '2001:db8::1'],
+      ['255.255.255.255', 'I', '4294967295'],
+      ['0.0.0.0', 'I', '0'],
+      ['010.0.0.1', 'i', '010.0.0.1'],
+      ['1.2.3.256', 'i', '1.2.3.256'],
+      ['12345', 'i', '12345'],
+      ['::ffff:192.0.2.1', 'i', '::ffff:192.0.2.1'],
+    ];
+    let at = now;
+    for (const [ip, field, value] of spellings) {
+      at += 1;
+      const use = await store.useToken(user.id, t.hash, at, ip);
+      expect(use?.token).toMatchObject({ lastUsedAt: at, lastUsedIp: ip });
+      expect(await store.getToken(user.id, t.id)).toEqual(use?.token);
+      const stored = await admin.hgetall(key);
+      // One spelling at a time: the other field went.
+      expect([stored.I, stored.i]).toEqual(field === 'I' ? [value, undefined] : [undefined, value]);
+      // The same address again within the precision: no write, same answer.
+      expect((await store.useToken(user.id, t.hash, at + 1, ip))?.token).toEqual(use?.token);
+    }
+    // Written whole (insert, migration) the same way.
+    const imported = token({ lastUsedAt: now, lastUsedIp: '192.0.2.1' });
+    await store.insertToken(imported, LIMIT, now);
+    expect(await admin.hget(`${tag}t:${imported.id}`, 'I')).toBe(String(((192 << 24) >>> 0) + 513));
+    expect(await store.getToken(user.id, imported.id)).toEqual(imported);
   });
 
   it('refuses to store a hash that is not a hex SHA-256, and finds nothing for one', async () => {

@@ -78,7 +78,7 @@ import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 import { LIST_TOKEN_PAGE } from './token-pages.js';
-import { HEX_FIELD_CHARS, HEX_HASH, decodeToken, encodeToken, fromFields, hash64, lookupField, type TokenReply } from './token-fields.js';
+import { HEX_FIELD_CHARS, HEX_HASH, decodeToken, encodeToken, fromFields, hash64, ipField, lookupField, type TokenReply } from './token-fields.js';
 import { RedisUserOrder } from './user-order.js';
 import type { UserPage, UserPageQuery } from '../user-pages.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
@@ -577,7 +577,8 @@ export class RedisStore implements Store, DurabilityChecks {
     if (!taggable(userId) || !HEX_HASH.test(hash)) return null;
     checkTime('now', now);
     const base = this.base(userId);
-    const args = [`${base}hashes`, `${base}user`, base, now, ip, this.lastUsedPrecision, hash64(hash), hash, this.retention];
+    const [ipf, stored] = ipField(ip);
+    const args = [`${base}hashes`, `${base}user`, base, now, stored, this.lastUsedPrecision, hash64(hash), hash, this.retention, ipf];
     const reply = (await this.run('useToken', ...args)) as [string, (string | number)[], string] | ['old'] | null;
     if (!reply) return null;
     let use: TokenUse;

@@ -57,6 +57,7 @@ local function load(base, id)
     local f = flat[i]
     local name = LONG[f]
     if f == 'U' then since = tonumber(flat[i + 1])
+    elseif f == 'I' then t.lastUsedIp = ipv4_text(flat[i + 1])
     elseif name then
       if NUMERIC[f] then t[name] = tonumber(flat[i + 1]) else t[name] = flat[i + 1] end
     end
@@ -76,6 +77,7 @@ local function fields(t)
     local v = t[name]
     if type(v) == 'number' or (type(v) == 'string' and v ~= DEFAULTS[name]) then
       if name == 'lastUsedAt' then v = v - t.createdAt end
+      if name == 'lastUsedIp' then f, v = ip_field(v) end
       if name == 'hash' and #v ~= 43 then f = 'h' end
       out[#out + 1] = f
       out[#out + 1] = v
@@ -228,8 +230,8 @@ end
  * useToken — the bearer hot path, one EVALSHA, kept lean: no TOKEN_LIB, the record read once
  * (HGETALL) into locals, and at most one small HSET.
  * KEYS[1] = hashes, KEYS[2] = user.
- * ARGV = base, now, ip, lastUsedPrecisionMs, hash (stored form: base64url), hash (hex),
- * auditRetentionMs.
+ * ARGV = base, now, ip (stored form: ipField in token-fields.ts), lastUsedPrecisionMs, hash
+ * (stored form: base64url), hash (hex), auditRetentionMs, ip field ('I' or 'i').
  * hash → token id → token record (its full hash compared) → owner record. Null unless the token
  * is active and the owner exists. Then, when last use is already recorded to the precision, it
  * writes nothing and returns at once: the owner's checks (enabled, credentialsNotBefore) are left
@@ -257,7 +259,7 @@ local key = base .. 't:' .. id
 -- error here: the check fails closed).
 local flat = redis.call('HGETALL', key)
 -- The fields a check needs (token-fields.ts), and where last use and expiry sit in 'flat'.
-local h, e, c, r, u, i, x, w, m, iu, ii, ie
+local h, e, c, r, u, i, fi, x, w, m, iu, ii, ie
 for k = 1, #flat, 2 do
   local f, v = flat[k], flat[k + 1]
   if f == 'H' then h = v
@@ -265,7 +267,7 @@ for k = 1, #flat, 2 do
   elseif f == 'c' then c = tonumber(v)
   elseif f == 'r' then r = v
   elseif f == 'U' then u, iu = tonumber(v), k + 1
-  elseif f == 'i' then i, ii = v, k + 1
+  elseif f == 'I' or f == 'i' then i, fi, ii = v, f, k + 1
   elseif f == 'x' then x = v
   elseif f == 'w' then w = tonumber(v)
   elseif f == 'm' then m = tonumber(v)
@@ -280,8 +282,8 @@ if not user then return nil end
 -- traffic per check) and returns the record as stored. The sliding expiry moves with those
 -- writes, so it may lag by up to the precision (earlier, never later, than exact). A new IP is
 -- always recorded.
-local ip = ARGV[3]
-if u ~= nil and i == ip then
+local ip, ipf = ARGV[3], ARGV[8]
+if u ~= nil and i == ip and fi == ipf then
   u = c + u
   if now - u < tonumber(ARGV[4]) and now >= u then return { id, flat, user } end
 end
@@ -293,16 +295,18 @@ local before = e
 if x == 'sliding' and w and m then e = math.max(e, math.min(now + w, m)) end
 local since = now - c
 if iu then flat[iu] = since else flat[#flat + 1] = 'U' flat[#flat + 1] = since end
-if ii then flat[ii] = ip else flat[#flat + 1] = 'i' flat[#flat + 1] = ip end
+if ii then flat[ii - 1] = ipf flat[ii] = ip else flat[#flat + 1] = ipf flat[#flat + 1] = ip end
+-- The other spelling of last-use IP goes (an IPv6 address after an IPv4 one, or back).
+if fi and fi ~= ipf then redis.call('HDEL', key, fi) end
 if e ~= before then
   flat[ie] = e
-  redis.call('HSET', key, 'U', since, 'i', ip, 'e', e)
+  redis.call('HSET', key, 'U', since, ipf, ip, 'e', e)
   -- The record is kept until its audit horizon: expiresAt + retention (it is not revoked).
   redis.call('PEXPIREAT', key, e + tonumber(ARGV[7]))
   redis.call('PEXPIREAT', KEYS[1], e, 'GT')
   redis.call('ZADD', base .. 'expiry', 'XX', e, id)
 else
-  redis.call('HSET', key, 'U', since, 'i', ip)
+  redis.call('HSET', key, 'U', since, ipf, ip)
 end
 return { id, flat, user }
 `;
@@ -316,6 +320,7 @@ return { id, flat, user }
 export const USE_OLD_TOKEN = `${TOKEN_LIB}
 local base, now, ip, precision = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 local hash, hex, retention = ARGV[5], ARGV[6], tonumber(ARGV[7])
+if ARGV[8] == 'I' then ip = ipv4_text(ip) end
 local id = find(base, hash, hex)
 if not id then return nil end
 local t = load(base, id)

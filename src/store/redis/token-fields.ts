@@ -13,6 +13,8 @@
  *   Redis keeps in 2–5 bytes instead of the 9 of an absolute time while the token is younger than
  *   24 days. Only the check and the decoders read it; `e` and `r`, which scripts sort and filter
  *   on, stay absolute.
+ * - `lastUsedIp`, when it is an IPv4 address in dotted-quad form, as `I`: the address as a 32-bit
+ *   integer (5 bytes in the listpack instead of up to 15 characters); any other address as `i`.
  * Records written before (`h` = hex hash, `u` = absolute last use; or the JSON strings of the
  * version before that) are still read: `fromFields` accepts both forms, and the Lua side (`load`
  * in scripts.ts) converts them when it reads one, rewriting it in this form on its next whole
@@ -33,6 +35,8 @@ export const TOKEN_FIELDS = {
 
 /** Fields of the previous compact form, read and never written: hex hash, absolute last use. */
 export const LEGACY_FIELDS = { hash: 'h', lastUsedAt: 'u' } as const;
+/** `lastUsedIp` of a dotted-quad IPv4 address, as an integer (see `ipField`). */
+export const IPV4_FIELD = 'I';
 
 const NUMERIC: ReadonlySet<Stored> = new Set<Stored>(['createdAt', 'expiresAt', 'slidingWindow', 'maxLifetimeAt', 'lastUsedAt', 'revokedAt']);
 /** Left out when equal to these, restored on read. */
@@ -59,6 +63,20 @@ export const HASH_FIELD_CHARS = 11;
 /** The same for a record of the previous compact form, indexed by its hex hash (64 bits). */
 export const HEX_FIELD_CHARS = 16;
 
+/** A dotted-quad IPv4 address exactly as `ipv4` prints it back (no leading zeros). */
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const ipv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+
+/**
+ * The field and value of a last-use IP: `I` and the address as an integer for an IPv4 address in
+ * the one dotted-quad spelling that reads back the same, else `i` and the text as given.
+ */
+export function ipField(ip: string): [string, string] {
+  if (!DOTTED_QUAD.test(ip)) return [TOKEN_FIELDS.lastUsedIp, ip];
+  const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+  return [IPV4_FIELD, String(((a << 24) >>> 0) + (b << 16) + (c << 8) + d)];
+}
+
 /** The `hashes` field a secret's token is indexed under (current form). */
 export const lookupField = (hex: string): string => hash64(hex).slice(0, HASH_FIELD_CHARS);
 
@@ -71,6 +89,7 @@ export function encodeToken(token: TokenRecord): string[] {
     if (value === undefined || value === DEFAULTS[property]) continue;
     if (property === 'hash') out.push(field, hash64(token.hash));
     else if (property === 'lastUsedAt') out.push(field, String(token.lastUsedAt! - token.createdAt));
+    else if (property === 'lastUsedIp') out.push(...ipField(token.lastUsedIp!));
     else out.push(field, String(value));
   }
   return out;
@@ -98,6 +117,7 @@ export function fromFields(userId: string, id: string, fields: Record<string, st
     if (property) record[property] = NUMERIC.has(property) ? Number(value) : String(value);
   }
   if (fields[TOKEN_FIELDS.hash] !== undefined) record.hash = Buffer.from(String(fields[TOKEN_FIELDS.hash]), 'base64url').toString('hex');
+  if (fields[IPV4_FIELD] !== undefined) record.lastUsedIp = ipv4(Number(fields[IPV4_FIELD]));
   if (fields[TOKEN_FIELDS.lastUsedAt] !== undefined) record.lastUsedAt = Number(fields[TOKEN_FIELDS.createdAt]) + Number(fields[TOKEN_FIELDS.lastUsedAt]);
   return record as unknown as TokenRecord;
 }
@@ -133,5 +153,22 @@ local function hex_to_64(hex)
     end
   end
   return table.concat(out)
+end
+
+-- Last-use IPs (ipField in Node): an IPv4 address stored as an integer ('I') and back.
+local function ipv4_text(n)
+  n = tonumber(n)
+  return string.format('%d.%d.%d.%d', math.floor(n / 16777216), math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)
+end
+local function ip_field(ip)
+  local a, b, c, d = string.match(ip, '^(%d+)%.(%d+)%.(%d+)%.(%d+)$')
+  if not a then return 'i', ip end
+  local n = 0
+  for _, part in ipairs({ a, b, c, d }) do
+    local v = tonumber(part)
+    if v > 255 or tostring(v) ~= part then return 'i', ip end
+    n = n * 256 + v
+  end
+  return 'I', n
 end
 `;
