@@ -47,7 +47,7 @@ local function load(base, id)
     local raw = redis.call('GET', key)
     local t = cjson.decode(raw)
     t[JSON], t[REPLY], t[OLD] = true, raw, t.hash
-    t.hash = hex_to_64(t.hash)
+    if t.hash then t.hash = hex_to_64(t.hash) end
     return t
   end
   if #flat == 0 then return nil end
@@ -63,7 +63,7 @@ local function load(base, id)
     end
   end
   if since then t.lastUsedAt = t.createdAt + since end
-  if t[OLD] == nil and #t.hash ~= 43 then t[OLD] = t.hash t.hash = hex_to_64(t.hash) end
+  if t.hash and #t.hash ~= 43 then t[OLD] = t.hash t.hash = hex_to_64(t.hash) end
   table.insert(flat, 1, id)
   t[REPLY] = flat
   return t
