@@ -582,6 +582,27 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token.id).toBe(token.id);
       });
 
+      it('refuses a disabled owner or a user-wide revoke also when last use is already recorded, and writes nothing', async () => {
+        // The Redis check decides those in Node when it writes nothing (USE_TOKEN): both ways are held here.
+        const user = await createUser();
+        const token = await insert(user.id);
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).not.toBeNull();
+        const recorded = await store.getToken(user.id, token.id);
+        advance(SECOND);
+        // Within the precision, from the recorded IP: answered without a write.
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token).toEqual(recorded);
+        await store.putUser({ ...user, enabled: false });
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.2')).toBeNull();
+        expect(await store.getToken(user.id, token.id)).toEqual(recorded);
+        await store.putUser({ ...user, credentialsNotBefore: token.createdAt + 1 });
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.1')).toBeNull();
+        expect(await store.useToken(user.id, token.hash, now, '10.0.0.2')).toBeNull();
+        expect(await store.getToken(user.id, token.id)).toEqual(recorded);
+        await store.putUser({ ...user, credentialsNotBefore: token.createdAt });
+        expect((await store.useToken(user.id, token.hash, now, '10.0.0.1'))?.token).toEqual(recorded);
+      });
+
       it('answers null when the owner was deleted or never existed', async () => {
         const user = await createUser();
         const token = await insert(user.id);

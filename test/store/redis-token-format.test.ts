@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
-import { HASH_FIELD_CHARS } from '../../src/store/redis/token-fields.js';
+import { hash64, lookupField } from '../../src/store/redis/token-fields.js';
 import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { PreviousGateway } from '../fixtures/previous-token-format.js';
 import { AUDIT_RETENTION_MS, DAY, HOUR, LAST_USED_PRECISION_MS, MINUTE, base62, hex64, sampleUser } from './contract.js';
@@ -69,7 +69,7 @@ describe('RedisStore token format', () => {
     expect(await store.getToken(user.id, bare.id)).toEqual(bare);
     expect(await admin.object('ENCODING', `${tag}t:${full.id}`)).toBe('listpack');
     // Defaults (empty strings, 'hard') are not stored; id and user id are in the key.
-    expect(Object.keys(await admin.hgetall(`${tag}t:${bare.id}`)).sort()).toEqual(['b', 'c', 'e', 'h']);
+    expect(Object.keys(await admin.hgetall(`${tag}t:${bare.id}`)).sort()).toEqual(['H', 'b', 'c', 'e']);
     const revoked = await store.revokeToken(user.id, full.id, 'ada', now);
     expect(revoked).toEqual({ ...full, revokedAt: now, revokedBy: 'ada' });
     expect(await store.getToken(user.id, full.id)).toEqual(revoked);
@@ -80,7 +80,8 @@ describe('RedisStore token format', () => {
     await store.insertToken(t, LIMIT, now);
     await store.useToken(user.id, t.hash, now, '10.0.0.1');
     const stored = await admin.hgetall(`${tag}t:${t.id}`);
-    expect(stored).toMatchObject({ u: String(now), i: '10.0.0.1' });
+    // Last use as ms after createdAt (here: the same instant), the hash in base64url.
+    expect(stored).toMatchObject({ U: '0', I: String(0x0a000001), H: hash64(t.hash) });
     // Watch what Redis is asked to change: a write replicates (and reaches the AOF) as the commands the script ran.
     const monitor = await admin.duplicate().monitor();
     const writes: string[] = [];
@@ -98,8 +99,8 @@ describe('RedisStore token format', () => {
     await seenAll;
     monitor.disconnect();
     expect(writes).toEqual([
-      `hset ${tag}t:${t.id} u ${now + MINUTE - 1} i 10.0.0.2`,
-      `hset ${tag}t:${t.id} u ${now + 2 * MINUTE} i 10.0.0.2`,
+      `hset ${tag}t:${t.id} U ${MINUTE - 1} I ${0x0a000002}`,
+      `hset ${tag}t:${t.id} U ${2 * MINUTE} I ${0x0a000002}`,
     ]);
   });
 
@@ -126,7 +127,7 @@ describe('RedisStore token format', () => {
     expect(used?.token).toEqual({ ...a, lastUsedAt: now, lastUsedIp: '10.0.0.1' });
     expect(await admin.type(`${tag}t:${a.id}`)).toBe('hash');
     expect(await admin.exists(`${tag}h:${a.hash}`)).toBe(0);
-    expect(await admin.hget(`${tag}hashes`, a.hash.slice(0, HASH_FIELD_CHARS))).toBe(a.id);
+    expect(await admin.hget(`${tag}hashes`, lookupField(a.hash))).toBe(a.id);
     expect(await admin.pexpiretime(`${tag}t:${a.id}`)).toBe(a.expiresAt + AUDIT_RETENTION_MS);
     expect((await store.useToken(user.id, a.hash, now + 1, '10.0.0.1'))?.token).toEqual(used?.token);
     // A sliding one moves its expiry as it migrates.
@@ -143,6 +144,129 @@ describe('RedisStore token format', () => {
     expect(await store.revokeToken(user.id, a.id, 'ada', now)).toMatchObject({ id: a.id, revokedAt: now });
     expect(await store.useToken(user.id, a.hash, now, '10.0.0.1')).toBeNull();
     expect((await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now)).tokens.map((t) => t.id)).toEqual([c.id]);
+  });
+
+  /**
+   * A record as the previous compact version (0c26052) wrote it: one-letter fields with the hash
+   * in hex (`h`) and last use absolute (`u`), found through a `hashes` field of the hash's first
+   * 16 hex characters. Written with the commands its INSERT_TOKEN ran.
+   */
+  const previousCompact = async (t: TokenRecord): Promise<void> => {
+    const letters: Record<string, string> = {
+      name: 'n', description: 'd', scope: 's', expiration: 'x', createdAt: 'c', expiresAt: 'e', slidingWindow: 'w', maxLifetimeAt: 'm',
+      createdBy: 'b', parentId: 'p', lastUsedAt: 'u', lastUsedIp: 'i', revokedAt: 'r', revokedBy: 'v', hash: 'h', rotatedFrom: 'o',
+    };
+    const fields: string[] = [];
+    for (const [property, field] of Object.entries(letters)) {
+      const value = t[property as keyof TokenRecord];
+      if (value === undefined || value === '' || (property === 'expiration' && value === 'hard')) continue;
+      fields.push(field, String(value));
+    }
+    const key = `${tag}t:${t.id}`;
+    const horizon = (t.revokedAt ?? t.expiresAt) + AUDIT_RETENTION_MS;
+    const write = admin.multi().hset(key, ...fields).pexpireat(key, horizon);
+    if (t.revokedAt === undefined && t.expiresAt > now) {
+      write.hset(`${tag}hashes`, t.hash.slice(0, 16), t.id).pexpireat(`${tag}hashes`, t.expiresAt).zadd(`${tag}tokens`, t.createdAt, t.id).zadd(`${tag}expiry`, t.expiresAt, t.id);
+    } else {
+      write.zadd(`${tag}retained`, horizon, t.id);
+    }
+    await write.exec();
+  };
+
+  it('reads, checks, lists and revokes records of the previous compact form, and migrates one on its first check', async () => {
+    const a = token({ createdAt: now - 3, lastUsedAt: now - 5 * MINUTE, lastUsedIp: '10.0.0.9' });
+    const b = token({ createdAt: now - 2 });
+    const c = token({ createdAt: now - 1, expiration: 'sliding', slidingWindow: HOUR, maxLifetimeAt: now + DAY, expiresAt: now + HOUR });
+    const gone = token({ createdAt: now - 4, revokedAt: now - HOUR, revokedBy: 'ada' });
+    for (const t of [a, b, c, gone]) await previousCompact(t);
+
+    expect(await store.getToken(user.id, a.id)).toEqual(a);
+    expect(await store.findTokenIdByHash(user.id, a.hash)).toBe(a.id);
+    const page = await store.listTokenPage(user.id, { limit: 10, include: EVERYTHING }, now);
+    expect(page.tokens).toEqual([a, b, c, gone]);
+    expect(await store.useToken(user.id, gone.hash, now, '10.0.0.1')).toBeNull();
+    expect(await store.findTokenIdByHash(user.id, gone.hash)).toBeNull();
+    // Reading and listing rewrite nothing.
+    expect(await admin.hget(`${tag}t:${a.id}`, 'h')).toBe(a.hash);
+
+    // The first check rewrites it whole in the current form, found through the current lookup only.
+    const used = await store.useToken(user.id, a.hash, now, '10.0.0.1');
+    expect(used?.token).toEqual({ ...a, lastUsedAt: now, lastUsedIp: '10.0.0.1' });
+    const stored = await admin.hgetall(`${tag}t:${a.id}`);
+    expect(stored).toMatchObject({ H: hash64(a.hash), U: '3', I: String(0x0a000001) });
+    expect(stored).not.toHaveProperty('h');
+    expect(stored).not.toHaveProperty('u');
+    expect(await admin.hget(`${tag}hashes`, lookupField(a.hash))).toBe(a.id);
+    expect(await admin.hexists(`${tag}hashes`, a.hash.slice(0, 16))).toBe(0);
+    expect(await admin.pexpiretime(`${tag}t:${a.id}`)).toBe(a.expiresAt + AUDIT_RETENTION_MS);
+    expect((await store.useToken(user.id, a.hash, now + 1, '10.0.0.1'))?.token).toEqual(used?.token);
+    expect(await store.getToken(user.id, a.id)).toEqual(used?.token);
+    // A sliding one moves its expiry as it migrates.
+    const slid = await store.useToken(user.id, c.hash, now + 30 * MINUTE, '10.0.0.1');
+    expect(slid?.token.expiresAt).toBe(now + 30 * MINUTE + HOUR);
+    expect(await admin.zscore(`${tag}expiry`, c.id)).toBe(String(now + 30 * MINUTE + HOUR));
+
+    // Revoking (by secret and by id) works on a record of either form, and ends the secret.
+    expect(await store.revokeTokenByHash(user.id, b.hash, 'ada', now)).toBe(true);
+    expect(await admin.hexists(`${tag}hashes`, b.hash.slice(0, 16))).toBe(0);
+    expect(await store.useToken(user.id, b.hash, now, '10.0.0.1')).toBeNull();
+    expect(await store.getToken(user.id, b.id)).toEqual({ ...b, revokedAt: now, revokedBy: 'ada' });
+    expect(await store.revokeToken(user.id, a.id, 'ada', now)).toMatchObject({ id: a.id, revokedAt: now });
+    expect(await store.useToken(user.id, a.hash, now, '10.0.0.1')).toBeNull();
+    expect((await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now)).tokens.map((t) => t.id)).toEqual([c.id]);
+  });
+
+  it('a previous-form record whose owner is disabled is refused and not migrated', async () => {
+    const t = token();
+    await previousCompact(t);
+    await store.putUser({ ...user, enabled: false });
+    expect(await store.useToken(user.id, t.hash, now, '10.0.0.1')).toBeNull();
+    expect(await admin.hget(`${tag}t:${t.id}`, 'h')).toBe(t.hash);
+    expect(await admin.hexists(`${tag}t:${t.id}`, 'H')).toBe(0);
+    await store.putUser({ ...user, enabled: true });
+    expect((await store.useToken(user.id, t.hash, now, '10.0.0.1'))?.token.id).toBe(t.id);
+  });
+
+  it('keeps a last-use IPv4 address as an integer and every other address as text, each read back as given', async () => {
+    const t = token();
+    await store.insertToken(t, LIMIT, now);
+    const key = `${tag}t:${t.id}`;
+    const spellings: [string, 'I' | 'i', string][] = [
+      ['203.0.113.45', 'I', String(((203 << 24) >>> 0) + (113 << 8) + 45)],
+      ['2001:db8::1', 'i', '2001:db8::1'],
+      ['255.255.255.255', 'I', '4294967295'],
+      ['0.0.0.0', 'I', '0'],
+      ['010.0.0.1', 'i', '010.0.0.1'],
+      ['1.2.3.256', 'i', '1.2.3.256'],
+      ['12345', 'i', '12345'],
+      ['::ffff:192.0.2.1', 'i', '::ffff:192.0.2.1'],
+    ];
+    let at = now;
+    for (const [ip, field, value] of spellings) {
+      at += 1;
+      const use = await store.useToken(user.id, t.hash, at, ip);
+      expect(use?.token).toMatchObject({ lastUsedAt: at, lastUsedIp: ip });
+      expect(await store.getToken(user.id, t.id)).toEqual(use?.token);
+      const stored = await admin.hgetall(key);
+      // One spelling at a time: the other field went.
+      expect([stored.I, stored.i]).toEqual(field === 'I' ? [value, undefined] : [undefined, value]);
+      // The same address again within the precision: no write, same answer.
+      expect((await store.useToken(user.id, t.hash, at + 1, ip))?.token).toEqual(use?.token);
+    }
+    // Written whole (insert, migration) the same way.
+    const imported = token({ lastUsedAt: now, lastUsedIp: '192.0.2.1' });
+    await store.insertToken(imported, LIMIT, now);
+    expect(await admin.hget(`${tag}t:${imported.id}`, 'I')).toBe(String(((192 << 24) >>> 0) + 513));
+    expect(await store.getToken(user.id, imported.id)).toEqual(imported);
+  });
+
+  it('refuses to store a hash that is not a hex SHA-256, and finds nothing for one', async () => {
+    await expect(store.insertToken(token({ hash: 'not-a-hash' }), LIMIT, now)).rejects.toThrow(RangeError);
+    await expect(store.insertToken(token({ hash: hex64().toUpperCase() }), LIMIT, now)).rejects.toThrow(RangeError);
+    expect(await admin.zcard(`${tag}tokens`)).toBe(0);
+    expect(await store.useToken(user.id, 'not-a-hash', now, '10.0.0.1')).toBeNull();
+    expect(await store.findTokenIdByHash(user.id, 'not-a-hash')).toBeNull();
+    expect(await store.revokeTokenByHash(user.id, 'not-a-hash', 'ada', now)).toBe(false);
   });
 
   it('an old and a new gateway on one Redis: each honours the revocations the other makes', async () => {
@@ -181,7 +305,9 @@ describe('RedisStore token format', () => {
   it('a secret that shares the lookup’s first characters but not the whole hash finds nothing', async () => {
     const t = token();
     await store.insertToken(t, LIMIT, now);
-    const lookalike = t.hash.slice(0, HASH_FIELD_CHARS) + hex64().slice(HASH_FIELD_CHARS);
+    // 17 hex characters = 68 bits, more than the lookup's 11 base64url characters (66 bits).
+    const lookalike = t.hash.slice(0, 17) + hex64().slice(17);
+    expect(lookupField(lookalike)).toBe(lookupField(t.hash));
     expect(await store.useToken(user.id, lookalike, now, '10.0.0.1')).toBeNull();
     expect(await store.findTokenIdByHash(user.id, lookalike)).toBeNull();
     expect(await store.revokeTokenByHash(user.id, lookalike, 'ada', now)).toBe(false);
@@ -194,8 +320,8 @@ describe('RedisStore token format', () => {
     for (const t of [long, short]) await store.insertToken(t, LIMIT, now);
     expect(await admin.pexpiretime(`${tag}hashes`)).toBe(now + DAY);
     await store.revokeToken(user.id, long.id, 'ada', now);
-    expect(await admin.hkeys(`${tag}hashes`)).toEqual([short.hash.slice(0, HASH_FIELD_CHARS)]);
+    expect(await admin.hkeys(`${tag}hashes`)).toEqual([lookupField(short.hash)]);
     await store.insertToken(token(), LIMIT, now + 2 * HOUR);
-    expect(await admin.hexists(`${tag}hashes`, short.hash.slice(0, HASH_FIELD_CHARS))).toBe(0);
+    expect(await admin.hexists(`${tag}hashes`, lookupField(short.hash))).toBe(0);
   });
 });

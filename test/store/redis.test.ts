@@ -8,7 +8,7 @@ import { Redis, type Command } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
 import { Conflict } from '../../src/errors.js';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
-import { HASH_FIELD_CHARS } from '../../src/store/redis/token-fields.js';
+import { lookupField } from '../../src/store/redis/token-fields.js';
 import { usernameKey } from '../../src/store/usernames.js';
 import type { TokenRecord, UserRecord } from '../../src/store/store.js';
 import { startRedisServer } from '../helpers/redis-server.js';
@@ -196,10 +196,10 @@ describe('RedisStore specifics', () => {
     expect(await admin.hget(`${prefix}users`, usernameKey(user.username))).toBe(user.id);
     expect(await admin.zscore(`${tag}tokens`, token.id)).toBe(String(token.createdAt));
     // The compact record: a small hash (listpack) of one-letter fields; the secret's lookup by
-    // the first HASH_FIELD_CHARS hex characters of its hash.
+    // the first HASH_FIELD_CHARS characters of its hash in base64url.
     expect(await admin.type(`${tag}t:${token.id}`)).toBe('hash');
     expect(await admin.object('ENCODING', `${tag}t:${token.id}`)).toBe('listpack');
-    expect(await admin.hget(`${tag}hashes`, token.hash.slice(0, HASH_FIELD_CHARS))).toBe(token.id);
+    expect(await admin.hget(`${tag}hashes`, lookupField(token.hash))).toBe(token.id);
   });
 
   it('sets token expiries from the record: secret lookup at expiresAt, record at horizon + retention', async () => {
@@ -223,7 +223,7 @@ describe('RedisStore specifics', () => {
 
     now += MINUTE;
     await store.revokeToken(user.id, token.id, 'ada', now);
-    expect(await admin.hexists(`${tag}hashes`, token.hash.slice(0, HASH_FIELD_CHARS))).toBe(0);
+    expect(await admin.hexists(`${tag}hashes`, lookupField(token.hash))).toBe(0);
     expect(await pexpiretime(`${tag}t:${token.id}`)).toBe(now + AUDIT_RETENTION_MS);
   });
 

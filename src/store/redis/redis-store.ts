@@ -15,9 +15,11 @@
  *                                                                          (pruned by score; expires
  *                                                                          after deleteUser)
  *   P{U}:t:<id>      token record, hash of one-letter fields  PXAT (revokedAt ?? expiresAt) + audit retention
- *                    (token-fields.ts; JSON string when written by an earlier version)
- *   P{U}:hashes      hash: first 16 hex chars of a secret's    PXAT the latest expiresAt of its tokens;
- *                    SHA-256 → token id, active tokens only   a token leaves it when revoked or retired
+ *                    (token-fields.ts; a hash with a hex `h`, or a JSON string, when written by
+ *                    an earlier version)
+ *   P{U}:hashes      hash: first 11 chars of a secret's        PXAT the latest expiresAt of its tokens;
+ *                    SHA-256 in base64url → token id, active   a token leaves it when revoked or retired
+ *                    tokens only (a field of the first 16 hex chars when an earlier version wrote it)
  *   P{U}:h:<hash>    SHA-256 of the secret → token id, as earlier versions wrote it (read, then
  *                    removed when the token's record is migrated)
  *   P{U}:s:<sid>     login session record (JSON)              PXAT session expiresAt
@@ -53,7 +55,8 @@
  *
  * Every read-modify-write is one script (atomic, one round trip); `useToken` and `useAccessToken`
  * are exactly one EVALSHA each (useToken: a second one, once per token, for a record an earlier
- * version wrote, which it migrates). Plain reads (getUser, getToken, ...) are single commands.
+ * version wrote, which it migrates; and the owner's enabled/credentialsNotBefore checks made in
+ * Node on the reply when the script wrote nothing, see USE_TOKEN). Plain reads (getUser, getToken, ...) are single commands.
  *
  * Failure: every Redis call goes through `call()`, which turns any failure — connection refused or
  * lost, a command not answered within `commandTimeoutMs`, an error reply — into
@@ -75,7 +78,7 @@ import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 import { LIST_TOKEN_PAGE } from './token-pages.js';
-import { HASH_FIELD_CHARS, decodeToken, encodeToken, fromFields, type TokenReply } from './token-fields.js';
+import { HEX_FIELD_CHARS, HEX_HASH, decodeToken, encodeToken, fromFields, hash64, ipField, lookupField, type TokenReply } from './token-fields.js';
 import { RedisUserOrder } from './user-order.js';
 import type { UserPage, UserPageQuery } from '../user-pages.js';
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
@@ -115,7 +118,7 @@ export interface RedisStoreOptions {
 /** Script name → [Lua, number of KEYS]. Registered on the client under `tessera<Name>`. */
 const SCRIPTS = {
   useToken: [scripts.USE_TOKEN, 2],
-  useJsonToken: [scripts.USE_JSON_TOKEN, 2],
+  useOldToken: [scripts.USE_OLD_TOKEN, 2],
   insertToken: [scripts.INSERT_TOKEN, 1],
   listTokens: [scripts.LIST_TOKENS, 1],
   listTokenPage: [LIST_TOKEN_PAGE, 2],
@@ -144,7 +147,7 @@ type ScriptName = keyof typeof SCRIPTS;
  * expired members) and the login-failure counters. Every other script grants or takes away
  * access and is acknowledged only once replicated, including scripts added later: the safe default.
  */
-const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useJsonToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
+const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useOldToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -455,6 +458,7 @@ export class RedisStore implements Store, DurabilityChecks {
     for (const field of ['createdAt', 'expiresAt', 'slidingWindow', 'maxLifetimeAt', 'lastUsedAt', 'revokedAt'] as const) {
       checkTime(`token.${field}`, token[field]);
     }
+    if (!HEX_HASH.test(token.hash)) throw new RangeError('token.hash must be a SHA-256 in lowercase hex');
     const base = this.base(token.userId);
     const recordAt = (token.revokedAt ?? token.expiresAt) + this.retention;
     checkTime('audit horizon', recordAt);
@@ -464,7 +468,7 @@ export class RedisStore implements Store, DurabilityChecks {
       `${base}tokens`,
       base,
       token.id,
-      token.hash,
+      hash64(token.hash),
       token.createdAt,
       recordAt,
       token.expiresAt,
@@ -560,16 +564,21 @@ export class RedisStore implements Store, DurabilityChecks {
   async revokeTokenByHash(userId: string, hash: string, by: string, now: number): Promise<boolean> {
     if (!taggable(userId)) return false;
     checkTime('now', now);
+    // Only SHA-256 hashes are ever stored (insertToken), so anything else matches no record.
+    if (!HEX_HASH.test(hash)) return false;
     const base = this.base(userId);
-    return (await this.run('revokeTokenByHash', `${base}h:${hash}`, base, by, now, this.retention, hash)) === 1;
+    return (await this.run('revokeTokenByHash', `${base}hashes`, base, by, now, this.retention, hash64(hash), hash)) === 1;
   }
 
   async findTokenIdByHash(userId: string, hash: string): Promise<string | null> {
-    if (!taggable(userId)) return null;
+    if (!taggable(userId) || !HEX_HASH.test(hash)) return null;
     const base = this.base(userId);
-    // The lookup names a candidate by the hash's first characters: its record must hold the whole hash.
-    const id = await this.call('findTokenIdByHash', () => this.redis.hget(`${base}hashes`, hash.slice(0, HASH_FIELD_CHARS)));
-    if (id !== null) return (await this.getToken(userId, id))?.hash === hash ? id : null;
+    // The lookup names a candidate by the hash's first characters (the current field, else the
+    // hex one of the previous form): its record must hold the whole hash.
+    for (const field of [lookupField(hash), hash.slice(0, HEX_FIELD_CHARS)]) {
+      const id = await this.call('findTokenIdByHash', () => this.redis.hget(`${base}hashes`, field));
+      if (id !== null) return (await this.getToken(userId, id))?.hash === hash ? id : null;
+    }
     return this.call('findTokenIdByHash', () => this.redis.get(`${base}h:${hash}`));
   }
 
@@ -581,19 +590,31 @@ export class RedisStore implements Store, DurabilityChecks {
   }
 
   async useToken(userId: string, hash: string, now: number, ip: string): Promise<TokenUse | null> {
-    if (!taggable(userId)) return null;
+    // Only SHA-256 hashes are ever stored (insertToken), so anything else matches no record.
+    if (!taggable(userId) || !HEX_HASH.test(hash)) return null;
     checkTime('now', now);
     const base = this.base(userId);
-    const args = [`${base}h:${hash}`, `${base}user`, base, now, ip, this.retention, this.lastUsedPrecision, hash];
-    const reply = (await this.run('useToken', ...args)) as [string, (string | number)[], string] | ['json'] | null;
+    const [ipf, stored] = ipField(ip);
+    const args = [`${base}hashes`, `${base}user`, base, now, stored, this.lastUsedPrecision, hash64(hash), hash, this.retention, ipf];
+    const reply = (await this.run('useToken', ...args)) as [string, (string | number)[], string] | ['old'] | null;
     if (!reply) return null;
+    let use: TokenUse;
     if (reply.length === 1) {
-      // A record written by an earlier version: once, then it is a hash like the others.
-      const migrated = (await this.run('useJsonToken', ...args)) as [TokenReply, string] | null;
-      return migrated && { token: decodeToken(userId, migrated[0]), user: JSON.parse(migrated[1]) as UserRecord };
+      // A record written by an earlier version: once, then it is in the current form.
+      const migrated = (await this.run('useOldToken', ...args)) as [TokenReply, string] | null;
+      if (!migrated) return null;
+      use = { token: decodeToken(userId, migrated[0]), user: JSON.parse(migrated[1]) as UserRecord };
+    } else {
+      const [id, fields, user] = reply as [string, (string | number)[], string];
+      use = { token: decodeToken(userId, [id, ...fields]), user: JSON.parse(user) as UserRecord };
     }
-    const [id, fields, user] = reply as [string, (string | number)[], string];
-    return { token: decodeToken(userId, [id, ...fields]), user: JSON.parse(user) as UserRecord };
+    // When USE_TOKEN wrote nothing it left the owner's checks to here, on the user record it read
+    // atomically with the token: the same rule as the script's (which makes them before any
+    // write), so the decision is the same. Made on every reply: a second look costs nothing.
+    const { enabled, credentialsNotBefore } = use.user;
+    if (enabled !== true) return null;
+    if (typeof credentialsNotBefore === 'number' && use.token.createdAt < credentialsNotBefore) return null;
+    return use;
   }
 
   // ---- sessions ------------------------------------------------------------------------------

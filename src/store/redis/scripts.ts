@@ -10,9 +10,11 @@
  *   ioredis routes on). Redis Cluster allows undeclared keys as long as they are in that slot.
  * - Token records are hashes with one-letter fields (`TOKEN_FIELDS` in token-fields.ts; Redis
  *   keeps such small hashes listpack-encoded), so a check reads and writes only the fields it
- *   needs. Records written by earlier versions are JSON strings: every script reads both
- *   (`load`), and a script that writes a whole JSON record writes it as a hash (migration on
- *   write). Scripts return a token as `{ id, field, value, ... }` or, still JSON, as that string.
+ *   needs. The hash is stored in base64url (`H`) and last use relative to createdAt (`U`).
+ *   Records written by earlier versions are JSON strings or hashes with a hex `h` and an absolute
+ *   `u`: every script reads all three (`load`), and a script that writes a whole record writes it
+ *   in the current form (migration on write). Scripts return a token as `{ id, field, value, ... }`
+ *   (Node's `decodeToken` reads either hash form) or, still JSON, as that string.
  * - Other records are JSON strings. `cjson` keeps 14 significant digits, enough for millisecond
  *   timestamps (13 digits until the year 2286); the store rejects larger times before they reach
  *   a script. Records that a script re-encodes (sessions) contain no arrays, because cjson
@@ -25,44 +27,58 @@
  * - Numbers passed to `redis.call` are formatted with full precision by Redis (%.17g), unlike
  *   Lua's own tostring, so `now + retention` is safe to pass as an expiry.
  */
-import { HASH_FIELD_CHARS, LUA_TOKEN_FIELDS } from './token-fields.js';
+import { HASH_FIELD_CHARS, HEX_FIELD_CHARS, LUA_TOKEN_FIELDS } from './token-fields.js';
 
 /** Helpers prepended to every token script. */
 export const TOKEN_LIB = `${LUA_TOKEN_FIELDS}
 -- Keys of 'load' results that no record property can be: set by 'load' only.
-local JSON, REPLY = {}, {}
+local JSON, REPLY, OLD = {}, {}, {}
 
--- Token 'id' as a table (property names, times as numbers), or nil when there is no record.
--- t[REPLY] is the record as scripts reply it: { id, field, value, ... }, or the stored string
--- for a JSON record of an earlier version (t[JSON] = true; the next whole write migrates it).
+-- Token 'id' as a table (property names, times as numbers, absolute), or nil when there is no
+-- record. t.hash is the stored form (base64url) whatever form the record has. t[REPLY] is the
+-- record as scripts reply it: { id, field, value, ... }, or the stored string for a JSON record
+-- of an earlier version (t[JSON] = true). t[OLD] = the hex hash of a record in an earlier form
+-- (JSON, or a hash with 'h'/'u'): the next whole write migrates it, and it may still be found
+-- through that form's lookups (a hex field in 'hashes', an 'h:<hex>' key).
 local function load(base, id)
   local key = base .. 't:' .. id
   local flat = redis.pcall('HGETALL', key)
   if flat.err then
     local raw = redis.call('GET', key)
     local t = cjson.decode(raw)
-    t[JSON], t[REPLY] = true, raw
+    t[JSON], t[REPLY], t[OLD] = true, raw, t.hash
+    if t.hash then t.hash = hex_to_64(t.hash) end
     return t
   end
   if #flat == 0 then return nil end
   local t = { id = id, name = '', description = '', scope = '', expiration = 'hard' }
+  local since
   for i = 1, #flat, 2 do
-    local name = LONG[flat[i]]
-    if name then
-      if NUMERIC[flat[i]] then t[name] = tonumber(flat[i + 1]) else t[name] = flat[i + 1] end
+    local f = flat[i]
+    local name = LONG[f]
+    if f == 'U' then since = tonumber(flat[i + 1])
+    elseif f == 'I' then t.lastUsedIp = ipv4_text(flat[i + 1])
+    elseif name then
+      if NUMERIC[f] then t[name] = tonumber(flat[i + 1]) else t[name] = flat[i + 1] end
     end
   end
+  if since then t.lastUsedAt = t.createdAt + since end
+  if t.hash and #t.hash ~= 43 then t[OLD] = t.hash t.hash = hex_to_64(t.hash) end
   table.insert(flat, 1, id)
   t[REPLY] = flat
   return t
 end
 
--- The hash fields of a record table, { field, value, ... } (defaults left out, as encodeToken).
+-- The hash fields of a record table in the current form, { field, value, ... } (defaults left
+-- out, as encodeToken). A hash that is not a SHA-256 (never written by Tessera) keeps 'h'.
 local function fields(t)
   local out = {}
   for name, f in pairs(SHORT) do
     local v = t[name]
     if type(v) == 'number' or (type(v) == 'string' and v ~= DEFAULTS[name]) then
+      if name == 'lastUsedAt' then v = v - t.createdAt end
+      if name == 'lastUsedIp' then f, v = ip_field(v) end
+      if name == 'hash' and #v ~= 43 then f = 'h' end
       out[#out + 1] = f
       out[#out + 1] = v
     end
@@ -84,11 +100,15 @@ local function save(base, t, at)
   redis.call('PEXPIREAT', key, at)
 end
 
--- The id the secret hash resolves to: the user's 'hashes' lookup (field = the first
--- HASH_FIELD_CHARS of the hash, so only a candidate: callers compare the record's full hash),
--- or the per-token key 'h:<hash>' an earlier version wrote.
-local function find(base, hash)
-  return redis.call('HGET', base .. 'hashes', string.sub(hash, 1, HASH_FIELD_CHARS)) or redis.call('GET', base .. 'h:' .. hash)
+-- The id the secret hash (stored form, and hex) resolves to: the user's 'hashes' lookup (field =
+-- the first HASH_FIELD_CHARS of the stored hash, so only a candidate: callers compare the
+-- record's full hash), else the lookups of earlier versions: a 'hashes' field of the first
+-- HEX_FIELD_CHARS hex characters, or a per-token key 'h:<hex>'. (11 and 16 characters: the
+-- fields of the two forms never collide.)
+local function find(base, hash, hex)
+  local key = base .. 'hashes'
+  return redis.call('HGET', key, string.sub(hash, 1, HASH_FIELD_CHARS)) or redis.call('HGET', key, string.sub(hex, 1, HEX_FIELD_CHARS))
+    or redis.call('GET', base .. 'h:' .. hex)
 end
 
 -- Makes 'hash' resolve to 'id'. The lookup lives as long as its longest-lived token ('at' =
@@ -100,11 +120,18 @@ local function index_hash(base, hash, id, at)
   if redis.call('PTTL', key) < 0 then redis.call('PEXPIREAT', key, at) end
 end
 
--- The secret stops resolving (both lookups: the record may predate the 'hashes' one).
+-- A record of an earlier form (t[OLD] = its hex hash) stops resolving through that form's lookups.
+local function forget_old_lookups(base, t)
+  local field = string.sub(t[OLD], 1, HEX_FIELD_CHARS)
+  if redis.call('HGET', base .. 'hashes', field) == t.id then redis.call('HDEL', base .. 'hashes', field) end
+  redis.call('DEL', base .. 'h:' .. t[OLD])
+end
+
+-- The secret stops resolving (every lookup: the record may predate the current one).
 local function unindex_hash(base, t)
   local field = string.sub(t.hash, 1, HASH_FIELD_CHARS)
   if redis.call('HGET', base .. 'hashes', field) == t.id then redis.call('HDEL', base .. 'hashes', field) end
-  redis.call('DEL', base .. 'h:' .. t.hash)
+  if t[OLD] then forget_old_lookups(base, t) end
 end
 
 -- A record's audit horizon: Redis keeps the record until then (memory store: 'kept').
@@ -202,78 +229,99 @@ end
 /**
  * useToken — the bearer hot path, one EVALSHA, kept lean: no TOKEN_LIB, the record read once
  * (HGETALL) into locals, and at most one small HSET.
- * KEYS[1] = h:<hash> (the lookup of earlier versions), KEYS[2] = user.
- * ARGV = base, now, ip, auditRetentionMs, lastUsedPrecisionMs, hash.
- * hash → token id → token record (its full hash compared) → owner record; null unless the token
- * is active and the owner exists and is enabled. Then, unless last use is already recorded to
- * the precision: slide a sliding expiry (never past maxLifetimeAt, never backwards), record last
- * use (two or three hash fields), and move the record's, lookup's and expiry index's times when
- * the expiry moved. Returns { id, record fields (HGETALL), user JSON } (the user string as
- * stored), or { 'json' } when the record is still the JSON string of an earlier version: the
- * caller then runs USE_JSON_TOKEN, which migrates it.
+ * KEYS[1] = hashes, KEYS[2] = user.
+ * ARGV = base, now, ip (stored form: ipField in token-fields.ts), lastUsedPrecisionMs, hash
+ * (stored form: base64url), hash (hex), auditRetentionMs, ip field ('I' or 'i').
+ * hash → token id → token record (its full hash compared) → owner record. Null unless the token
+ * is active and the owner exists. Then, when last use is already recorded to the precision, it
+ * writes nothing and returns at once: the owner's checks (enabled, credentialsNotBefore) are left
+ * to the caller, which makes them on the user record of this reply, the snapshot this script
+ * read atomically with the token, so it decides exactly as the script would, and the script
+ * saves decoding the user JSON. Otherwise the script makes those checks itself before it writes
+ * (a refused check writes nothing): slide a sliding expiry (never past maxLifetimeAt, never
+ * backwards), record last use (two or three hash fields), and move the record's, lookup's and
+ * expiry index's times when the expiry moved.
+ * Returns { id, record fields (HGETALL), user JSON } (the user string as stored), or { 'old' }
+ * when the secret resolves only through the lookups of an earlier version (a JSON record, or a
+ * hash with a hex hash): the caller then runs USE_OLD_TOKEN, which checks and migrates it. Those
+ * lookups are only tried when the current one misses, so a current token never pays for them.
  */
 export const USE_TOKEN = `
-local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local precision, hash = tonumber(ARGV[5] or '0'), ARGV[6]
-local id = redis.call('HGET', base .. 'hashes', string.sub(hash, 1, ${HASH_FIELD_CHARS})) or redis.call('GET', KEYS[1])
-if not id then return nil end
+local base, hash = ARGV[1], ARGV[5]
+local id = redis.call('HGET', KEYS[1], string.sub(hash, 1, ${HASH_FIELD_CHARS}))
+if not id then
+  local hex = ARGV[6]
+  if redis.call('HEXISTS', KEYS[1], string.sub(hex, 1, ${HEX_FIELD_CHARS})) == 1 or redis.call('EXISTS', base .. 'h:' .. hex) == 1 then return { 'old' } end
+  return nil
+end
 local key = base .. 't:' .. id
-local flat = redis.pcall('HGETALL', key)
-if flat.err then return { 'json' } end
+-- Only hash records of the current form are indexed under that field (a JSON one would be an
+-- error here: the check fails closed).
+local flat = redis.call('HGETALL', key)
 -- The fields a check needs (token-fields.ts), and where last use and expiry sit in 'flat'.
-local h, e, c, r, u, i, x, w, m, iu, ii, ie
+local h, e, c, r, u, i, fi, x, w, m, iu, ii, ie
 for k = 1, #flat, 2 do
   local f, v = flat[k], flat[k + 1]
-  if f == 'h' then h = v
+  if f == 'H' then h = v
   elseif f == 'e' then e, ie = tonumber(v), k + 1
   elseif f == 'c' then c = tonumber(v)
   elseif f == 'r' then r = v
-  elseif f == 'u' then u, iu = tonumber(v), k + 1
-  elseif f == 'i' then i, ii = v, k + 1
+  elseif f == 'U' then u, iu = tonumber(v), k + 1
+  elseif f == 'I' or f == 'i' then i, fi, ii = v, f, k + 1
   elseif f == 'x' then x = v
   elseif f == 'w' then w = tonumber(v)
   elseif f == 'm' then m = tonumber(v)
   end
 end
-if h ~= hash or r or not e or e <= now then return nil end
+local now = tonumber(ARGV[2])
+if h ~= hash or r or not e or e <= now or not c then return nil end
 local user = redis.call('GET', KEYS[2])
 if not user then return nil end
+-- Last use (u: ms after createdAt) is recorded to the precision: a check from the IP already
+-- recorded, less than that after the recorded use, writes nothing (no AOF, no replication
+-- traffic per check) and returns the record as stored. The sliding expiry moves with those
+-- writes, so it may lag by up to the precision (earlier, never later, than exact). A new IP is
+-- always recorded.
+local ip, ipf = ARGV[3], ARGV[8]
+if u ~= nil and i == ip and fi == ipf then
+  u = c + u
+  if now - u < tonumber(ARGV[4]) and now >= u then return { id, flat, user } end
+end
 local owner = cjson.decode(user)
 if owner.enabled ~= true then return nil end
 -- The user-wide revoke and the emergency switch void every credential issued before them.
 if type(owner.credentialsNotBefore) == 'number' and c < owner.credentialsNotBefore then return nil end
--- Last use is recorded to 'precision' ms: a check from the IP already recorded, less than that
--- after the recorded use, writes nothing (no AOF, no replication traffic per check) and returns
--- the record as stored. The sliding expiry moves with those writes, so it may lag by up to
--- 'precision' (earlier, never later, than exact). A new IP is always recorded.
-if u ~= nil and i == ip and now - u < precision and now >= u then return { id, flat, user } end
 local before = e
 if x == 'sliding' and w and m then e = math.max(e, math.min(now + w, m)) end
-if iu then flat[iu] = now else flat[#flat + 1] = 'u' flat[#flat + 1] = now end
-if ii then flat[ii] = ip else flat[#flat + 1] = 'i' flat[#flat + 1] = ip end
+local since = now - c
+if iu then flat[iu] = since else flat[#flat + 1] = 'U' flat[#flat + 1] = since end
+if ii then flat[ii - 1] = ipf flat[ii] = ip else flat[#flat + 1] = ipf flat[#flat + 1] = ip end
+-- The other spelling of last-use IP goes (an IPv6 address after an IPv4 one, or back).
+if fi and fi ~= ipf then redis.call('HDEL', key, fi) end
 if e ~= before then
   flat[ie] = e
-  redis.call('HSET', key, 'u', now, 'i', ip, 'e', e)
+  redis.call('HSET', key, 'U', since, ipf, ip, 'e', e)
   -- The record is kept until its audit horizon: expiresAt + retention (it is not revoked).
-  redis.call('PEXPIREAT', key, e + retention)
-  redis.call('PEXPIREAT', base .. 'hashes', e, 'GT')
+  redis.call('PEXPIREAT', key, e + tonumber(ARGV[7]))
+  redis.call('PEXPIREAT', KEYS[1], e, 'GT')
   redis.call('ZADD', base .. 'expiry', 'XX', e, id)
 else
-  redis.call('HSET', key, 'u', now, 'i', ip)
+  redis.call('HSET', key, 'U', since, ipf, ip)
 end
 return { id, flat, user }
 `;
 
 /**
- * useToken for a record still stored as the JSON string of an earlier version: the same rule,
- * and the record is rewritten as a hash found through 'hashes' (its 'h:<hash>' key goes), so
- * each such token takes this path once. Same KEYS and ARGV as USE_TOKEN.
- * Returns { token reply, user JSON } or null.
+ * useToken for a record of an earlier form (a JSON string, or a hash with a hex hash and an
+ * absolute last use): the same rule, every check made here, and the record is rewritten in the
+ * current form, found through the current lookup (the old lookups go), so each such token takes
+ * this path once. Same KEYS and ARGV as USE_TOKEN. Returns { token reply, user JSON } or null.
  */
-export const USE_JSON_TOKEN = `${TOKEN_LIB}
-local base, now, ip, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local precision, hash = tonumber(ARGV[5] or '0'), ARGV[6]
-local id = find(base, hash)
+export const USE_OLD_TOKEN = `${TOKEN_LIB}
+local base, now, ip, precision = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local hash, hex, retention = ARGV[5], ARGV[6], tonumber(ARGV[7])
+if ARGV[8] == 'I' then ip = ipv4_text(ip) end
+local id = find(base, hash, hex)
 if not id then return nil end
 local t = load(base, id)
 if not t or t.hash ~= hash or not active(t, now) then return nil end
@@ -282,7 +330,7 @@ if not user then return nil end
 local u = cjson.decode(user)
 if u.enabled ~= true then return nil end
 if type(u.credentialsNotBefore) == 'number' and t.createdAt < u.credentialsNotBefore then return nil end
-if not t[JSON] then return { t[REPLY], user } end
+if not t[OLD] then return { t[REPLY], user } end
 local recorded = t.lastUsedAt ~= nil and t.lastUsedIp == ip and now - t.lastUsedAt < precision and now >= t.lastUsedAt
 if not recorded then
   if t.expiration == 'sliding' and type(t.slidingWindow) == 'number' and type(t.maxLifetimeAt) == 'number' then
@@ -292,7 +340,7 @@ if not recorded then
   t.lastUsedIp = ip
 end
 save(base, t, horizon(t, retention))
-redis.call('DEL', KEYS[1])
+forget_old_lookups(base, t)
 index_hash(base, hash, id, t.expiresAt)
 redis.call('ZADD', base .. 'expiry', 'XX', t.expiresAt, id)
 return { reply(t), user }
@@ -412,12 +460,12 @@ return reply(t)
 /**
  * revokeTokenByHash — RFC 7009 revocation by secret. The lookup only holds usable tokens, so a
  * revoked token is not found again.
- * KEYS[1] = h:<hash>.  ARGV = base, by, now, auditRetentionMs, hash.  Returns 1 when a record
- * was found.
+ * KEYS[1] = hashes.  ARGV = base, by, now, auditRetentionMs, hash (stored form), hash (hex).
+ * Returns 1 when a record was found.
  */
 export const REVOKE_TOKEN_BY_HASH = `${TOKEN_LIB}
 local base, by, now, retention, hash = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local id = find(base, hash)
+local id = find(base, hash, ARGV[6])
 if not id then return 0 end
 local t = load(base, id)
 if not t or t.hash ~= hash then return 0 end
@@ -656,8 +704,10 @@ if not t then return nil end
 if not active(t, now) then return t[REPLY] end
 t.expiresAt = math.min(t.expiresAt, untilAt)
 if type(t.maxLifetimeAt) == 'number' then t.maxLifetimeAt = math.min(t.maxLifetimeAt, untilAt) end
--- A whole write: a JSON record of an earlier version becomes a hash, found through 'hashes'.
+-- A whole write: a record of an earlier form is rewritten in the current one, found through
+-- the current lookup only.
 save(base, t, horizon(t, retention))
+if t[OLD] then forget_old_lookups(base, t) end
 index_hash(base, t.hash, t.id, t.expiresAt)
 redis.call('ZADD', base .. 'expiry', t.expiresAt, t.id)
 return reply(t)
