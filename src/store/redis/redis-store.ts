@@ -78,7 +78,7 @@ import { LIST_TOKEN_PAGE } from './token-pages.js';
 import { HASH_FIELD_CHARS, decodeToken, encodeToken, fromFields, type TokenReply } from './token-fields.js';
 import { RedisUserOrder } from './user-order.js';
 import type { UserPage, UserPageQuery } from '../user-pages.js';
-import { checkPageLimit, formatTokenCursor, parseTokenCursor } from '../token-cursor.js';
+import { MAX_PAGE, checkPageLimit, formatTokenCursor, parseTokenCursor } from '../token-cursor.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { RedisAuditStream } from './audit-stream.js';
@@ -117,7 +117,6 @@ const SCRIPTS = {
   useToken: [scripts.USE_TOKEN, 2],
   useJsonToken: [scripts.USE_JSON_TOKEN, 2],
   insertToken: [scripts.INSERT_TOKEN, 1],
-  listTokens: [scripts.LIST_TOKENS, 1],
   listTokenPage: [LIST_TOKEN_PAGE, 2],
   updateToken: [scripts.UPDATE_TOKEN, 1],
   revokeToken: [scripts.REVOKE_TOKEN, 1],
@@ -144,7 +143,7 @@ type ScriptName = keyof typeof SCRIPTS;
  * expired members) and the login-failure counters. Every other script grants or takes away
  * access and is acknowledged only once replicated, including scripts added later: the safe default.
  */
-const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useJsonToken', 'useAccessToken', 'listTokens', 'listTokenPage', 'hitCounter']);
+const UNREPLICATED: ReadonlySet<string> = new Set<ScriptName>(['useToken', 'useJsonToken', 'useAccessToken', 'listTokenPage', 'hitCounter']);
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
@@ -489,12 +488,23 @@ export class RedisStore implements Store, DurabilityChecks {
     return Object.keys(fields).length ? fromFields(userId, id, fields) : null;
   }
 
+  /**
+   * Every record still kept, as a walk of pages (each script call bounded like any page), not one
+   * call that reads them all: a user with 10,000 records kept for audit held Redis ~100–300 ms in
+   * one call. Not a snapshot: a token revoked during the walk may be met twice (active, then
+   * retained) and is listed once, in its later state.
+   */
   async listTokens(userId: string, now: number): Promise<TokenRecord[]> {
     if (!taggable(userId)) return [];
-    const base = this.base(userId);
-    const raws = (await this.run('listTokens', `${base}tokens`, base, now, this.retention)) as TokenReply[];
+    const byId = new Map<string, TokenRecord>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.listTokenPage(userId, { limit: MAX_PAGE, cursor, include: { revoked: true, expired: true } }, now);
+      for (const token of page.tokens) byId.set(token.id, token);
+      cursor = page.next;
+    } while (cursor !== undefined);
     // Same order as the memory store (the sorted set breaks createdAt ties by byte order).
-    return raws.map((raw) => decodeToken(userId, raw)).sort(byCreation);
+    return [...byId.values()].sort(byCreation);
   }
 
   async listTokenPage(userId: string, query: TokenPageQuery, now: number): Promise<TokenPage> {

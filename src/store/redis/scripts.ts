@@ -397,26 +397,6 @@ return result
 `;
 
 /**
- * listTokens — every record still kept at 'now' (token replies, sorted by the caller): the
- * active ones, then the retained ones whose horizon has not passed (those past it are deleted,
- * as the memory store forgets them). O(all records): for exports and leak reports; the API lists
- * by page (LIST_TOKEN_PAGE, token-pages.ts).
- * KEYS[1] = tokens.  ARGV = base, now, auditRetentionMs.
- */
-export const LIST_TOKENS = `${TOKEN_LIB}
-local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local out = {}
-for _, t in ipairs(live(base, now, retention)) do out[#out + 1] = t[REPLY] end
-prune_retained(base, now)
-local rkey = base .. 'retained'
-for _, id in ipairs(redis.call('ZRANGE', rkey, '(' .. string.format('%d', now), '+inf', 'BYSCORE')) do
-  local t = load(base, id)
-  if t then out[#out + 1] = t[REPLY] else redis.call('ZREM', rkey, id) end
-end
-return out
-`;
-
-/**
  * updateToken — changes name and/or description, keeping the record's expiry.
  * KEYS[1] = t:<id>.  ARGV = '1'|'0' set name, name, '1'|'0' set description, description, id.
  * A JSON record of an earlier version stays JSON (SET KEEPTTL). Returns the token reply, or
