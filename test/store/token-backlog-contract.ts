@@ -4,15 +4,16 @@
  * such a batch causes over several calls (Redis moves a bounded number of records per script
  * call so no call holds it long); none of that may show: the per-user limit counts exactly the
  * active tokens at once, under concurrency too, evicting never picks an expired token, and
- * listings see every record in its state. Sizes are a few times the Redis step (20 records), so
- * each case crosses several steps. Run by `storeContract`, so it holds on every store it covers.
+ * listings see every record in its state. Sizes are several times the Redis step (scripts.ts
+ * STEP) and the records one page call reads, so each case crosses several calls. Run by
+ * `storeContract`, so it holds on every store it covers.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Conflict } from '../../src/errors.js';
 import type { Store, TokenLimit, TokenPageQuery, TokenRecord, UserRecord } from '../../src/store/store.js';
 import { DAY, HOUR, base62, hex64, sampleUser, type StoreFactory } from './contract.js';
 
-/** More than three Redis steps (scripts.ts STEP = 20), and not a multiple of one. */
+/** Several Redis steps (scripts.ts STEP) and page calls, and not a multiple of either. */
 const BATCH = 65;
 const LOOSE: TokenLimit = { max: 10_000, onLimit: 'refuse' };
 

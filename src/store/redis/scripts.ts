@@ -29,10 +29,12 @@ import { HASH_FIELD_CHARS, LUA_TOKEN_FIELDS } from './token-fields.js';
 
 /**
  * Records one script call moves, drops or revokes at most (sweep of expired tokens, prune of
- * forgotten ones, a step of revoke-all): ~10–20 µs each on a 2-core machine, so a call stays
- * well under 1 ms; callers that need more call again (RedisStore loops), each call atomic.
+ * forgotten ones, a step of revoke-all). Each costs ~10 µs (sweep) to ~25 µs (revoke) of Redis
+ * time on the shared 2-core machine at load 6 (bench:scale), so a call stays at a few hundred
+ * µs, under the 1 ms a user's call may hold Redis (#14); callers that need more call again
+ * (RedisStore loops), each call atomic on its own.
  */
-export const STEP = 20;
+export const STEP = 10;
 
 /** Helpers prepended to every token script. */
 export const TOKEN_LIB = `${LUA_TOKEN_FIELDS}
