@@ -16,9 +16,14 @@
  *   2. AOF bytes per check (AOF switched on for this phase only): aof_current_size growth over
  *      repeated checks of the same tokens from the same IPs, with every check written
  *      (lastUsedPrecision 0) and with the default precision (60 s);
- *   3. one heavy user holding 1,000 active + 10,000 retained (revoked) records: create, revoke,
- *      a page of the list, the full list, and the longest single Redis call (SLOWLOG with
- *      slowlog-log-slower-than 0, reset around each measured call kind).
+ *   3. one heavy user holding 1,000 active + 10,000 retained records (half revoked, half expired
+ *      together just before the measured instant, not yet swept): per operation (the first
+ *      creates and pages after that expiry, the first page, later pages of active, of
+ *      revoked+expired and of revoked records, create at the limit evicting and refused, revoke,
+ *      useToken, revoke-all of 1,000) the median client time, the median and longest Redis
+ *      script call (SLOWLOG with slowlog-log-slower-than 0, reset around each kind), script calls
+ *      per operation and calls over 1 ms; a goal line for issue #14 (no user's call holds Redis
+ *      more than 1 ms); then the full listing (listTokens) for contrast.
  * Timings are medians of repeated calls on a shared machine: compare within one run.
  *
  * Counts: BENCH_SCALE_COUNTS (comma list; BENCH_SCALE_SIZES is the old name), else 10k, 100k and
@@ -290,7 +295,12 @@ await admin.config('SET', 'appendonly', 'no');
   line(`heavy user: longest single Redis call over list, create, revoke and check: ${longest.micros} µs (${longest.what})`);
   const bounded = results.filter((r) => r !== revokeAll);
   const worst = bounded.reduce((a, b) => (b.top.micros > a.top.micros ? b : a));
-  line(`goal: no single user's call (all but revoke-all) holds Redis more than 1 ms: longest ${worst.top.micros} µs (${worst.top.what} during ${worst.label}): ${worst.top.micros <= 1000 ? 'met' : 'NOT met'}`);
+  const over = bounded.reduce((n, r) => n + r.over, 0);
+  const calls = bounded.reduce((n, r) => n + r.calls, 0);
+  // On a shared machine a call can also be long because the OS descheduled redis-server in the
+  // middle of it (then a single HGETALL inside the script shows milliseconds in SLOWLOG): the
+  // count of long calls tells a stall (a few) from work that grew (most calls of one kind).
+  line(`goal: no single user's call (all but revoke-all) holds Redis more than 1 ms: longest ${worst.top.micros} µs (${worst.top.what} during ${worst.label}), ${over} of ${calls} script calls over 1 ms: ${worst.top.micros <= 1000 ? 'met' : 'NOT met'}`);
   line(`revoke-all of ${ACTIVE} active tokens (O(active) by nature): longest Redis call ${revokeAll.top.micros} µs, ${revokeAll.perCall.toFixed(0)} script call(s), ${ms(revokeAll.client)} ms in all`);
   // Not an API path any more (exports and leak reports only): every record, O(all), for contrast.
   const full = await measure('full listing (listTokens)', 3, () => store.listTokens(u.id, t1));
