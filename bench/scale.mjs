@@ -211,11 +211,21 @@ await admin.config('SET', 'appendonly', 'no');
   await admin.config('SET', 'slowlog-log-slower-than', '0');
   await admin.config('SET', 'slowlog-max-len', '1000000');
   const isScript = (what) => /^(EVAL|EVALSHA|FCALL)$/.test(what);
-  /** Every Redis command logged since the last reset (a script counts as one command). */
+  /**
+   * Every Redis command logged since the last reset, oldest first. A script counts as one command;
+   * the commands it ran are logged too, just before it, from client `?:0` (`inner`).
+   */
   const commands = async () =>
     (await admin.slowlog('GET', 1000000))
       .filter(([, , , args]) => !/^(slowlog|info|config)$/i.test(String(args[0])))
-      .map(([, , micros, args]) => ({ micros: Number(micros), what: String(args[0]).toUpperCase() }));
+      .map(([id, , micros, args, client]) => ({ id: Number(id), micros: Number(micros), what: String(args[0]).toUpperCase(), inner: client === '?:0' }))
+      .reverse();
+  /** The longest command a script ran (the entries logged just before it from `?:0`). */
+  const longestInside = (log, script) => {
+    let best = { micros: 0, what: '-' };
+    for (let i = log.indexOf(script) - 1; i >= 0 && log[i].inner; i--) if (log[i].micros > best.micros) best = log[i];
+    return best;
+  };
   const results = [];
   let longest = { micros: 0, what: '' };
   /**
@@ -234,8 +244,13 @@ await admin.config('SET', 'appendonly', 'no');
     }
     const log = await commands();
     const scripts = log.filter((c) => isScript(c.what)).map((c) => c.micros);
-    const top = log.reduce((a, b) => (b.micros > a.micros ? b : a), { micros: 0, what: '-' });
-    if (top.micros > longest.micros) longest = { micros: top.micros, what: `${top.what} during ${label}` };
+    const outer = log.filter((c) => !c.inner);
+    const top = outer.reduce((a, b) => (b.micros > a.micros ? b : a), { micros: 0, what: '-' });
+    // A long call whose time is mostly one small command inside it (an HGETALL taking ms) was
+    // descheduled by the OS, not doing more work.
+    const inside = isScript(top.what) ? longestInside(log, top) : undefined;
+    top.detail = inside && inside.micros ? `, longest command inside it ${inside.what} ${inside.micros} µs` : '';
+    if (top.micros > longest.micros) longest = { micros: top.micros, what: `${top.what} during ${label}`, detail: top.detail };
     const r = { label, n, client: median(xs), scriptMedian: scripts.length ? median(scripts) : 0, scriptLongest: scripts.length ? Math.max(...scripts) : 0, over: scripts.filter((x) => x > 1000).length, calls: scripts.length, top, perCall: scripts.length / n };
     results.push(r);
     return r;
@@ -300,7 +315,7 @@ await admin.config('SET', 'appendonly', 'no');
   // On a shared machine a call can also be long because the OS descheduled redis-server in the
   // middle of it (then a single HGETALL inside the script shows milliseconds in SLOWLOG): the
   // count of long calls tells a stall (a few) from work that grew (most calls of one kind).
-  line(`goal: no single user's call (all but revoke-all) holds Redis more than 1 ms: longest ${worst.top.micros} µs (${worst.top.what} during ${worst.label}), ${over} of ${calls} script calls over 1 ms: ${worst.top.micros <= 1000 ? 'met' : 'NOT met'}`);
+  line(`goal: no single user's call (all but revoke-all) holds Redis more than 1 ms: longest ${worst.top.micros} µs (${worst.top.what} during ${worst.label}${worst.top.detail}), ${over} of ${calls} script calls over 1 ms: ${worst.top.micros <= 1000 ? 'met' : 'NOT met'}`);
   line(`revoke-all of ${ACTIVE} active tokens (O(active) by nature): longest Redis call ${revokeAll.top.micros} µs, ${revokeAll.perCall.toFixed(0)} script call(s), ${ms(revokeAll.client)} ms in all`);
   // Not an API path any more (exports and leak reports only): every record, O(all), for contrast.
   const full = await measure('full listing (listTokens)', 3, () => store.listTokens(u.id, t1));
