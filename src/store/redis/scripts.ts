@@ -205,9 +205,10 @@ end
 -- how many expired at once (a CI user's batch of short-lived tokens): the rest go on later calls.
 -- Only those are read, never the active records. Returns how many are left to move (0: 'tokens'
 -- holds exactly the active ids at 'now').
--- Counting by the index is exact: every script that writes a record's expiresAt (insert, use,
--- shorten, revoke, retire) writes its 'expiry' score in the same call, so an id scored <= now
--- is an expired token, moved or not. A store whose 'expiry' set is incomplete (written by a
+-- Counting by the index is exact: every script that writes an active record's expiresAt
+-- (insert, use, shorten) writes its 'expiry' score in the same call, and every one that retires
+-- or revokes a token removes it from both sets, so an id scored <= now is an expired token,
+-- moved or not. A store whose 'expiry' set is incomplete (written by a
 -- version without it) gets one full walk first (O(active), once per user).
 local function sweep(base, now, retention)
   local zkey, ekey = base .. 'tokens', base .. 'expiry'
