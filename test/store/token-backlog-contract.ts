@@ -115,6 +115,24 @@ export function tokenBacklogContract(makeStore: StoreFactory): void {
       expect(await activeIds()).toHaveLength(5);
     });
 
+    it('a limit lowered far below the active count evicts every token over it, oldest first, and no more', async () => {
+      const made: TokenRecord[] = [];
+      for (let i = 0; i < BATCH; i++) made.push(await insert({ createdAt: now - 1000 + i }));
+      const fresh = newToken();
+      expect(await store.insertToken(fresh, { max: 3, onLimit: 'evict' }, now)).toEqual({ evicted: made.slice(0, BATCH - 2).map((t) => t.id) });
+      expect(await activeIds()).toEqual(ids([...made.slice(BATCH - 2), fresh]));
+      for (const t of made.slice(0, BATCH - 2)) expect(await store.getToken(owner.id, t.id)).toMatchObject({ revokedAt: now, revokedBy: 'system:token-limit' });
+      // Two at once, each over a lowered limit: together they evict what one after the other would.
+      const [a, b] = [newToken({ createdAt: now + 1 }), newToken({ createdAt: now + 2 })];
+      for (let i = 0; i < 2 * BATCH; i++) await insert({ createdAt: now - 500 + i });
+      const both = await Promise.all([a, b].map((t) => store.insertToken(t, { max: 2, onLimit: 'evict' }, now)));
+      // 3 + 2 * BATCH active, plus the two new ones, down to 2.
+      const evicted = both.flatMap((r) => r.evicted);
+      expect(evicted).toHaveLength(3 + 2 * BATCH);
+      expect(new Set(evicted).size).toBe(evicted.length);
+      expect(await activeIds()).toHaveLength(2);
+    });
+
     it('a page right after many expired together lists every active token, and every expired one when asked', async () => {
       const { expired, live } = await expiredBatchThen(7);
       const first = await store.listTokenPage(owner.id, { limit: 10, include: { revoked: false, expired: false } }, now);

@@ -468,13 +468,16 @@ export class RedisStore implements Store, DurabilityChecks {
       active ? '1' : '0',
       ...encodeToken(wellFormed(token)),
     ];
-    let reply: string[];
-    // 'again': evicting had to wait for expired tokens to be moved out of the active set, STEP
-    // per call (scripts.ts); each call is atomic and the last one decides, so the limit is exact.
-    do reply = (await this.run('insertToken', ...args)) as string[];
-    while (reply[0] === 'again');
-    if (reply[0] === 'conflict') throw new Conflict(`token limit reached (${limit.max} active tokens)`);
-    return { evicted: reply.slice(1) };
+    // 'again': evicting had to wait for expired tokens to be moved out of the active set, or had
+    // more than STEP to evict (a lowered limit), STEP per call (scripts.ts); each call is atomic
+    // and evicts only what its own count is over, and the last one inserts, so the limit is exact.
+    const evicted: string[] = [];
+    for (;;) {
+      const reply = (await this.run('insertToken', ...args)) as string[];
+      if (reply[0] === 'conflict') throw new Conflict(`token limit reached (${limit.max} active tokens)`);
+      evicted.push(...reply.slice(1));
+      if (reply[0] === 'ok') return { evicted };
+    }
   }
 
   async getToken(userId: string, id: string): Promise<TokenRecord | null> {

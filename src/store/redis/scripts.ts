@@ -349,10 +349,11 @@ return { reply(t), user }
  * expired, to move them, and never the retained ones); at the limit either returns { 'conflict' }
  * having changed nothing but moving expired ones to 'retained', or revokes the oldest active ones
  * (revokedBy 'system:token-limit') until one slot is free. Evicting while expired ids are still
- * waiting in 'tokens' returns { 'again' } having only moved STEP of them: the caller repeats.
+ * waiting in 'tokens' returns { 'again' } having only moved STEP of them, and evicting more
+ * than STEP (a lowered limit) returns { 'again', the STEP evicted ids... }: the caller repeats.
  * Then writes the record, its secret's lookup and the sorted-set members. A record that is not
  * active (an import of a revoked one) goes straight to 'retained', with no lookup and no limit
- * check. Returns { 'ok', evicted ids... }, { 'conflict' } or { 'again' }.
+ * check. Returns { 'ok', evicted ids... }, { 'conflict' } or { 'again', evicted ids... }.
  */
 export const INSERT_TOKEN = `${TOKEN_LIB}
 local base, id, hash = ARGV[1], ARGV[2], ARGV[3]
@@ -369,9 +370,14 @@ if ARGV[11] == '1' then
     -- Evicting takes the oldest active ones, the first in 'tokens' once no expired one is left
     -- there: until then, the caller calls again (each call moves STEP more, changes nothing else).
     if backlog > 0 then return { 'again' } end
-    -- Only the evicted records are read: the oldest active ones, first in 'tokens'.
+    -- Only the evicted records are read: the oldest active ones, first in 'tokens'. More than
+    -- STEP to evict (the limit was lowered): STEP now, returned with 'again', the rest on the
+    -- next calls; each call evicts only what its own count is over the limit, so concurrent
+    -- inserts together evict exactly what one after the other would.
+    local over = count - max + 1
+    if over > STEP then result[1] = 'again' end
     local evicted = {}
-    for _, old in ipairs(redis.call('ZRANGE', KEYS[1], 0, count - max)) do
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[1], 0, math.min(over, STEP) - 1)) do
       local t = load(base, old)
       if t then
         evicted[#evicted + 1] = t
@@ -379,6 +385,7 @@ if ARGV[11] == '1' then
       end
     end
     revoke_all(base, evicted, 'system:token-limit', now, retention)
+    if over > STEP then return result end
   end
   index_hash(base, hash, id, hashAt)
   redis.call('ZADD', KEYS[1], createdAt, id)
