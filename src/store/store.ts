@@ -111,7 +111,12 @@ export interface Store {
    */
   insertToken(token: TokenRecord, limit: TokenLimit, now: number): Promise<{ evicted: string[] }>;
   getToken(userId: string, id: string): Promise<TokenRecord | null>;
-  /** Every record still kept (active, expired or revoked within the audit retention), oldest first. */
+  /**
+   * Every record still kept (active, expired or revoked within the audit retention), oldest first.
+   * O(all records): for exports, leak reports and the admin's page of one user. Not a snapshot (the
+   * Redis store reads it a bounded page at a time): a token revoked meanwhile is listed once, in
+   * either state.
+   */
   listTokens(userId: string, now: number): Promise<TokenRecord[]>;
   /**
    * One page of the user's tokens: the active ones oldest first (createdAt, then id), then, if
@@ -139,7 +144,13 @@ export interface Store {
    * null once revoked (Redis also drops the hash at expiry, as it expires the key).
    */
   findTokenIdByHash(userId: string, hash: string): Promise<string | null>;
-  /** Revokes every active token of the user. Returns how many. */
+  /**
+   * Revokes every active token of the user. Returns how many. Not atomic as a whole: the Redis
+   * store revokes a bounded step of tokens per call, so no call holds Redis for O(active tokens);
+   * each step is atomic and replicated, and success is reported only once no active token is
+   * left. Callers that need every token void at one instant stamp the owner's
+   * `credentialsNotBefore` first, as revocation.ts does (one write the hot path already reads).
+   */
   revokeUserTokens(userId: string, by: string, now: number): Promise<number>;
   /**
    * The hot path. Finds the token by secret hash and, only if it is active and its owner exists

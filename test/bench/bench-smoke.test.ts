@@ -76,7 +76,13 @@ describe('benchmarks (smoke)', () => {
     expect(out).toMatch(/^AOF, lastUsedPrecision 0s: [\d.]+ B per check/m);
     expect(out).toMatch(/^AOF, lastUsedPrecision 60s: [\d.]+ B per check/m);
     expect(out).toContain('heavy user: 100 active + 200 retained records');
-    expect(out).toMatch(/^heavy user: longest single Redis call over list, create, revoke and check: \d+ µs \(\w+ during [\w ]+\)$/m);
+    expect(out).toMatch(/^heavy user: longest single Redis call over list, create, revoke and check: \d+ µs \(\w+ during [\w ,()-]+\)$/m);
+    // Per operation: client median, script median / longest, calls per operation, calls over 1 ms.
+    for (const op of ['first creates after expiry', 'first pages after expiry', 'first page', 'later pages (active)', 'later pages (revoked,expired)', 'later pages (revoked)', 'create evicting at the limit', 'revoke', 'revoke-all of 100']) {
+      const escaped = op.replace(/[()]/g, '\\$&');
+      expect(out).toMatch(new RegExp(`^  ${escaped} +[\\d.]+ ms  script +\\d+ µs / +\\d+ µs +[\\d.]+ calls/op +\\d+ of \\d+ calls > 1 ms`, 'm'));
+    }
+    expect(out).toMatch(/^goal: no single user's call \(all but revoke-all\) holds Redis more than 1 ms: longest \d+ µs \(.+\), \d+ of \d+ script calls over 1 ms: (met|NOT met)$/m);
     const port = Number(/private redis-server at redis:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
     expect(port).toBeGreaterThan(0);
     expect(await listening(port)).toBe(false);

@@ -13,6 +13,7 @@ import { Conflict, NotFound } from '../../src/errors.js';
 import type { SessionRecord, Store, TokenLimit, TokenRecord, UserRecord } from '../../src/store/store.js';
 import { auditContract } from './audit-contract.js';
 import { revocationContract } from './revocation-contract.js';
+import { tokenBacklogContract } from './token-backlog-contract.js';
 import { tokenExpiryContract } from './token-expiry-contract.js';
 import { tokenPageContract } from './token-page-contract.js';
 import { userPageContract } from './user-page-contract.js';
@@ -1026,6 +1027,7 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
     revocationContract(makeStore);
     tokenExpiryContract(makeStore);
     tokenPageContract(makeStore);
+    tokenBacklogContract(makeStore);
     userPageContract(makeStore);
     shortLivedContract(makeStore);
   });

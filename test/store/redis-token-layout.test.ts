@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { STEP } from '../../src/store/redis/scripts.js';
+import { Conflict } from '../../src/errors.js';
 import type { TokenRecord } from '../../src/store/store.js';
 import { AUDIT_RETENTION_MS, DAY, HOUR, LAST_USED_PRECISION_MS, base62, hex64, sampleUser } from './contract.js';
 
@@ -39,6 +41,11 @@ describe('RedisStore token layout', () => {
     if (keys.length) await admin.unlink(...keys);
   });
 
+  const createUser = async () => {
+    const user = sampleUser(now);
+    await store.createUser(user);
+    return user;
+  };
   const token = (userId: string, over: Partial<TokenRecord> = {}): TokenRecord => ({
     id: base62(16), userId, name: 't', description: '', scope: '', expiration: 'hard', createdAt: now, expiresAt: now + DAY, createdBy: 'ada', hash: hex64(), ...over,
   });
@@ -108,5 +115,68 @@ describe('RedisStore token layout', () => {
     expect((await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now)).tokens).toHaveLength(1);
     // Asking for retained records does read it, and says so.
     await expect(store.listTokenPage(user.id, { limit: 10, include: EVERYTHING }, now)).rejects.toThrow();
+  });
+
+  it('moves at most STEP expired tokens per script call, and counts the rest as expired by the index', async () => {
+    const user = await createUser();
+    const tag = `${prefix}{${user.id}}:`;
+    const loose = { max: 1000, onLimit: 'refuse' } as const;
+    const batch = 3 * STEP + 5;
+    for (let i = 0; i < batch; i++) await store.insertToken(token(user.id, { createdAt: now - 1000 + i, expiresAt: now + HOUR }), loose, now);
+    const live = [token(user.id), token(user.id)];
+    for (const t of live) await store.insertToken(t, loose, now);
+    now += 2 * HOUR;
+
+    // A refused insert is one script call: it moved STEP of them, and still counted 2 active.
+    await expect(store.insertToken(token(user.id), { max: 2, onLimit: 'refuse' }, now)).rejects.toBeInstanceOf(Conflict);
+    expect(await admin.zcard(`${tag}retained`)).toBe(STEP);
+    expect(await admin.zcard(`${tag}expiry`)).toBe(batch + 2 - STEP);
+    // One more call: STEP more moved, 2 active < 3, so the token goes in.
+    await store.insertToken(token(user.id), { max: 3, onLimit: 'refuse' }, now);
+    expect(await admin.zcard(`${tag}retained`)).toBe(2 * STEP);
+    expect(await admin.zcard(`${tag}tokens`)).toBe(batch + 3 - 2 * STEP);
+    expect(await admin.zcard(`${tag}expiry`)).toBe(await admin.zcard(`${tag}tokens`));
+    // A listing moves the rest (several calls) before it reads a page.
+    expect((await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now)).tokens).toHaveLength(3);
+    expect(await admin.zcard(`${tag}tokens`)).toBe(3);
+    expect(await admin.zcard(`${tag}retained`)).toBe(batch);
+  });
+
+  it('forgets at most STEP retained records per call, and never lists one past its horizon', async () => {
+    const user = await createUser();
+    const tag = `${prefix}{${user.id}}:`;
+    const batch = 2 * STEP + 5;
+    for (let i = 0; i < batch; i++) {
+      const t = token(user.id);
+      await store.insertToken(t, { max: 1000, onLimit: 'refuse' }, now);
+      await store.revokeToken(user.id, t.id, 'ada', now);
+    }
+    now += AUDIT_RETENTION_MS;
+    const kept = token(user.id);
+    // Redis has not expired the records yet (their PXAT is in real time, the clock is injected).
+    await store.insertToken(kept, { max: 1000, onLimit: 'refuse' }, now);
+    expect(await admin.zcard(`${tag}retained`)).toBe(batch - STEP);
+    const page = await store.listTokenPage(user.id, { limit: 100, include: EVERYTHING }, now);
+    expect(page.tokens.map((t) => t.id)).toEqual([kept.id]);
+    expect(page.next).toBeUndefined();
+    expect((await store.listTokens(user.id, now)).map((t) => t.id)).toEqual([kept.id]);
+  });
+
+  it('revokes all of a user\'s tokens in steps: the same records as one call would leave', async () => {
+    const user = await createUser();
+    const tag = `${prefix}{${user.id}}:`;
+    const batch = 2 * STEP + 3;
+    const made: TokenRecord[] = [];
+    for (let i = 0; i < batch; i++) {
+      const t = token(user.id, { createdAt: now - 100 + i });
+      await store.insertToken(t, { max: 1000, onLimit: 'refuse' }, now);
+      made.push(t);
+    }
+    expect(await store.revokeUserTokens(user.id, 'root', now)).toBe(batch);
+    expect(await admin.zcard(`${tag}tokens`)).toBe(0);
+    expect(await admin.zcard(`${tag}expiry`)).toBe(0);
+    expect(await admin.hlen(`${tag}hashes`)).toBe(0);
+    expect(await admin.zrange(`${tag}retained`, 0, -1, 'WITHSCORES')).toHaveLength(2 * batch);
+    for (const t of made) expect(Number(await admin.zscore(`${tag}retained`, t.id))).toBe(now + AUDIT_RETENTION_MS);
   });
 });

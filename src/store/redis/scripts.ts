@@ -29,8 +29,18 @@
  */
 import { HASH_FIELD_CHARS, HEX_FIELD_CHARS, LUA_TOKEN_FIELDS } from './token-fields.js';
 
+/**
+ * Records one script call moves, drops or revokes at most (sweep of expired tokens, prune of
+ * forgotten ones, a step of revoke-all). Each costs ~10 µs (sweep) to ~25 µs (revoke) of Redis
+ * time on the shared 2-core machine at load 6 (bench:scale), so a call stays at a few hundred
+ * µs, under the 1 ms a user's call may hold Redis (#14); callers that need more call again
+ * (RedisStore loops), each call atomic on its own.
+ */
+export const STEP = 10;
+
 /** Helpers prepended to every token script. */
 export const TOKEN_LIB = `${LUA_TOKEN_FIELDS}
+local STEP = ${STEP}
 -- Keys of 'load' results that no record property can be: set by 'load' only.
 local JSON, REPLY, OLD = {}, {}, {}
 
@@ -127,13 +137,6 @@ local function forget_old_lookups(base, t)
   redis.call('DEL', base .. 'h:' .. t[OLD])
 end
 
--- The secret stops resolving (every lookup: the record may predate the current one).
-local function unindex_hash(base, t)
-  local field = string.sub(t.hash, 1, HASH_FIELD_CHARS)
-  if redis.call('HGET', base .. 'hashes', field) == t.id then redis.call('HDEL', base .. 'hashes', field) end
-  if t[OLD] then forget_old_lookups(base, t) end
-end
-
 -- A record's audit horizon: Redis keeps the record until then (memory store: 'kept').
 local function horizon(t, retention)
   return (t.revokedAt or t.expiresAt) + retention
@@ -148,29 +151,63 @@ end
 -- 'retained' (revoked or expired ones kept for audit, score = their horizon, when Redis drops the
 -- record). So the limit check and the default listing never read what is only kept for audit.
 -- A third set, 'expiry', holds the active ids by expiresAt, so expired ones are found without
--- reading every active record. Moves a record that stopped being active to 'retained', and
--- drops its secret from the lookup.
-local function retire(base, t, retention)
-  redis.call('ZREM', base .. 'tokens', t.id)
-  redis.call('ZREM', base .. 'expiry', t.id)
-  redis.call('ZADD', base .. 'retained', horizon(t, retention), t.id)
-  unindex_hash(base, t)
+-- reading every active record. Moves records that stopped being active (a list of at most a
+-- few thousand: Lua's unpack limit) to 'retained', and drops their secrets from the lookup, with
+-- one command per key for the whole list (~1 µs per command saved per record).
+local function retire_all(base, ts, retention)
+  if #ts == 0 then return end
+  local ids, scored, fields, owned = {}, {}, {}, {}
+  for i, t in ipairs(ts) do
+    ids[i] = t.id
+    scored[2 * i - 1], scored[2 * i] = horizon(t, retention), t.id
+    if t.hash then
+      fields[#fields + 1] = string.sub(t.hash, 1, HASH_FIELD_CHARS)
+      owned[#owned + 1] = t.id
+    end
+  end
+  redis.call('ZREM', base .. 'tokens', unpack(ids))
+  redis.call('ZREM', base .. 'expiry', unpack(ids))
+  redis.call('ZADD', base .. 'retained', unpack(scored))
+  -- Their secrets stop resolving. A lookup field names a candidate only (token-fields.ts):
+  -- dropped where it names this token.
+  if #fields > 0 then
+    local owners = redis.call('HMGET', base .. 'hashes', unpack(fields))
+    local drop = {}
+    for i = 1, #fields do
+      if owners[i] == owned[i] then drop[#drop + 1] = fields[i] end
+    end
+    if #drop > 0 then redis.call('HDEL', base .. 'hashes', unpack(drop)) end
+  end
+  -- A record of an earlier form may still resolve through that form's lookups too.
+  for _, t in ipairs(ts) do
+    if t[OLD] then forget_old_lookups(base, t) end
+  end
 end
 
--- Marks a loaded token revoked (so its secret stops resolving), gives the record its new audit
--- expiry and moves it to 'retained'. A hash record gets two fields; a JSON one is rewritten
--- whole, as a hash.
-local function revoke(base, t, by, now, retention)
-  t.revokedAt = now
-  t.revokedBy = by
-  if t[JSON] then
-    save(base, t, horizon(t, retention))
-  else
-    local key = base .. 't:' .. t.id
-    redis.call('HSET', key, 'r', now, 'v', by)
-    redis.call('PEXPIREAT', key, horizon(t, retention))
+local function retire(base, t, retention)
+  retire_all(base, { t }, retention)
+end
+
+-- Marks loaded tokens revoked (so their secrets stop resolving), gives each record its new
+-- audit expiry and moves them to 'retained'. A hash record gets two fields; a JSON one is
+-- rewritten whole, as a hash.
+local function revoke_all(base, ts, by, now, retention)
+  for _, t in ipairs(ts) do
+    t.revokedAt = now
+    t.revokedBy = by
+    if t[JSON] then
+      save(base, t, horizon(t, retention))
+    else
+      local key = base .. 't:' .. t.id
+      redis.call('HSET', key, 'r', now, 'v', by)
+      redis.call('PEXPIREAT', key, horizon(t, retention))
+    end
   end
-  retire(base, t, retention)
+  retire_all(base, ts, retention)
+end
+
+local function revoke(base, t, by, now, retention)
+  revoke_all(base, { t }, by, now, retention)
 end
 
 -- The active records of the user, oldest first (score = createdAt, then id), as loaded tables.
@@ -197,32 +234,44 @@ local function live(base, now, retention)
   return out
 end
 
--- Makes 'tokens' hold exactly the active ids at 'now' without reading the active records: only
--- the ones 'expiry' says have expired are read (each once, as it moves to 'retained'). A store
--- whose 'expiry' set is incomplete (written by a version without it) gets one full walk.
--- Returns how many tokens are active.
+-- Moves the active ids whose expiry has passed (by the 'expiry' index) to 'retained': at most
+-- STEP of them per call, oldest expiry first, so no call holds Redis for a time that grows with
+-- how many expired at once (a CI user's batch of short-lived tokens): the rest go on later calls.
+-- Only those are read, never the active records. Returns how many are left to move (0: 'tokens'
+-- holds exactly the active ids at 'now').
+-- Counting by the index is exact: every script that writes an active record's expiresAt
+-- (insert, use, shorten) writes its 'expiry' score in the same call, and every one that retires
+-- or revokes a token removes it from both sets, so an id scored <= now is an expired token,
+-- moved or not. A store whose 'expiry' set is incomplete (written by a
+-- version without it) gets one full walk first (O(active), once per user).
 local function sweep(base, now, retention)
   local zkey, ekey = base .. 'tokens', base .. 'expiry'
-  if redis.call('ZCARD', ekey) ~= redis.call('ZCARD', zkey) then return #live(base, now, retention) end
-  for _, id in ipairs(redis.call('ZRANGE', ekey, '-inf', now, 'BYSCORE')) do
+  if redis.call('ZCARD', ekey) ~= redis.call('ZCARD', zkey) then live(base, now, retention) return 0 end
+  local due = redis.call('ZRANGE', ekey, '-inf', now, 'BYSCORE', 'LIMIT', 0, STEP)
+  local stopped = {}
+  for _, id in ipairs(due) do
     local t = load(base, id)
     if t then
-      if active(t, now) then redis.call('ZADD', ekey, t.expiresAt, id) else retire(base, t, retention) end
+      if active(t, now) then redis.call('ZADD', ekey, t.expiresAt, id) else stopped[#stopped + 1] = t end
     else
       redis.call('ZREM', zkey, id)
       redis.call('ZREM', ekey, id)
     end
   end
-  return redis.call('ZCARD', zkey)
+  retire_all(base, stopped, retention)
+  if #due < STEP then return 0 end
+  return redis.call('ZCOUNT', ekey, '-inf', now)
 end
 
--- Drops the 'retained' members whose horizon has passed (Redis expires their records at that
--- instant), and the records themselves in case Redis has not yet.
+-- Drops up to STEP 'retained' members whose horizon has passed (Redis expires their records at
+-- that instant), and the records themselves in case Redis has not yet. Bounded like 'sweep';
+-- readers skip the members left (score <= now), so what is left is only memory, freed later.
 local function prune_retained(base, now)
   local rkey = base .. 'retained'
-  local old = redis.call('ZRANGE', rkey, '-inf', now, 'BYSCORE')
+  local old = redis.call('ZRANGE', rkey, '-inf', now, 'BYSCORE', 'LIMIT', 0, STEP)
   for _, id in ipairs(old) do redis.call('DEL', base .. 't:' .. id) end
-  if #old > 0 then redis.call('ZREMRANGEBYSCORE', rkey, '-inf', now) end
+  -- They are the lowest-scored members: the first #old by rank.
+  if #old > 0 then redis.call('ZREMRANGEBYRANK', rkey, 0, #old - 1) end
 end
 `;
 
@@ -351,13 +400,15 @@ return { reply(t), user }
  * KEYS[1] = tokens (sorted set).  ARGV = base, id, hash, createdAt, record expiry (PXAT),
  * expiresAt, max, 'evict'|'refuse', now, auditRetentionMs, '1' if the record is active, then the
  * record's hash fields (field, value, ...).
- * Counts the active records (reading only those the expiry index says have expired, never the
- * retained ones); at the limit either returns { 'conflict' } having changed nothing but moving
- * expired ones to 'retained', or revokes the oldest active ones (revokedBy 'system:token-limit')
- * until one slot is free.
+ * Counts the active records by the expiry index (reading at most STEP of those it says have
+ * expired, to move them, and never the retained ones); at the limit either returns { 'conflict' }
+ * having changed nothing but moving expired ones to 'retained', or revokes the oldest active ones
+ * (revokedBy 'system:token-limit') until one slot is free. Evicting while expired ids are still
+ * waiting in 'tokens' returns { 'again' } having only moved STEP of them, and evicting more
+ * than STEP (a lowered limit) returns { 'again', the STEP evicted ids... }: the caller repeats.
  * Then writes the record, its secret's lookup and the sorted-set members. A record that is not
  * active (an import of a revoked one) goes straight to 'retained', with no lookup and no limit
- * check. Returns { 'ok', evicted ids... }.
+ * check. Returns { 'ok', evicted ids... }, { 'conflict' } or { 'again', evicted ids... }.
  */
 export const INSERT_TOKEN = `${TOKEN_LIB}
 local base, id, hash = ARGV[1], ARGV[2], ARGV[3]
@@ -365,17 +416,31 @@ local createdAt, recordAt, hashAt = ARGV[4], ARGV[5], ARGV[6]
 local max, mode, now, retention = tonumber(ARGV[7]), ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
 local result = { 'ok' }
 if ARGV[11] == '1' then
-  local count = sweep(base, now, retention)
+  -- Active = in 'tokens' and not yet expired by the index (exact, see 'sweep'), whether or not
+  -- this call's bounded sweep got to move every expired one.
+  local backlog = sweep(base, now, retention)
+  local count = redis.call('ZCARD', KEYS[1]) - backlog
   if count >= max then
     if mode == 'refuse' then return { 'conflict' } end
-    -- Only the evicted records are read: the oldest active ones, first in 'tokens'.
-    for _, old in ipairs(redis.call('ZRANGE', KEYS[1], 0, count - max)) do
+    -- Evicting takes the oldest active ones, the first in 'tokens' once no expired one is left
+    -- there: until then, the caller calls again (each call moves STEP more, changes nothing else).
+    if backlog > 0 then return { 'again' } end
+    -- Only the evicted records are read: the oldest active ones, first in 'tokens'. More than
+    -- STEP to evict (the limit was lowered): STEP now, returned with 'again', the rest on the
+    -- next calls; each call evicts only what its own count is over the limit, so concurrent
+    -- inserts together evict exactly what one after the other would.
+    local over = count - max + 1
+    if over > STEP then result[1] = 'again' end
+    local evicted = {}
+    for _, old in ipairs(redis.call('ZRANGE', KEYS[1], 0, math.min(over, STEP) - 1)) do
       local t = load(base, old)
       if t then
-        revoke(base, t, 'system:token-limit', now, retention)
+        evicted[#evicted + 1] = t
         result[#result + 1] = old
       end
     end
+    revoke_all(base, evicted, 'system:token-limit', now, retention)
+    if over > STEP then return result end
   end
   index_hash(base, hash, id, hashAt)
   redis.call('ZADD', KEYS[1], createdAt, id)
@@ -394,26 +459,6 @@ redis.call('PERSIST', KEYS[1])
 redis.call('PERSIST', base .. 'retained')
 redis.call('PERSIST', base .. 'expiry')
 return result
-`;
-
-/**
- * listTokens — every record still kept at 'now' (token replies, sorted by the caller): the
- * active ones, then the retained ones whose horizon has not passed (those past it are deleted,
- * as the memory store forgets them). O(all records): for exports and leak reports; the API lists
- * by page (LIST_TOKEN_PAGE, token-pages.ts).
- * KEYS[1] = tokens.  ARGV = base, now, auditRetentionMs.
- */
-export const LIST_TOKENS = `${TOKEN_LIB}
-local base, now, retention = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local out = {}
-for _, t in ipairs(live(base, now, retention)) do out[#out + 1] = t[REPLY] end
-prune_retained(base, now)
-local rkey = base .. 'retained'
-for _, id in ipairs(redis.call('ZRANGE', rkey, 0, -1)) do
-  local t = load(base, id)
-  if t then out[#out + 1] = t[REPLY] else redis.call('ZREM', rkey, id) end
-end
-return out
 `;
 
 /**
@@ -474,17 +519,31 @@ return 1
 `;
 
 /**
- * revokeUserTokens — revokes every active token of the user. KEYS[1] = tokens.
- * ARGV = base, by, now, auditRetentionMs.  Returns how many were revoked.
+ * revokeUserTokens, one step: revokes up to STEP of the user's active tokens, the oldest first
+ * (after moving expired ones out of 'tokens', which may take the whole step). KEYS[1] = tokens.
+ * ARGV = base, by, now, auditRetentionMs.  Returns { revoked, 1 if there may be more else 0 }:
+ * RedisStore repeats until 0, so no call is O(active tokens); see revokeUserTokens there for why
+ * revoke-all may be split.
  */
 export const REVOKE_USER_TOKENS = `${TOKEN_LIB}
 local base, by, now, retention = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local count = 0
-for _, t in ipairs(live(base, now, retention)) do
-  revoke(base, t, by, now, retention)
-  count = count + 1
+if sweep(base, now, retention) > 0 then return { 0, 1 } end
+local ids = redis.call('ZRANGE', KEYS[1], 0, STEP - 1)
+local live_ones, stopped = {}, {}
+for _, id in ipairs(ids) do
+  local t = load(base, id)
+  if t and active(t, now) then
+    live_ones[#live_ones + 1] = t
+  elseif t then
+    stopped[#stopped + 1] = t
+  else
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', base .. 'expiry', id)
+  end
 end
-return count
+revoke_all(base, live_ones, by, now, retention)
+retire_all(base, stopped, retention)
+return { #live_ones, #ids == STEP and 1 or 0 }
 `;
 
 /**
