@@ -78,7 +78,7 @@ import { ReplicaAcks } from './replication.js';
 import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
 import * as scripts from './scripts.js';
 import { LIST_TOKEN_PAGE } from './token-pages.js';
-import { HEX_FIELD_CHARS, HEX_HASH, decodeToken, encodeToken, fromFields, hash64, ipField, lookupField, type TokenReply } from './token-fields.js';
+import { HEX_FIELD_CHARS, HEX_HASH, decodeToken, encodeToken, fromFields, fromFlat, hash64, ipField, lookupField, type TokenReply } from './token-fields.js';
 import { RedisUserOrder } from './user-order.js';
 import type { UserPage, UserPageQuery } from '../user-pages.js';
 import { MAX_PAGE, checkPageLimit, formatTokenCursor, parseTokenCursor } from '../token-cursor.js';
@@ -670,7 +670,7 @@ export class RedisStore implements Store, DurabilityChecks {
       use = { token: decodeToken(userId, migrated[0]), user: JSON.parse(migrated[1]) as UserRecord };
     } else {
       const [id, fields, user] = reply as [string, (string | number)[], string];
-      use = { token: decodeToken(userId, [id, ...fields]), user: JSON.parse(user) as UserRecord };
+      use = { token: fromFlat(userId, id, fields), user: JSON.parse(user) as UserRecord };
     }
     // When USE_TOKEN wrote nothing it left the owner's checks to here, on the user record it read
     // atomically with the token: the same rule as the script's (which makes them before any

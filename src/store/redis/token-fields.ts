@@ -71,11 +71,23 @@ const ipv4 = (n: number): string => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255
  * The field and value of a last-use IP: `I` and the address as an integer for an IPv4 address in
  * the one dotted-quad spelling that reads back the same, else `i` and the text as given.
  */
-export function ipField(ip: string): [string, string] {
-  if (!DOTTED_QUAD.test(ip)) return [TOKEN_FIELDS.lastUsedIp, ip];
-  const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
-  return [IPV4_FIELD, String(((a << 24) >>> 0) + (b << 16) + (c << 8) + d)];
+export function ipField(ip: string): readonly [string, string] {
+  // Every check converts its caller's address; most come from a few proxies, so answers are kept
+  // (at most IP_CACHE_SIZE, then the cache starts over).
+  let field = ipFields.get(ip);
+  if (field) return field;
+  if (DOTTED_QUAD.test(ip)) {
+    const [a, b, c, d] = ip.split('.').map(Number) as [number, number, number, number];
+    field = [IPV4_FIELD, String(((a << 24) >>> 0) + (b << 16) + (c << 8) + d)] as const;
+  } else {
+    field = [TOKEN_FIELDS.lastUsedIp, ip] as const;
+  }
+  if (ipFields.size >= IP_CACHE_SIZE) ipFields.clear();
+  ipFields.set(ip, field);
+  return field;
 }
+const IP_CACHE_SIZE = 4096;
+const ipFields = new Map<string, readonly [string, string]>();
 
 /** The `hashes` field a secret's token is indexed under (current form). */
 export const lookupField = (hex: string): string => hash64(hex).slice(0, HASH_FIELD_CHARS);
@@ -103,10 +115,17 @@ export type TokenReply = string | (string | number)[];
 
 export function decodeToken(userId: string, reply: TokenReply): TokenRecord {
   if (typeof reply === 'string') return JSON.parse(reply) as TokenRecord;
-  const [id, ...flat] = reply;
+  return fromFlat(userId, String(reply[0]), reply, 1);
+}
+
+/**
+ * A record from `[field, value, ...]` starting at `from` (a script's reply as it came, without
+ * copying it into an object first: the check decodes one per request).
+ */
+export function fromFlat(userId: string, id: string, flat: readonly (string | number)[], from = 0): TokenRecord {
   const fields: Record<string, string | number> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[String(flat[i])] = flat[i + 1]!;
-  return fromFields(userId, String(id), fields);
+  for (let i = from; i + 1 < flat.length; i += 2) fields[String(flat[i])] = flat[i + 1]!;
+  return fromFields(userId, id, fields);
 }
 
 /** A record from its hash fields (HGETALL), of either compact form. */
