@@ -179,4 +179,56 @@ describe('RedisStore token layout', () => {
     expect(await admin.zrange(`${tag}retained`, 0, -1, 'WITHSCORES')).toHaveLength(2 * batch);
     for (const t of made) expect(Number(await admin.zscore(`${tag}retained`, t.id))).toBe(now + AUDIT_RETENTION_MS);
   });
+
+  it('evicting for a lowered limit drops members whose record is gone, and never repeats itself forever', async () => {
+    const user = await createUser();
+    const tag = `${prefix}{${user.id}}:`;
+    const made: TokenRecord[] = [];
+    for (let i = 0; i < 3 * STEP; i++) {
+      const t = token(user.id, { createdAt: now - 3 * STEP + i });
+      await store.insertToken(t, { max: 100, onLimit: 'refuse' }, now);
+      made.push(t);
+    }
+    // The oldest STEP records vanish behind Tessera's back (an eviction policy, a manual DEL),
+    // their members and future expiry scores left in place.
+    await admin.del(...made.slice(0, STEP).map((t) => `${tag}t:${t.id}`));
+    const fresh = token(user.id, { createdAt: now + 1 });
+    const { evicted } = await store.insertToken(fresh, { max: 5, onLimit: 'evict' }, now);
+    // Slots held by vanished records were freed without counting as evictions.
+    expect(evicted).toEqual(made.slice(STEP, 3 * STEP - 4).map((t) => t.id));
+    expect(await admin.zrange(`${tag}tokens`, 0, -1)).toEqual([...made.slice(3 * STEP - 4).map((t) => t.id), fresh.id]);
+    expect(await admin.zcard(`${tag}expiry`)).toBe(5);
+  });
+
+  it('a rotation grace that arrives after a sweep retired the token indexes nothing again, and tolerates a record without a hash', async () => {
+    const user = await createUser();
+    const tag = `${prefix}{${user.id}}:`;
+    const t = token(user.id, { expiresAt: now + 1000 });
+    await store.insertToken(t, { max: 10, onLimit: 'refuse' }, now);
+    // A call with a later clock (another gateway) retires it first...
+    await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now + 2000);
+    expect(await admin.zscore(`${tag}retained`, t.id)).not.toBeNull();
+    // ...then the rotation, whose clock read came before the token's end, shortens it.
+    const shortened = await store.shortenTokenExpiry(user.id, t.id, now + 500, now);
+    expect(shortened?.expiresAt).toBe(now + 500);
+    expect(await admin.zscore(`${tag}expiry`, t.id)).toBeNull();
+    expect(await admin.hlen(`${tag}hashes`)).toBe(0);
+    expect(await admin.zcard(`${tag}expiry`)).toBe(await admin.zcard(`${tag}tokens`));
+
+    // An active record with no hash field (never written by Tessera) is shortened, not an error.
+    const bare = token(user.id, { createdAt: now + 1 });
+    await store.insertToken(bare, { max: 10, onLimit: 'refuse' }, now);
+    await admin.hdel(`${tag}t:${bare.id}`, 'H');
+    await expect(store.shortenTokenExpiry(user.id, bare.id, now + 600, now)).resolves.toMatchObject({ id: bare.id, expiresAt: now + 600 });
+  });
+
+  it('a full walk drops expiry members that have no place in the active set, so it is not repeated', async () => {
+    const user = await createUser();
+    const tag = `${prefix}{${user.id}}:`;
+    const t = token(user.id);
+    await store.insertToken(t, { max: 10, onLimit: 'refuse' }, now);
+    await admin.zadd(`${tag}expiry`, now + DAY, 'stray-id');
+    await store.listTokenPage(user.id, { limit: 10, include: ACTIVE_ONLY }, now);
+    expect(await admin.zrange(`${tag}expiry`, 0, -1)).toEqual([t.id]);
+  });
 });

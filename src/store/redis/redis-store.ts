@@ -195,6 +195,8 @@ function duplicateFor(redis: Redis | Cluster, commandTimeout: number): Redis | C
  * (a page of 100 is four calls).
  */
 const PAGE_CHUNK = 25;
+/** Calls of one bounded-step operation (insertToken's 'again') before the store gives up. */
+const MAX_STEP_CALLS = 100_000;
 const PAGE_LOOK = 50;
 
 const byCreation = (a: TokenRecord, b: TokenRecord): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
@@ -492,8 +494,11 @@ export class RedisStore implements Store, DurabilityChecks {
     // 'again': evicting had to wait for expired tokens to be moved out of the active set, or had
     // more than STEP to evict (a lowered limit), STEP per call (scripts.ts); each call is atomic
     // and evicts only what its own count is over, and the last one inserts, so the limit is exact.
+    // Every 'again' call moves or evicts at least one member, so the calls are bounded by the
+    // user's active set; the cap only guards against a script change that breaks that.
     const evicted: string[] = [];
-    for (;;) {
+    for (let calls = 0; ; calls++) {
+      if (calls >= MAX_STEP_CALLS) throw new TemporarilyUnavailable(`redis: insertToken made no progress after ${calls} calls`);
       const reply = (await this.run('insertToken', ...args)) as string[];
       if (reply[0] === 'conflict') throw new Conflict(`token limit reached (${limit.max} active tokens)`);
       evicted.push(...reply.slice(1));

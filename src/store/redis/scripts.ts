@@ -231,6 +231,14 @@ local function live(base, now, retention)
       redis.call('ZREM', base .. 'expiry', id)
     end
   end
+  -- Members of 'expiry' with no place in 'tokens' (a race an earlier version lost): dropped, so
+  -- the two counts agree again and 'sweep' does not repeat this walk on every call.
+  local ekey = base .. 'expiry'
+  if redis.call('ZCARD', ekey) ~= redis.call('ZCARD', zkey) then
+    for _, id in ipairs(redis.call('ZRANGE', ekey, 0, -1)) do
+      if not redis.call('ZSCORE', zkey, id) then redis.call('ZREM', ekey, id) end
+    end
+  end
   return out
 end
 
@@ -437,6 +445,12 @@ if ARGV[11] == '1' then
       if t then
         evicted[#evicted + 1] = t
         result[#result + 1] = old
+      else
+        -- Its record is gone (never Tessera's doing: an eviction policy or a manual DEL). The
+        -- member holds a slot it has nothing behind: dropped, which frees the slot as evicting
+        -- would, so every call makes progress and 'again' cannot repeat forever.
+        redis.call('ZREM', KEYS[1], old)
+        redis.call('ZREM', base .. 'expiry', old)
       end
     end
     revoke_all(base, evicted, 'system:token-limit', now, retention)
@@ -767,7 +781,12 @@ if type(t.maxLifetimeAt) == 'number' then t.maxLifetimeAt = math.min(t.maxLifeti
 -- the current lookup only.
 save(base, t, horizon(t, retention))
 if t[OLD] then forget_old_lookups(base, t) end
-index_hash(base, t.hash, t.id, t.expiresAt)
-redis.call('ZADD', base .. 'expiry', t.expiresAt, t.id)
+-- Indexed again only while still in 'tokens': a sweep with a later 'now' (another gateway, a
+-- concurrent call) may have retired it between this call's clock read and now, and an id in
+-- 'expiry' but not in 'tokens' would cost every later call a full walk (sweep).
+if redis.call('ZSCORE', base .. 'tokens', t.id) then
+  if t.hash then index_hash(base, t.hash, t.id, t.expiresAt) end
+  redis.call('ZADD', base .. 'expiry', t.expiresAt, t.id)
+end
 return reply(t)
 `;
