@@ -66,6 +66,9 @@ export function waitSchedule(concurrentWaitMs: number): number[] {
   return pauses;
 }
 
+/** Attempts one process lets wait for room at once; more are refused at once (429). */
+export const MAX_WAITING = 256;
+
 const pauseFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface LoginAttempt {
@@ -95,6 +98,8 @@ interface Limit {
 
 export class LoginThrottle {
   private readonly pauses: number[];
+  /** Attempts of this process pausing for room (see begin). */
+  private waiting = 0;
 
   constructor(
     private readonly store: ThrottleStore,
@@ -123,12 +128,26 @@ export class LoginThrottle {
    */
   async begin(attempt: LoginAttempt): Promise<AttemptTicket> {
     const limits = this.limitsFor(attempt);
-    for (let tries = 0; ; tries++) {
-      const outcome = await this.tryBegin(limits);
-      if (outcome !== 'crowded') return outcome;
-      const pause = this.pauses[tries];
-      if (pause === undefined) throw new TooManyConcurrentAttempts();
-      await pauseFor(pause);
+    let waiting = false;
+    try {
+      for (let tries = 0; ; tries++) {
+        const outcome = await this.tryBegin(limits);
+        if (outcome !== 'crowded') return outcome;
+        const pause = this.pauses[tries];
+        if (pause === undefined) throw new TooManyConcurrentAttempts();
+        // A flood of attempts must not turn into a flood of waiters, each polling the counters:
+        // past MAX_WAITING in this process, a crowded attempt is refused at once, as before.
+        if (!waiting) {
+          if (this.waiting >= MAX_WAITING) throw new TooManyConcurrentAttempts();
+          this.waiting++;
+          waiting = true;
+        }
+        // Jittered (half to all of the pause), so attempts that met at one limit do not all try
+        // again at the same instant.
+        await pauseFor(pause * (0.5 + Math.random() / 2));
+      }
+    } finally {
+      if (waiting) this.waiting--;
     }
   }
 
@@ -155,7 +174,8 @@ export class LoginThrottle {
       throw new TooManyRequests(Math.max(...locked.map((s) => s.failures.ttlMs)) / 1000);
     }
     if (crowded.length) {
-      // Out of the in-flight count while waiting, so waiting attempts never crowd each other.
+      // Out of the in-flight count between tries: a waiting attempt holds no place while it
+      // pauses (each try joins only long enough to read the counts).
       await ticket.undecided();
       return 'crowded';
     }
