@@ -24,6 +24,7 @@ import { Drain, drainServer } from './observability/drain.js';
 import { silentLogger, type Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { startMetricsListener } from './observability/metrics-routes.js';
+import { SEALED_USE as SSF_SEALED_USE } from './signals/streams.js';
 
 export interface RunningGateway {
   services: Services;
@@ -90,7 +91,7 @@ export async function startGateway(config: TesseraConfig, options: StartOptions 
     await prepareKeys(services, logger, !usingMemory);
     // Sealed upstream refresh tokens and SSF headers whose KEK is missing stop the start here,
     // not at the first re-validation or push that reads one.
-    await services.secrets.checkAtStart();
+    await services.secrets.checkAtStart({ [SSF_SEALED_USE]: await services.signals.streams.sealedWith() });
   } catch (error) {
     await services.store.close();
     throw error;

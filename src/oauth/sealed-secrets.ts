@@ -12,14 +12,15 @@
  *
  * Which KEKs the sealed values may still need is recorded in the store (the `sealed-secrets`
  * setting: per use, per KEK fingerprint, until when a value sealed with it may be read), written
- * before the sealed value is. `checkAtStart` refuses to start a gateway that lacks one of them,
+ * before the sealed value is; values few enough to read at start (the SSF streams' headers) are
+ * not recorded, their own `kid`s are read instead (`sealedWith`). `checkAtStart` refuses to start a gateway that lacks one of them,
  * naming the setting to give it, instead of failing at the first read (a user's re-validation,
  * an SSF push) long after the start. Values are sealed again with the current KEK when read,
  * but nothing lists them all, so a KEK stays needed until the last value sealed with it expires.
  */
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
-import { KEK_ENV, KeyEncryptionError, PREVIOUS_KEK_ENV, type KeyEncryption } from './key-encryption.js';
+import { KEK_ENV, KeyEncryptionError, PREVIOUS_KEK_ENV, wrappedKeyId, type KeyEncryption } from './key-encryption.js';
 
 const SEALED = 'tessera-sealed:';
 /** The store setting holding `Needs`. */
@@ -29,15 +30,10 @@ const DAY_MS = 86_400_000;
 /** Per use (e.g. `upstream-refresh-token`), per KEK fingerprint: until when (ms), or null: no end. */
 type Needs = Record<string, Record<string, number | null>>;
 
-/**
- * What a sealed value is for and how long it may be read: `until` its expiry, or null while it
- * has none. `replace`: the caller has just sealed every value of this use again (the SSF streams,
- * all in one setting), so the KEKs recorded for it before are no longer needed by it.
- */
+/** What a sealed value is for and how long it may be read: `until` its expiry, or null while it has none. */
 export interface SealUse {
   use: string;
   until: number | null;
-  replace?: boolean;
 }
 
 export type SealRecordStore = Pick<Store, 'getSetting' | 'compareAndSetSetting'>;
@@ -46,6 +42,11 @@ export interface OpenedSecret {
   secret: string;
   /** Stored in clear or with the previous KEK while a current KEK is set: write it again sealed. */
   reseal: boolean;
+}
+
+/** The fingerprint of the KEK a stored value is sealed with; null for a value in clear. */
+export function sealedWith(stored: string): string | null {
+  return stored.startsWith(SEALED) ? wrappedKeyId(stored.slice(SEALED.length)) : null;
 }
 
 function parseNeeds(raw: string | null): Needs {
@@ -83,21 +84,18 @@ export class SealedSecrets {
     return { secret: plaintext, reseal: stale };
   }
 
-  /** A use whose values were all just sealed again (or removed): with `sealedAny` false it needs no KEK. */
-  async replaced(use: string, sealedAny: boolean): Promise<void> {
-    if (!this.record) return;
-    if (sealedAny && this.kek) await this.note({ use, until: null, replace: true });
-    else await this.update((needs) => (needs[use] && Object.keys(needs[use]).length ? (delete needs[use], true) : false));
-  }
-
   /**
    * Refuses (KeyEncryptionError, naming the setting to give and the KEK fingerprint, never a key
    * or a secret) when a sealed value in the store may need a KEK this gateway does not have.
    */
-  async checkAtStart(): Promise<void> {
+  async checkAtStart(present: Record<string, string[]> = {}): Promise<void> {
     if (!this.record) return;
     const now = this.record.clock();
     const needs = parseNeeds(await this.record.store.getSetting(SEALED_SECRETS_SETTING));
+    // Uses whose values are few and read whole (the SSF streams' headers, one setting) are judged
+    // by the KEKs those values name (`sealedWith`), not by the record: exact, and no race between
+    // two gateways resealing them under different KEKs during a rotation.
+    for (const [use, kids] of Object.entries(present)) needs[use] = Object.fromEntries(kids.map((kid) => [kid, null]));
     const have = this.kek?.ids ?? [];
     const missing = new Map<string, { uses: string[]; until: number | null }>();
     for (const [use, keks] of Object.entries(needs)) {
@@ -124,23 +122,17 @@ export class SealedSecrets {
     const kid = this.kek.id;
     // Rounded up to the next day: one write a day at most per use and process, not one a seal.
     const until = use.until === null ? null : Math.ceil(use.until / DAY_MS) * DAY_MS + DAY_MS;
-    const key = `${use.use}\n${kid}\n${use.replace ? 'replace' : ''}`;
-    const seen = use.replace ? undefined : this.noted.get(key);
+    const key = `${use.use}\n${kid}`;
+    const seen = this.noted.get(key);
     if (seen !== undefined && (seen === null || (until !== null && seen >= until))) return;
     await this.update((needs) => {
       const keks = needs[use.use] ?? {};
-      if (use.replace) {
-        const only = { [kid]: until };
-        if (JSON.stringify(keks) === JSON.stringify(only)) return false;
-        needs[use.use] = only;
-        return true;
-      }
       const had = keks[kid];
       if (had === null || (had !== undefined && until !== null && had >= until)) return false;
       needs[use.use] = { ...keks, [kid]: until };
       return true;
     });
-    if (!use.replace) this.noted.set(key, until);
+    this.noted.set(key, until);
   }
 
   /** Read, change, compare-and-set: concurrent gateways each add their part. */

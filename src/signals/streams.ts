@@ -11,7 +11,7 @@
  */
 import { randomBase62 } from '../ids.js';
 import { Conflict, InvalidRequest, NotFound } from '../errors.js';
-import type { SealedSecrets } from '../oauth/sealed-secrets.js';
+import { sealedWith, type SealedSecrets } from '../oauth/sealed-secrets.js';
 import type { Store } from '../store/store.js';
 import { SIGNAL_NAMES, type SignalName } from './config.js';
 import { EVENT_URIS } from './events.js';
@@ -71,8 +71,8 @@ function checkEvents(requested: unknown): { events: SignalName[]; events_request
   return { events, events_requested: requested as string[] };
 }
 
-/** What the push streams' sealed headers are recorded as (sealed-secrets.ts). */
-const SEALED_USE = 'ssf-push-authorization';
+/** What the push streams' sealed headers are called in the start-up check (sealed-secrets.ts). */
+export const SEALED_USE = 'ssf-push-authorization';
 
 export class StreamRegistry {
   constructor(
@@ -96,9 +96,17 @@ export class StreamRegistry {
   private async encode(streams: Stream[]): Promise<string> {
     const sealed = await Promise.all(streams.map(async (stream) => {
       const header = stream.delivery.authorization_header;
-      return header === undefined ? stream : { ...stream, delivery: { ...stream.delivery, authorization_header: await this.secrets.seal(header, { use: SEALED_USE, until: null }) } };
+      return header === undefined ? stream : { ...stream, delivery: { ...stream.delivery, authorization_header: await this.secrets.seal(header) } };
     }));
     return JSON.stringify(sealed);
+  }
+
+  /** The KEKs the stored headers are sealed with, read from the headers themselves (for the start-up check). */
+  async sealedWith(): Promise<string[]> {
+    const raw = await this.store.getSetting(SETTING);
+    const streams = raw ? (JSON.parse(raw) as Stream[]) : [];
+    const kids = streams.map((s) => (s.delivery.authorization_header === undefined ? null : sealedWith(s.delivery.authorization_header)));
+    return [...new Set(kids.filter((kid): kid is string => kid !== null))];
   }
 
   async all(): Promise<Stream[]> {
@@ -114,12 +122,7 @@ export class StreamRegistry {
       const raw = await this.store.getSetting(SETTING);
       const { streams } = await this.decode(raw);
       const result = apply(streams);
-      if (await this.store.compareAndSetSetting(SETTING, raw, await this.encode(streams))) {
-        // Every header is now sealed with the current KEK (or none is kept): earlier KEKs are no
-        // longer needed for them (sealed-secrets.ts checks the needed ones at start).
-        await this.secrets.replaced(SEALED_USE, streams.some((s) => s.delivery.authorization_header !== undefined));
-        return result;
-      }
+      if (await this.store.compareAndSetSetting(SETTING, raw, await this.encode(streams))) return result;
     }
   }
 

@@ -85,19 +85,29 @@ describe('sealed secrets: the KEKs they need are checked at start', () => {
     expect(refused!.message).not.toContain('upstream-rt-bob');
   }, 60_000);
 
-  it('SSF push headers, all sealed again with the new KEK when read, no longer need the old one', async () => {
+  it('SSF push headers are judged by the KEK each stored header names: sealed again with the new KEK, the old one is needed no more', async () => {
     const prefix = freshPrefix();
     const [first, second] = [newKek(), newKek()];
     const store = open(prefix);
     const stream = { stream_id: 's1', client_id: 'rp', delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'https://rp.example/ssf', authorization_header: 'Bearer receiver-secret' }, events: [], events_requested: [], status: 'enabled' };
     await store.setSetting('ssf.streams', JSON.stringify([stream]));
-    // Read with a KEK: the header in clear is sealed, and the KEK noted.
-    await new StreamRegistry(store, new SealedSecrets(kek(first), { store, clock: Date.now })).all();
-    expect(JSON.parse((await store.getSetting(SEALED_SECRETS_SETTING))!)).toEqual({ 'ssf-push-authorization': { [kek(first).id]: null } });
-    expect(await tryStart(prefix, kek(second))).toMatchObject({ name: 'KeyEncryptionError', message: expect.stringContaining('ssf-push-authorization') });
+    const registry = (keys: KeyEncryption) => new StreamRegistry(store, new SealedSecrets(keys, { store, clock: Date.now }));
+    // Read with a KEK: the header in clear is sealed with it, and nothing is recorded for it.
+    await registry(kek(first)).all();
+    expect(await store.getSetting(SEALED_SECRETS_SETTING)).toBeNull();
+    expect(await registry(kek(first)).sealedWith()).toEqual([kek(first).id]);
+    const refused = await tryStart(prefix, kek(second));
+    expect(refused).toMatchObject({ name: 'KeyEncryptionError', message: expect.stringContaining('ssf-push-authorization') });
+    expect(refused!.message).toContain(kek(first).id);
+    expect(refused!.message).not.toContain('receiver-secret');
     // Read during the rotation: sealed again with the new KEK, the old one is needed no more.
-    expect((await new StreamRegistry(store, new SealedSecrets(kek(second, first), { store, clock: Date.now })).all())[0]!.delivery.authorization_header).toBe('Bearer receiver-secret');
-    expect(JSON.parse((await store.getSetting(SEALED_SECRETS_SETTING))!)).toEqual({ 'ssf-push-authorization': { [kek(second).id]: null } });
+    expect((await registry(kek(second, first)).all())[0]!.delivery.authorization_header).toBe('Bearer receiver-secret');
     expect(await tryStart(prefix, kek(second))).toBeNull();
+    // Whichever gateway wrote last decides, because the check reads the headers themselves: one
+    // still on the old KEK (holding the new one as previous) seals them with the old one again.
+    await registry(kek(first, second)).all();
+    expect(await tryStart(prefix, kek(second))).toMatchObject({ name: 'KeyEncryptionError', message: expect.stringContaining(kek(first).id) });
+    // (The signing keys are wrapped with the new KEK by now: it stays as the previous one.)
+    expect(await tryStart(prefix, kek(first, second))).toBeNull();
   }, 60_000);
 });
