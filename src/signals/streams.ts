@@ -104,7 +104,13 @@ export class StreamRegistry {
   /** The KEKs the stored headers are sealed with, read from the headers themselves (for the start-up check). */
   async sealedWith(): Promise<string[]> {
     const raw = await this.store.getSetting(SETTING);
-    const streams = raw ? (JSON.parse(raw) as Stream[]) : [];
+    let streams: Stream[];
+    try {
+      streams = raw ? (JSON.parse(raw) as Stream[]) : [];
+    } catch {
+      // Unreadable streams fail where they are used (all()), not the gateway's start.
+      return [];
+    }
     const kids = streams.map((s) => (s.delivery.authorization_header === undefined ? null : sealedWith(s.delivery.authorization_header)));
     return [...new Set(kids.filter((kid): kid is string => kid !== null))];
   }
