@@ -3,6 +3,12 @@
  * scripts can decode. Scopes are one space-separated string (RFC 6749 §3.3) rather than an array
  * because Redis' cjson cannot tell an empty array from an empty object.
  */
+/**
+ * A token's `hash` as every store accepts it: the SHA-256 of the secret in lowercase hex
+ * (tokens/format.ts). A store refuses to insert anything else (RangeError) and finds nothing for it.
+ */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 export type Role = 'admin' | 'normal';
 
 export interface UserRecord {

@@ -265,6 +265,17 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         expect(await store.getToken(user.id, token.id)).toEqual(token);
       });
 
+      it('refuses a hash that is not a SHA-256 in lowercase hex (RangeError), stores nothing, and finds nothing for one', async () => {
+        const user = await createUser();
+        for (const hash of ['not-a-hash', hex64().toUpperCase(), hex64().slice(1)]) {
+          await expect(store.insertToken(newToken(user.id, { hash }), NO_LIMIT, now)).rejects.toThrow(RangeError);
+        }
+        expect((await store.listTokenPage(user.id, { limit: 10, include: { revoked: true, expired: true } }, now)).tokens).toEqual([]);
+        expect(await store.useToken(user.id, 'not-a-hash', now, '10.0.0.1')).toBeNull();
+        expect(await store.findTokenIdByHash(user.id, 'not-a-hash')).toBeNull();
+        expect(await store.revokeTokenByHash(user.id, 'not-a-hash', 'ada', now)).toBe(false);
+      });
+
       it('getToken answers null for an unknown id or another user', async () => {
         const user = await createUser();
         const other = await createUser();

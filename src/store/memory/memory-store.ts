@@ -9,7 +9,7 @@ import type { Counter, ProviderGrantRecords, ProviderPayload, RefreshOutcome, Se
 import { checkPageLimit, parseTokenCursor } from '../token-cursor.js';
 import { tokenPage } from './token-pages.js';
 import { checkUserPageLimit, formatUserCursor, parseUserCursor, userEntry, type UserPage, type UserPageQuery } from '../user-pages.js';
-import type { SessionRecord, TokenRecord, UserRecord } from '../records.js';
+import { SHA256_HEX, type SessionRecord, type TokenRecord, type UserRecord } from '../records.js';
 import { usernameKey } from '../usernames.js';
 import type { AuditEntry, AuditRange } from '../audit-entries.js';
 import { MemoryAuditLog } from './memory-audit.js';
@@ -150,6 +150,8 @@ export class MemoryStore implements Store {
 
   // ---- tokens --------------------------------------------------------------------------------
   async insertToken(token: TokenRecord, limit: TokenLimit, now: number): Promise<{ evicted: string[] }> {
+    // The same refusal as the Redis store's (records.ts): only a SHA-256 in lowercase hex.
+    if (!SHA256_HEX.test(token.hash)) throw new RangeError('token.hash must be a SHA-256 in lowercase hex');
     const space = this.space(token.userId);
     const active = [...space.tokens.values()]
       .filter((t) => !t.revokedAt && t.expiresAt > now)

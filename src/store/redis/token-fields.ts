@@ -24,7 +24,7 @@
  * Node and the scripts cannot disagree on a field name; a property added to `TokenRecord`
  * without a field here does not compile.
  */
-import type { TokenRecord } from '../records.js';
+import { SHA256_HEX, type TokenRecord } from '../records.js';
 
 type Stored = Exclude<keyof TokenRecord, 'id' | 'userId'>;
 
@@ -46,8 +46,8 @@ const PROPERTY = new Map<string, Stored>([
   ...Object.entries(LEGACY_FIELDS).map(([property, field]) => [field, property as Stored] as const),
 ]);
 
-/** A SHA-256 as the store is given it: 64 lowercase hex characters. */
-export const HEX_HASH = /^[0-9a-f]{64}$/;
+/** A SHA-256 as the store is given it: 64 lowercase hex characters (records.ts). */
+export const HEX_HASH = SHA256_HEX;
 
 /** The stored form of a hex SHA-256 (`HEX_HASH`): base64url, no padding, 43 characters. */
 export const hash64 = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
