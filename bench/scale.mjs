@@ -29,10 +29,10 @@
  * Counts: BENCH_SCALE_COUNTS (comma list; BENCH_SCALE_SIZES is the old name), else 10k, 100k and
  * 1M up to BENCH_SCALE_MAX (default 100000: 1M takes several minutes, see bench/README.md).
  */
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { startPrivateRedis } from './private-redis.mjs';
+import { DAY, median, parallel, redisInfo, sampleToken, sampleUser } from './samples.mjs';
 
 const DIST = process.env.BENCH_DIST ? pathToFileURL(process.env.BENCH_DIST + '/').href : new URL('../dist/', import.meta.url).href;
 function counts() {
@@ -49,33 +49,22 @@ const SIZES = counts();
 const RETAINED = Number(process.env.BENCH_SCALE_RETAINED || 10_000);
 const ACTIVE = Number(process.env.BENCH_SCALE_ACTIVE || 1_000);
 const AOF_CHECKS = Math.max(100, Number(process.env.BENCH_SCALE_AOF_CHECKS || 20_000));
-const DAY = 86_400_000;
 const { RedisStore } = await import(new URL('store/redis/redis-store.js', DIST).href);
 
 const redis = await startPrivateRedis({ name: 'tessera-scale', appendonly: 'no', appendfsync: 'no' });
 const { port, admin } = redis;
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
-const info = async (section, field) => Number((await admin.info(section)).match(new RegExp(`^${field}:(\\S+)`, 'm'))[1]);
-const base62 = (n) => randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
-const hex = () => randomBytes(32).toString('hex');
-const median = (xs) => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[Math.floor(xs.length / 2)];
+const info = (section, field) => redisInfo(admin, section, field);
 const ms = (ns) => (Number(ns) / 1e6).toFixed(2);
 
 function openStore(prefix, precision) {
   return RedisStore.connect({ url: `redis://127.0.0.1:${port}`, keyPrefix: prefix, auditRetentionMs: 30 * DAY, lastUsedPrecisionMs: precision, commandTimeoutMs: 30_000 });
 }
 
-const user = (now) => ({ id: base62(12), username: `u-${base62(12)}`, displayName: 'Bench', email: 'b@example.org', role: 'normal', enabled: true, source: 'local', groups: [], createdAt: now, updatedAt: now, sessionsNotBefore: 0 });
-const token = (userId, now) => ({ id: base62(16), userId, name: 'bench token', description: '', scope: '', expiration: 'hard', createdAt: now, expiresAt: now + 30 * DAY, createdBy: 'bench', hash: hex() });
+const user = (now) => sampleUser(now);
+const token = (userId, now) => sampleToken(userId, now);
 
-/** Runs `fn(i)` for i < n with `width` in flight. */
-async function parallel(n, width, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
 
 async function rate(n, fn) {
   const start = process.hrtime.bigint();

@@ -22,16 +22,16 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { startPrivateRedis } from '../bench/private-redis.mjs';
+import { DAY, base62, median, sampleToken, sampleUser } from '../bench/samples.mjs';
 
 const builds = (process.env.MEASURE_DISTS || 'dist').split(',');
 const rounds = Number(process.env.MEASURE_ROUNDS || 9);
 const calls = Number(process.env.MEASURE_CALLS || 10_000);
-const DAY = 86_400_000;
 const now = Date.now();
 
 const redis = await startPrivateRedis({ name: 'tessera-check-script', appendonly: 'yes', appendfsync: 'everysec' });
 const client = new Redis({ port: redis.port, host: '127.0.0.1' });
-const user = (id) => ({ id, username: `u-${id}`, displayName: 'Bench', email: 'b@example.org', role: 'normal', enabled: true, source: 'local', groups: [], createdAt: now, updatedAt: now, sessionsNotBefore: 0 });
+const user = (id) => sampleUser(now, id);
 
 const cases = [];
 for (const [k, dist] of builds.entries()) {
@@ -39,7 +39,7 @@ for (const [k, dist] of builds.entries()) {
   const store = RedisStore.connect({ url: `redis://127.0.0.1:${redis.port}`, keyPrefix: `b${k}:`, auditRetentionMs: 30 * DAY, lastUsedPrecisionMs: 60_000, commandTimeoutMs: 30_000 });
   const owner = user(`abcdefghij${String(k).padStart(2, '0')}`);
   await store.createUser(owner);
-  const t = { id: randomBytes(9).toString('base64url').slice(0, 12), userId: owner.id, name: 'ci deploy token', description: '', scope: 'api:read', expiration: 'hard', createdAt: now, expiresAt: now + 30 * DAY, createdBy: 'bench-user', hash: randomBytes(32).toString('hex') };
+  const t = sampleToken(owner.id, now, { id: base62(12), name: 'ci deploy token', scope: 'api:read', createdBy: 'bench-user' });
   await store.insertToken(t, { max: 100, onLimit: 'refuse' }, now);
   if (!(await store.useToken(owner.id, t.hash, now + 1, '10.0.0.1'))) throw new Error(`${dist}: the token does not check`);
   cases.push({ name: `useToken (${dist})`, call: () => store.useToken(owner.id, t.hash, now + 2, '10.0.0.1') });
@@ -74,7 +74,6 @@ for (let round = 0; round < rounds; round++) {
     results[i].push((u1 - u0) / (c1 - c0));
   }
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`check script ${new Date().toISOString()} load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ${rounds} interleaved rounds of ${calls} calls, 16 in flight; µs per EVALSHA (INFO commandstats): median [each round]`);
 for (const [i, c] of cases.entries()) console.log(`${c.name.padEnd(40)} ${median(results[i]).toFixed(1).padStart(5)}  [${results[i].map((x) => x.toFixed(1)).join(' ')}]`);
 client.disconnect();

@@ -21,42 +21,32 @@
  *      `return 1` and a plain GET, since on a loaded machine only such side-by-side numbers
  *      mean anything.
  */
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { startPrivateRedis } from '../bench/private-redis.mjs';
+import { DAY, base62, median, parallel, redisInfo, sampleToken, sampleUser } from '../bench/samples.mjs';
 
 const DIST = process.env.MEASURE_DIST ? pathToFileURL(process.env.MEASURE_DIST + '/').href : new URL('../dist/', import.meta.url).href;
 const SIZES = (process.env.MEASURE_SIZES || '10000,100000').split(',').map(Number);
-const DAY = 86_400_000;
 const { RedisStore } = await import(new URL('store/redis/redis-store.js', DIST).href);
 
 const redis = await startPrivateRedis({ name: 'tessera-encoding', appendonly: 'yes', appendfsync: 'no' });
 const { port, admin } = redis;
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
-const info = async (section, field) => Number((await admin.info(section)).match(new RegExp(`^${field}:(\\S+)`, 'm'))[1]);
+const info = (section, field) => redisInfo(admin, section, field);
 const usecPerCall = async (cmd) => {
   const m = (await admin.info('commandstats')).match(new RegExp(`^cmdstat_${cmd}:calls=(\\d+),usec=(\\d+),usec_per_call=([\\d.]+)`, 'm'));
   return m ? { calls: Number(m[1]), usecPerCall: Number(m[3]) } : { calls: 0, usecPerCall: NaN };
 };
-const base62 = (n) => randomBytes(n * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, n).padEnd(n, 'x');
-const hex = () => randomBytes(32).toString('hex');
-const median = (xs) => [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[Math.floor(xs.length / 2)];
 
 function openStore(prefix, precision) {
   return RedisStore.connect({ url: `redis://127.0.0.1:${port}`, keyPrefix: prefix, auditRetentionMs: 30 * DAY, lastUsedPrecisionMs: precision, commandTimeoutMs: 30_000 });
 }
-const user = (now) => ({ id: base62(12), username: `u-${base62(12)}`, displayName: 'Bench', email: 'b@example.org', role: 'normal', enabled: true, source: 'local', groups: [], createdAt: now, updatedAt: now, sessionsNotBefore: 0 });
+const user = (now) => sampleUser(now);
 // As the gateway makes them: 12-char ids, a name, a scope.
-const token = (userId, now) => ({ id: base62(12), userId, name: 'ci deploy token', description: '', scope: 'api:read', expiration: 'hard', createdAt: now, expiresAt: now + 30 * DAY, createdBy: 'bench-user', hash: hex() });
+const token = (userId, now) => sampleToken(userId, now, { id: base62(12), name: 'ci deploy token', scope: 'api:read', createdBy: 'bench-user' });
 
-async function parallel(n, width, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await fn(next++);
-  }));
-}
 
 const out = [];
 const line = (s) => { out.push(s); console.log(s); };
